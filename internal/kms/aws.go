@@ -1,0 +1,111 @@
+package kms
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/emrfsd/emrfsd/providers"
+)
+
+// awsAPI is the part of *kms.Client (aws-sdk-go-v2) the adapter uses.
+type awsAPI interface {
+	GenerateDataKey(ctx context.Context, in *awskms.GenerateDataKeyInput, optFns ...func(*awskms.Options)) (*awskms.GenerateDataKeyOutput, error)
+	Decrypt(ctx context.Context, in *awskms.DecryptInput, optFns ...func(*awskms.Options)) (*awskms.DecryptOutput, error)
+	DescribeKey(ctx context.Context, in *awskms.DescribeKeyInput, optFns ...func(*awskms.Options)) (*awskms.DescribeKeyOutput, error)
+}
+
+// AWS adapts an AWS KMS client (or anything speaking its API, such as
+// local-kms) to Service. Errors are *Error values classified into
+// providers.ErrKeyMismatch / providers.ErrKeyUnavailable, with the SDK error
+// still reachable through errors.As.
+type AWS struct {
+	c awsAPI
+}
+
+// NewAWS returns an adapter over c, normally a *kms.Client.
+func NewAWS(c awsAPI) *AWS { return &AWS{c: c} }
+
+var (
+	_ Service      = (*AWS)(nil)
+	_ ARNDecrypter = (*AWS)(nil)
+)
+
+func contextOrNil(encCtx map[string]string) map[string]string {
+	if len(encCtx) == 0 {
+		return nil
+	}
+	return encCtx
+}
+
+// GenerateDataKey asks KMS for a fresh AES-256 data key under keyID, bound
+// to encCtx. The caller owns (and must zero) plaintext.
+func (a *AWS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) ([]byte, []byte, error) {
+	const op = "GenerateDataKey"
+	if keyID == "" {
+		return nil, nil, &Error{Op: op, Kind: providers.ErrKeyUnavailable, Err: fmt.Errorf("no key id given")}
+	}
+	out, err := a.c.GenerateDataKey(ctx, &awskms.GenerateDataKeyInput{
+		KeyId:             aws.String(keyID),
+		KeySpec:           kmstypes.DataKeySpecAes256,
+		EncryptionContext: contextOrNil(encCtx),
+	})
+	if err != nil {
+		return nil, nil, classifyAWS(op, err)
+	}
+	if len(out.Plaintext) != DataKeySize || len(out.CiphertextBlob) == 0 {
+		clear(out.Plaintext)
+		return nil, nil, &Error{Op: op, Err: fmt.Errorf("service returned a %d-byte data key and a %d-byte blob, want %d and more than 0",
+			len(out.Plaintext), len(out.CiphertextBlob), DataKeySize)}
+	}
+	return out.Plaintext, out.CiphertextBlob, nil
+}
+
+// Decrypt unwraps a blob made by GenerateDataKey with the same encCtx.
+func (a *AWS) Decrypt(ctx context.Context, keyID string, wrapped []byte, encCtx map[string]string) ([]byte, error) {
+	pt, _, err := a.DecryptARN(ctx, keyID, wrapped, encCtx)
+	return pt, err
+}
+
+// DecryptARN is Decrypt that also returns the ARN of the key KMS used.
+func (a *AWS) DecryptARN(ctx context.Context, keyID string, wrapped []byte, encCtx map[string]string) ([]byte, string, error) {
+	const op = "Decrypt"
+	if len(wrapped) == 0 {
+		return nil, "", &Error{Op: op, Kind: providers.ErrKeyMismatch, Err: fmt.Errorf("empty wrapped key")}
+	}
+	in := &awskms.DecryptInput{CiphertextBlob: wrapped, EncryptionContext: contextOrNil(encCtx)}
+	if keyID != "" {
+		in.KeyId = aws.String(keyID)
+	}
+	out, err := a.c.Decrypt(ctx, in)
+	if err != nil {
+		return nil, "", classifyAWS(op, err)
+	}
+	return out.Plaintext, aws.ToString(out.KeyId), nil
+}
+
+// DescribeKey reports the key's ARN, spec, usage, state and manager.
+func (a *AWS) DescribeKey(ctx context.Context, keyID string) (KeyInfo, error) {
+	const op = "DescribeKey"
+	if keyID == "" {
+		return KeyInfo{}, &Error{Op: op, Kind: providers.ErrKeyUnavailable, Err: fmt.Errorf("no key id given")}
+	}
+	out, err := a.c.DescribeKey(ctx, &awskms.DescribeKeyInput{KeyId: aws.String(keyID)})
+	if err != nil {
+		return KeyInfo{}, classifyAWS(op, err)
+	}
+	m := out.KeyMetadata
+	if m == nil {
+		return KeyInfo{}, &Error{Op: op, Err: fmt.Errorf("response has no key metadata")}
+	}
+	return KeyInfo{
+		ARN:        aws.ToString(m.Arn),
+		KeySpec:    string(m.KeySpec),
+		KeyUsage:   string(m.KeyUsage),
+		State:      string(m.KeyState),
+		AWSManaged: m.KeyManager == kmstypes.KeyManagerTypeAws,
+	}, nil
+}
