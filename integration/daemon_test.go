@@ -1,0 +1,219 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emrfsd/emrfsd/internal/testenv"
+)
+
+// binary is the emrfsd binary built once by TestMain.
+var emrfsdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "emrfsd-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	emrfsdBin = filepath.Join(dir, "emrfsd")
+	cmd := exec.Command("go", "build", "-o", emrfsdBin, "../cmd/emrfsd")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration: building emrfsd failed:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Daemon is a running emrfsd process.
+type Daemon struct {
+	t        testing.TB
+	cmd      *exec.Cmd
+	NameNode string
+	DataNode string
+	DataDir  string
+	ConfFile string
+	Log      *lockedBuf
+	exited   chan struct{}
+	exitErr  error
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// writeConf writes a Hadoop XML configuration file.
+func writeConf(t testing.TB, path string, props map[string]string) {
+	t.Helper()
+	var names []string
+	for k := range props {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\"?>\n<configuration>\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  <property><name>%s</name><value>%s</value></property>\n", html.EscapeString(n), html.EscapeString(props[n]))
+	}
+	b.WriteString("</configuration>\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// awsEnv points the daemon's standard AWS SDK chain at the test servers.
+func awsEnv(e *testenv.Env) []string {
+	return []string{
+		"AWS_ENDPOINT_URL_S3=" + e.S3Endpoint,
+		"AWS_ENDPOINT_URL_KMS=" + e.KMSEndpoint,
+		"AWS_REGION=" + testenv.Region,
+		"AWS_ACCESS_KEY_ID=" + testenv.AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + testenv.SecretKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}
+
+// StartDaemon starts emrfsd with the given properties (ports default to
+// 127.0.0.1:0) and data dir, and waits until it serves.
+func StartDaemon(t testing.TB, dataDir string, props map[string]string, env []string) *Daemon {
+	t.Helper()
+	d, err := startDaemon(t, dataDir, props, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop() })
+	return d
+}
+
+func startDaemon(t testing.TB, dataDir string, props map[string]string, env []string) (*Daemon, error) {
+	p := map[string]string{
+		"dfs.namenode.rpc-address": "127.0.0.1:0",
+		"dfs.datanode.address":     "127.0.0.1:0",
+	}
+	for k, v := range props {
+		p[k] = v
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dataDir, "emrfsd-site.xml")
+	writeConf(t, conf, p)
+	ready := filepath.Join(dataDir, "ready.json")
+	os.Remove(ready)
+	cmd := exec.Command(emrfsdBin, "--conf", conf, "--data-dir", dataDir, "--ready-file", ready)
+	cmd.Env = append(os.Environ(), env...)
+	d := &Daemon{t: t, cmd: cmd, DataDir: dataDir, ConfFile: conf, Log: &lockedBuf{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = d.Log, d.Log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { d.exitErr = cmd.Wait(); close(d.exited) }()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case <-d.exited:
+			return nil, fmt.Errorf("emrfsd exited before serving (%v):\n%s", d.exitErr, d.Log.String())
+		case <-deadline:
+			d.Kill()
+			return nil, fmt.Errorf("emrfsd did not become ready:\n%s", d.Log.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		raw, err := os.ReadFile(ready)
+		if err != nil {
+			continue
+		}
+		var r struct{ NameNode, DataNode string }
+		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
+			d.NameNode, d.DataNode = r.NameNode, r.DataNode
+			return d, nil
+		}
+	}
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (d *Daemon) Stop() error {
+	select {
+	case <-d.exited:
+		return d.exitErr
+	default:
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(60 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.exited
+		return fmt.Errorf("emrfsd did not stop on SIGTERM")
+	}
+	return d.exitErr
+}
+
+// Kill sends SIGKILL (a crash).
+func (d *Daemon) Kill() {
+	d.cmd.Process.Kill()
+	<-d.exited
+}
+
+// PeakRSS returns the process's peak resident set (VmHWM) in bytes, read
+// from /proc.
+func (d *Daemon) PeakRSS() (int64, error) { return procStatus(d.cmd.Process.Pid, "VmHWM") }
+
+// RSS returns the current resident set (VmRSS) in bytes.
+func (d *Daemon) RSS() (int64, error) { return procStatus(d.cmd.Process.Pid, "VmRSS") }
+
+func procStatus(pid int, field string) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("%s not in /proc/%d/status", field, pid)
+}
+
+// hdfsCLI runs the colinmarc hdfs CLI against the daemon.
+func (d *Daemon) hdfsCLI(ctx context.Context, user string, stdin string, args ...string) (string, error) {
+	e := testenv.Get(d.t)
+	cmd := exec.CommandContext(ctx, e.Tool(d.t, "hdfs"), args...)
+	cmd.Env = append(os.Environ(), "HADOOP_NAMENODE="+d.NameNode, "HADOOP_USER_NAME="+user, "HADOOP_CONF_DIR=")
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}

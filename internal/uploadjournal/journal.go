@@ -1,0 +1,151 @@
+// Package uploadjournal remembers which multipart uploads this daemon has
+// open, so that after a crash (kill -9, power loss) the next start aborts
+// the orphans instead of leaving invisible, billed parts in S3 forever.
+//
+// It wraps the S3 client the namespace uses: a successful
+// CreateMultipartUpload appends a "start" record, Complete/Abort append an
+// "end" record. Recover reads the journal, aborts every upload that started
+// and never ended, and starts a fresh journal. Upload ids, bucket and key
+// names are not secret; no object data is ever journaled.
+package uploadjournal
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/emrfsd/emrfsd/fs"
+)
+
+type record struct {
+	Op     string `json:"op"` // "start" | "end"
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	ID     string `json:"upload_id"`
+}
+
+// Journal is an fs.S3API that records multipart upload lifecycles.
+type Journal struct {
+	fs.S3API
+	mu   sync.Mutex
+	f    *os.File
+	path string
+}
+
+// Aborter is what Recover needs.
+type Aborter interface {
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+// Recover aborts the uploads a previous run left open (per the journal at
+// path) and returns how many it aborted. An upload S3 no longer knows
+// (already aborted or completed) counts as done.
+func Recover(ctx context.Context, c Aborter, path string) (int, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	open := map[string]record{}
+	var order []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r record
+		if json.Unmarshal(sc.Bytes(), &r) != nil {
+			continue // a torn last line from a crash
+		}
+		switch r.Op {
+		case "start":
+			open[r.ID] = r
+			order = append(order, r.ID)
+		case "end":
+			delete(open, r.ID)
+		}
+	}
+	f.Close()
+	n := 0
+	for _, id := range order {
+		r, ok := open[id]
+		if !ok {
+			continue
+		}
+		_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(r.Bucket), Key: aws.String(r.Key), UploadId: aws.String(r.ID)})
+		var nsu *types.NoSuchUpload
+		if err != nil && !errors.As(err, &nsu) {
+			return n, fmt.Errorf("uploadjournal: abort orphan upload of %s/%s: %w", r.Bucket, r.Key, err)
+		}
+		n++
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return n, err
+	}
+	return n, nil
+}
+
+// Open starts a fresh journal at path (call Recover first).
+func Open(inner fs.S3API, path string) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &Journal{S3API: inner, f: f, path: path}, nil
+}
+
+func (j *Journal) append(r record) error {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(append(raw, '\n')); err != nil {
+		return err
+	}
+	return j.f.Sync()
+}
+
+// Close closes the journal file.
+func (j *Journal) Close() error { return j.f.Close() }
+
+// CreateMultipartUpload records the new upload before anyone uploads to it.
+func (j *Journal) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
+	out, err := j.S3API.CreateMultipartUpload(ctx, in, opts...)
+	if err != nil {
+		return out, err
+	}
+	if jerr := j.append(record{Op: "start", Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key), ID: aws.ToString(out.UploadId)}); jerr != nil {
+		// Without a journal entry a crash would orphan it: refuse.
+		j.S3API.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: in.Bucket, Key: in.Key, UploadId: out.UploadId})
+		return nil, fmt.Errorf("uploadjournal: %w", jerr)
+	}
+	return out, nil
+}
+
+// CompleteMultipartUpload records the end of an upload.
+func (j *Journal) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
+	out, err := j.S3API.CompleteMultipartUpload(ctx, in, opts...)
+	if err == nil {
+		j.append(record{Op: "end", Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key), ID: aws.ToString(in.UploadId)})
+	}
+	return out, err
+}
+
+// AbortMultipartUpload records the end of an upload.
+func (j *Journal) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
+	out, err := j.S3API.AbortMultipartUpload(ctx, in, opts...)
+	var nsu *types.NoSuchUpload
+	if err == nil || errors.As(err, &nsu) {
+		j.append(record{Op: "end", Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key), ID: aws.ToString(in.UploadId)})
+	}
+	return out, err
+}

@@ -1,0 +1,67 @@
+package uploadjournal
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/emrfsd/emrfsd/internal/testenv"
+)
+
+// TestRecoverAbortsOrphans: uploads left open by a "crashed" run are
+// aborted at the next start; finished ones are left alone.
+func TestRecoverAbortsOrphans(t *testing.T) {
+	ctx := context.Background()
+	e := testenv.Get(t)
+	c := e.S3Client()
+	bucket := e.NewBucket(t, "journal")
+	path := filepath.Join(t.TempDir(), "uploads.journal")
+	j, err := Open(c, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(key string) *string {
+		out, err := j.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: out.UploadId, PartNumber: aws.Int32(1), Body: bytes.NewReader([]byte("part"))}); err != nil {
+			t.Fatal(err)
+		}
+		return out.UploadId
+	}
+	start("orphan-1")
+	start("orphan-2")
+	done := start("finished")
+	if _, err := j.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("finished"), UploadId: done}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close() // the crash: no end records for the orphans
+
+	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil || len(lu.Uploads) != 2 {
+		t.Fatalf("before recover: %v, %d uploads", err, len(lu.Uploads))
+	}
+	n, err := Recover(ctx, c, path)
+	if err != nil || n != 2 {
+		t.Fatalf("recover: n=%d err=%v", n, err)
+	}
+	lu, err = c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil || len(lu.Uploads) != 0 {
+		t.Fatalf("after recover: %v, %v", err, lu.Uploads)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("journal not reset: %v", err)
+	}
+	// Recovering twice is harmless.
+	if n, err := Recover(ctx, c, path); err != nil || n != 0 {
+		t.Fatalf("second recover: %d %v", n, err)
+	}
+	var _ types.MultipartUpload
+}
