@@ -1,0 +1,72 @@
+// Package config turns Hadoop configuration files into the daemon's typed,
+// validated options. Configuration flows one way:
+//
+//	*-site.xml + -D  →  hadoopconf.Conf  →  Load  →  *Options  →  Validate  →  Policy(bucket)
+//
+// Load parses and range-checks every option and fails with every problem at
+// once; Validate then checks what needs the outside world (KMS keys, the
+// materials providers compiled into the binary) for every bucket it can
+// know of; Policy resolves one bucket's encryption with per-bucket
+// overrides. Every error is a *hadoopconf.Error naming the file, the
+// property as written there and its line, classified by one of this
+// package's Err* sentinels.
+//
+// # Configuration
+//
+// Daemon (Options fields; Documented lists names, defaults and text):
+//
+//	emrfsd.data.dir                    ./emrfsd-data   (--data-dir overrides)
+//	dfs.namenode.rpc-address           127.0.0.1:8020
+//	dfs.datanode.address               127.0.0.1:9866
+//	emrfsd.buckets                     ""  BUCKET or DIR=BUCKET, comma-separated; empty = discover
+//	fs.s3a.path.style.access           false
+//	emrfsd.kms.audit.log               ${emrfsd.data.dir}/kms-audit.log
+//	emrfsd.cse.keycache.max.entries    1000
+//	emrfsd.cse.keycache.ttl            5m  (300s, 5m, ...; plain number = ms)
+//	emrfsd.cse.keycache.max.uses       100000
+//	dfs.permissions.enabled            true
+//	dfs.permissions.superusergroup     supergroup
+//	fs.s3a.multipart.size              8M  (5M..5G)
+//	fs.s3a.fast.upload.buffer          disk | array
+//	fs.s3a.fast.upload.active.blocks   4
+//	emrfsd.local.dir                   ${emrfsd.data.dir}/local
+//	emrfsd.local.encryption.kms.keyId  ""  (off; alias/aws/s3 refused)
+//	dfs.blocksize                      128M (at least 1M)
+//	dfs.replication                    1
+//	emrfsd.store                       ""  s3 | embedded; empty = decided by main from the environment
+//
+// Encryption, per bucket (fs.s3.bucket.BUCKET.REST overrides fs.s3.REST,
+// fs.s3a.bucket.BUCKET.REST overrides fs.s3a.REST):
+//
+//	EMRFS                                         S3A
+//	fs.s3.enableServerSideEncryption   false      fs.s3a.encryption.algorithm  SSE-S3|AES256|SSE-KMS|CSE-KMS|CSE-CUSTOM
+//	fs.s3.serverSideEncryption.kms.keyId          fs.s3a.encryption.key
+//	fs.s3.cse.enabled                  false      fs.s3a.encryption.cse.kms.region
+//	fs.s3.cse.encryptionMaterialsProvider  kms    fs.s3a.encryption.cse.custom.keyring.class.name
+//	fs.s3.cse.kms.keyId                           fs.s3a.server-side-encryption-algorithm (deprecated)
+//	fs.s3.cse.kms.region                          fs.s3a.server-side-encryption.key (deprecated)
+//	fs.s3.cse.encryptionV2.enabled     false
+//	fs.s3.cse.cryptoStorageMode        ObjectMetadata | InstructionFile
+//	fs.s3.cse.custom.<name>            arguments for a CSE-Custom materials provider
+//
+// Rules: EMRFS SSE on without a key is sse-s3, with one sse-kms (the key is
+// sent as written; alias/aws/s3 is fine for SSE). EMRFS CSE on with provider
+// unset, "kms" or com.amazon.ws.emr.hadoop.fs.cse.KMSEncryptionMaterialsProvider
+// is cse-kms (key required, wrap kms, or kms+context with encryptionV2);
+// any other provider is cse-custom and must be compiled in. S3A CSE-KMS is
+// cse-kms with wrap kms+context (S3A writes S3EC V2+ objects). When both
+// EMRFS and S3A enable encryption for a bucket they must agree (provider,
+// key, region when both set, materials); EMRFS's wrap and storage mode win.
+// Refused: SSE with CSE; SSE-C and DSSE-KMS (not supported yet); unknown
+// algorithms, storage modes or materials providers; CSE-KMS or local-disk
+// encryption with an AWS-managed key (alias/aws/..., or any key DescribeKey
+// reports as AWS-managed); keys that are missing, not Enabled, or not
+// SYMMETRIC_DEFAULT/ENCRYPT_DECRYPT.
+//
+// # Key handling
+//
+// Validate describes each CSE-KMS and local-disk key once (SSE-KMS keys are
+// S3's business) and records the ARN KMS reports, so an alias is resolved
+// once at start: KeyARN gives it, for the CSE-KMS encryption context.
+// Nothing here ever sees key material.
+package config

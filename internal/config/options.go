@@ -1,0 +1,376 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emrfsd/emrfsd/internal/hadoopconf"
+)
+
+// Mount is one entry of emrfsd.buckets: bucket Bucket appears as /Dir.
+type Mount struct {
+	Dir    string // single path component; equals Bucket unless DIR=BUCKET was given
+	Bucket string
+}
+
+// Object stores (emrfsd.store).
+const (
+	StoreS3       = "s3"
+	StoreEmbedded = "embedded"
+)
+
+// Upload buffer kinds (fs.s3a.fast.upload.buffer).
+const (
+	BufferDisk  = "disk"
+	BufferArray = "array"
+)
+
+// Options are the typed, checked daemon options. Load fills every field
+// (defaults included); Validate then checks what needs the outside world.
+// Each field names its property and default.
+type Options struct {
+	// DataDir is emrfsd.data.dir (default ./emrfsd-data): the daemon's
+	// local state. The --data-dir flag overrides it (main passes -D).
+	DataDir string
+	// NameNodeAddr is dfs.namenode.rpc-address (default 127.0.0.1:8020).
+	NameNodeAddr string
+	// DataNodeAddr is dfs.datanode.address (default 127.0.0.1:9866).
+	DataNodeAddr string
+	// Buckets is emrfsd.buckets (default empty): comma-separated BUCKET or
+	// DIR=BUCKET entries. Empty means discover buckets by listing.
+	Buckets []Mount
+	// PathStyle is fs.s3a.path.style.access (default false).
+	PathStyle bool
+	// KMSAuditLog is emrfsd.kms.audit.log (default
+	// ${emrfsd.data.dir}/kms-audit.log): the trail of every KMS call.
+	KMSAuditLog string
+	// KeyCacheMaxEntries is emrfsd.cse.keycache.max.entries (default 1000).
+	KeyCacheMaxEntries int
+	// KeyCacheTTL is emrfsd.cse.keycache.ttl (default 5m; Hadoop duration
+	// syntax, a plain number is milliseconds).
+	KeyCacheTTL time.Duration
+	// KeyCacheMaxUses is emrfsd.cse.keycache.max.uses (default 100000).
+	KeyCacheMaxUses int64
+	// PermissionsEnabled is dfs.permissions.enabled (default true).
+	PermissionsEnabled bool
+	// SuperUserGroup is dfs.permissions.superusergroup (default supergroup).
+	SuperUserGroup string
+	// PartSize is fs.s3a.multipart.size (default 8M, at least 5M, at most
+	// 5G): the multipart upload part size in bytes.
+	PartSize int64
+	// UploadBuffer is fs.s3a.fast.upload.buffer (default disk): BufferDisk
+	// or BufferArray.
+	UploadBuffer string
+	// ActiveBlocks is fs.s3a.fast.upload.active.blocks (default 4): parts
+	// buffered or uploading at once per stream.
+	ActiveBlocks int
+	// LocalDir is emrfsd.local.dir (default ${emrfsd.data.dir}/local): where
+	// upload buffers and spill files go.
+	LocalDir string
+	// LocalKMSKeyID is emrfsd.local.encryption.kms.keyId (default empty =
+	// local files are not encrypted): the customer-managed key protecting
+	// local files.
+	LocalKMSKeyID string
+	// BlockSize is dfs.blocksize (default 128M, at least 1M): the block size
+	// reported to clients.
+	BlockSize int64
+	// Replication is dfs.replication (default 1, 1 to 512).
+	Replication int
+	// Store is emrfsd.store (default empty): StoreS3, StoreEmbedded, or ""
+	// to let main decide from the environment.
+	Store string
+
+	conf     *hadoopconf.Conf
+	localKey hadoopconf.Entry  // where LocalKMSKeyID came from
+	keyARNs  map[string]string // set by Validate
+}
+
+// Loader loads Options. The zero value is usable.
+type Loader struct {
+	// LookupEnv resolves ${env.NAME}; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// Logger receives warnings; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Load reads files in order, applies defs ("name=value" from -D flags) and
+// returns typed options, or an error joining every problem found.
+func Load(files, defs []string) (*Options, error) {
+	return Loader{}.Load(files, defs)
+}
+
+// Load reads files in order, applies defs ("name=value" from -D flags) and
+// returns typed options, or an error joining every problem found.
+func (l Loader) Load(files, defs []string) (*Options, error) {
+	log := l.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	defaults := map[string]string{}
+	for _, p := range properties {
+		if p.def != "" && !strings.HasSuffix(p.name, ".") {
+			defaults[p.name] = p.def
+		}
+	}
+	conf, err := hadoopconf.LoadOptions{
+		LookupEnv:     l.LookupEnv,
+		Logger:        log,
+		BucketOptions: bucketOptions(),
+		Defaults:      defaults,
+	}.Load(files, defs)
+	if err != nil {
+		return nil, err
+	}
+	o := &Options{conf: conf}
+	var errs []error
+	for _, p := range properties {
+		if p.set == nil {
+			continue
+		}
+		e, ok := conf.Get(p.name)
+		if !ok {
+			// Only properties with an empty default are absent.
+			e = hadoopconf.Entry{Name: p.name, File: hadoopconf.DefaultsFile}
+		}
+		if err := p.set(o, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	warnUnknown(conf, log)
+	return o, nil
+}
+
+// Conf returns the configuration the options were loaded from, for
+// components that read their own properties.
+func (o *Options) Conf() *hadoopconf.Conf { return o.conf }
+
+// invalid returns an ErrInvalid *hadoopconf.Error about e.
+func invalid(e hadoopconf.Entry, format string, args ...any) error {
+	x := e.Errorf(format, args...)
+	x.Err = ErrInvalid
+	return x
+}
+
+// asInvalid marks a parse error from hadoopconf as ErrInvalid.
+func asInvalid(err error) error {
+	var ce *hadoopconf.Error
+	if errors.As(err, &ce) && !errors.Is(ce.Err, ErrInvalid) {
+		if ce.Err == nil {
+			ce.Err = ErrInvalid
+		} else {
+			ce.Err = fmt.Errorf("%w: %w", ErrInvalid, ce.Err)
+		}
+	}
+	return err
+}
+
+// Setters used by the property table.
+
+func setString(field func(*Options) *string, check func(hadoopconf.Entry, string) error) func(*Options, hadoopconf.Entry) error {
+	return func(o *Options, e hadoopconf.Entry) error {
+		v := strings.TrimSpace(e.Value)
+		if check != nil {
+			if err := check(e, v); err != nil {
+				return err
+			}
+		}
+		*field(o) = v
+		return nil
+	}
+}
+
+func nonEmpty(e hadoopconf.Entry, v string) error {
+	if v == "" {
+		return invalid(e, "must not be empty")
+	}
+	return nil
+}
+
+func hostPort(e hadoopconf.Entry, v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return invalid(e, "value %q is not host:port", e.Value)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n > math.MaxUint16 {
+		return invalid(e, "value %q has no valid port", e.Value)
+	}
+	return nil
+}
+
+func oneOf(allowed ...string) func(hadoopconf.Entry, string) error {
+	return func(e hadoopconf.Entry, v string) error {
+		for _, a := range allowed {
+			if v == a {
+				return nil
+			}
+		}
+		return invalid(e, "value %q is not one of %s", e.Value, strings.Join(allowed, ", "))
+	}
+}
+
+func storeKind(e hadoopconf.Entry, v string) error {
+	if v != "" && v != StoreS3 && v != StoreEmbedded {
+		return invalid(e, "value %q is not %s or %s", e.Value, StoreS3, StoreEmbedded)
+	}
+	return nil
+}
+
+func setBool(field func(*Options) *bool) func(*Options, hadoopconf.Entry) error {
+	return func(o *Options, e hadoopconf.Entry) error {
+		v, err := e.Bool()
+		if err != nil {
+			return asInvalid(err)
+		}
+		*field(o) = v
+		return nil
+	}
+}
+
+func setInt(field func(*Options) *int, lo, hi int64) func(*Options, hadoopconf.Entry) error {
+	return func(o *Options, e hadoopconf.Entry) error {
+		v, err := e.Int()
+		if err != nil {
+			return asInvalid(err)
+		}
+		if v < lo || v > hi {
+			return invalid(e, "value %d is out of range [%d, %d]", v, lo, hi)
+		}
+		*field(o) = int(v)
+		return nil
+	}
+}
+
+func setInt64(field func(*Options) *int64, lo int64) func(*Options, hadoopconf.Entry) error {
+	return func(o *Options, e hadoopconf.Entry) error {
+		v, err := e.Int()
+		if err != nil {
+			return asInvalid(err)
+		}
+		if v < lo {
+			return invalid(e, "value %d is below the minimum %d", v, lo)
+		}
+		*field(o) = v
+		return nil
+	}
+}
+
+func setBytes(field func(*Options) *int64, lo, hi int64) func(*Options, hadoopconf.Entry) error {
+	return func(o *Options, e hadoopconf.Entry) error {
+		v, err := e.Bytes()
+		if err != nil {
+			return asInvalid(err)
+		}
+		if v < lo || v > hi {
+			return invalid(e, "size %s (%d bytes) is out of range [%d, %d]", strings.TrimSpace(e.Value), v, lo, hi)
+		}
+		*field(o) = v
+		return nil
+	}
+}
+
+func setDuration(field func(*Options) *time.Duration, unit time.Duration) func(*Options, hadoopconf.Entry) error {
+	return func(o *Options, e hadoopconf.Entry) error {
+		v, err := e.Duration(unit)
+		if err != nil {
+			return asInvalid(err)
+		}
+		if v <= 0 {
+			return invalid(e, "duration %q must be positive", e.Value)
+		}
+		*field(o) = v
+		return nil
+	}
+}
+
+func setLocalKey(o *Options, e hadoopconf.Entry) error {
+	o.LocalKMSKeyID = strings.TrimSpace(e.Value)
+	o.localKey = e
+	if o.LocalKMSKeyID != "" && isAWSManagedKey(o.LocalKMSKeyID) {
+		x := e.Errorf("local-disk encryption needs a customer-managed key, not the AWS-managed key %q", o.LocalKMSKeyID)
+		x.Err = ErrAWSManagedKey
+		return x
+	}
+	return nil
+}
+
+// setBuckets parses emrfsd.buckets.
+func setBuckets(o *Options, e hadoopconf.Entry) error {
+	var errs []error
+	dirs := map[string]bool{}
+	o.Buckets = nil
+	for item := range strings.SplitSeq(e.Value, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		dir, bucket, hasDir := strings.Cut(item, "=")
+		dir, bucket = strings.TrimSpace(dir), strings.TrimSpace(bucket)
+		if !hasDir {
+			bucket = dir
+		}
+		if err := hadoopconf.CheckBucketName(bucket); err != nil {
+			errs = append(errs, invalid(e, "entry %q: %v", item, err))
+			continue
+		}
+		if hasDir {
+			if err := checkDirName(dir); err != nil {
+				errs = append(errs, invalid(e, "entry %q: %v", item, err))
+				continue
+			}
+		} else {
+			dir = bucket
+		}
+		if dirs[dir] {
+			errs = append(errs, invalid(e, "entry %q: directory /%s is mapped twice", item, dir))
+			continue
+		}
+		dirs[dir] = true
+		o.Buckets = append(o.Buckets, Mount{Dir: dir, Bucket: bucket})
+	}
+	return errors.Join(errs...)
+}
+
+// checkDirName accepts a single HDFS path component.
+func checkDirName(d string) error {
+	switch {
+	case d == "":
+		return errors.New("empty directory name")
+	case d == "." || d == "..":
+		return fmt.Errorf("directory name %q is not allowed", d)
+	case strings.ContainsAny(d, "/:\x00"):
+		return fmt.Errorf("directory name %q must be a single path component (no '/', ':' or NUL)", d)
+	}
+	return nil
+}
+
+// warnUnknown logs properties in emrfsd's namespaces that nothing reads.
+func warnUnknown(conf *hadoopconf.Conf, log *slog.Logger) {
+	known := map[string]bool{}
+	for _, p := range properties {
+		known[p.name] = true
+	}
+	for _, e := range conf.All() {
+		n := e.Name
+		if known[n] || strings.HasPrefix(n, "fs.s3.bucket.") || strings.HasPrefix(n, "fs.s3a.bucket.") {
+			continue
+		}
+		if strings.HasPrefix(n, customArgsPrefix) && len(n) > len(customArgsPrefix) {
+			continue
+		}
+		if strings.HasPrefix(n, "emrfsd.") || strings.HasPrefix(n, "fs.s3.") {
+			log.Warn("config: property not used by emrfsd", "property", n, "file", e.File, "line", e.Line)
+		}
+	}
+	for _, e := range conf.UnmatchedBucketProperties() {
+		log.Warn("config: per-bucket property not used by emrfsd", "property", e.Name, "file", e.File, "line", e.Line)
+	}
+}

@@ -1,0 +1,174 @@
+package config
+
+import (
+	"strings"
+	"time"
+
+	"github.com/emrfsd/emrfsd/internal/hadoopconf"
+)
+
+// PropertyDoc documents one property this package reads.
+type PropertyDoc struct {
+	// Name is the property name; a name ending in "<name>" stands for a
+	// family (fs.s3.cse.custom.<name>).
+	Name string
+	// Default is the value used when the property is unset ("" = empty or
+	// off), possibly referring to another property (${emrfsd.data.dir}).
+	Default string
+	// Description says what the property does.
+	Description string
+	// PerBucket is true when fs.s3.bucket.BUCKET.* / fs.s3a.bucket.BUCKET.*
+	// may override the property for one bucket.
+	PerBucket bool
+}
+
+// Encryption property names (resolved per bucket by Policy).
+const (
+	propSSEEnabled      = "fs.s3.enableServerSideEncryption"
+	propSSEKey          = "fs.s3.serverSideEncryption.kms.keyId"
+	propCSEEnabled      = "fs.s3.cse.enabled"
+	propCSEMaterials    = "fs.s3.cse.encryptionMaterialsProvider"
+	propCSEKey          = "fs.s3.cse.kms.keyId"
+	propCSERegion       = "fs.s3.cse.kms.region"
+	propCSEV2           = "fs.s3.cse.encryptionV2.enabled"
+	propCSEStorageMode  = "fs.s3.cse.cryptoStorageMode"
+	customArgsPrefix    = "fs.s3.cse.custom."
+	propS3AAlgorithm    = "fs.s3a.encryption.algorithm"
+	propS3AKey          = "fs.s3a.encryption.key"
+	propS3AOldAlgorithm = "fs.s3a.server-side-encryption-algorithm"
+	propS3AOldKey       = "fs.s3a.server-side-encryption.key"
+	propS3ACSERegion    = "fs.s3a.encryption.cse.kms.region"
+	propS3ACustomClass  = "fs.s3a.encryption.cse.custom.keyring.class.name"
+)
+
+// property is one row of the table that drives Load and Documented.
+type property struct {
+	name, def, desc string
+	perBucket       bool
+	// set stores the (expanded) value into Options; nil for per-bucket
+	// encryption properties, which Policy reads.
+	set func(*Options, hadoopconf.Entry) error
+}
+
+// properties lists every property this package reads. Load parses each
+// default exactly like a configured value, so the documented defaults are
+// the defaults.
+var properties = []property{
+	{name: "emrfsd.data.dir", def: "./emrfsd-data",
+		desc: "Directory for the daemon's local state. The --data-dir flag overrides it.",
+		set:  setString(func(o *Options) *string { return &o.DataDir }, nonEmpty)},
+	{name: "dfs.namenode.rpc-address", def: "127.0.0.1:8020",
+		desc: "host:port the NameNode RPC server listens on.",
+		set:  setString(func(o *Options) *string { return &o.NameNodeAddr }, hostPort)},
+	{name: "dfs.datanode.address", def: "127.0.0.1:9866",
+		desc: "host:port the DataNode data-transfer server listens on.",
+		set:  setString(func(o *Options) *string { return &o.DataNodeAddr }, hostPort)},
+	{name: "emrfsd.buckets", def: "",
+		desc: "Comma-separated buckets to serve, each BUCKET (served as /BUCKET) or DIR=BUCKET (served as /DIR). Empty: discover buckets by listing.",
+		set:  setBuckets},
+	{name: "fs.s3a.path.style.access", def: "false",
+		desc: "Address buckets as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT (needed by most S3-compatible stores).",
+		set:  setBool(func(o *Options) *bool { return &o.PathStyle })},
+	{name: "emrfsd.kms.audit.log", def: "${emrfsd.data.dir}/kms-audit.log",
+		desc: "File recording every KMS call (operation, key, encryption context, outcome).",
+		set:  setString(func(o *Options) *string { return &o.KMSAuditLog }, nonEmpty)},
+	{name: "emrfsd.cse.keycache.max.entries", def: "1000",
+		desc: "Maximum number of data keys the CSE key cache holds.",
+		set:  setInt(func(o *Options) *int { return &o.KeyCacheMaxEntries }, 1, 1<<30)},
+	{name: "emrfsd.cse.keycache.ttl", def: "5m",
+		desc: "How long a cached data key may be used (Hadoop duration: 300s, 5m; a plain number is milliseconds).",
+		set:  setDuration(func(o *Options) *time.Duration { return &o.KeyCacheTTL }, time.Millisecond)},
+	{name: "emrfsd.cse.keycache.max.uses", def: "100000",
+		desc: "How many times a cached data key may be used before it is dropped.",
+		set:  setInt64(func(o *Options) *int64 { return &o.KeyCacheMaxUses }, 1)},
+	{name: "dfs.permissions.enabled", def: "true",
+		desc: "Check HDFS permissions.",
+		set:  setBool(func(o *Options) *bool { return &o.PermissionsEnabled })},
+	{name: "dfs.permissions.superusergroup", def: "supergroup",
+		desc: "Group whose members are superusers.",
+		set:  setString(func(o *Options) *string { return &o.SuperUserGroup }, nonEmpty)},
+	{name: "fs.s3a.multipart.size", def: "8M",
+		desc: "Multipart upload part size (Hadoop size: 8M, 64M; 5M to 5G).",
+		set:  setBytes(func(o *Options) *int64 { return &o.PartSize }, 5<<20, 5<<30)},
+	{name: "fs.s3a.fast.upload.buffer", def: BufferDisk,
+		desc: "Where parts wait for upload: disk (files under emrfsd.local.dir) or array (memory).",
+		set:  setString(func(o *Options) *string { return &o.UploadBuffer }, oneOf(BufferDisk, BufferArray))},
+	{name: "fs.s3a.fast.upload.active.blocks", def: "4",
+		desc: "Parts buffered or uploading at once per output stream.",
+		set:  setInt(func(o *Options) *int { return &o.ActiveBlocks }, 1, 1<<16)},
+	{name: "emrfsd.local.dir", def: "${emrfsd.data.dir}/local",
+		desc: "Directory for upload buffers and spill files.",
+		set:  setString(func(o *Options) *string { return &o.LocalDir }, nonEmpty)},
+	{name: "emrfsd.local.encryption.kms.keyId", def: "",
+		desc: "Customer-managed symmetric KMS key protecting local files (empty: local files are not encrypted). The AWS-managed key alias/aws/s3 is refused.",
+		set:  setLocalKey},
+	{name: "dfs.blocksize", def: "128M",
+		desc: "Block size reported to HDFS clients (Hadoop size, at least 1M).",
+		set:  setBytes(func(o *Options) *int64 { return &o.BlockSize }, 1<<20, 1<<40)},
+	{name: "dfs.replication", def: "1",
+		desc: "Replication factor reported to HDFS clients (1 to 512).",
+		set:  setInt(func(o *Options) *int { return &o.Replication }, 1, 512)},
+	{name: "emrfsd.store", def: "",
+		desc: "Where objects live: s3 (AWS S3 or an S3-compatible endpoint from the AWS SDK environment) or embedded (a local store with a built-in KMS). Empty: embedded when nothing in the environment points the AWS SDK anywhere, else s3.",
+		set:  setString(func(o *Options) *string { return &o.Store }, storeKind)},
+
+	// Encryption, per bucket (see Policy).
+	{name: propSSEEnabled, def: "false", perBucket: true,
+		desc: "EMRFS: S3 server-side encryption. true without " + propSSEKey + " is SSE-S3, with it SSE-KMS."},
+	{name: propSSEKey, def: "", perBucket: true,
+		desc: "EMRFS: KMS key for SSE-KMS, sent to S3 exactly as written; empty means the AWS-managed key."},
+	{name: propCSEEnabled, def: "false", perBucket: true,
+		desc: "EMRFS: client-side encryption (S3 Encryption Client format). Exclusive with server-side encryption."},
+	{name: propCSEMaterials, def: "", perBucket: true,
+		desc: "EMRFS: CSE materials provider. Empty, kms or " + emrfsKMSProviderClass + " is CSE-KMS; any other value names a CSE-Custom materials provider compiled into emrfsd."},
+	{name: propCSEKey, def: "", perBucket: true,
+		desc: "EMRFS: customer-managed symmetric KMS key for CSE-KMS (required; alias/aws/s3 is refused)."},
+	{name: propCSERegion, def: "", perBucket: true,
+		desc: "EMRFS: region of the CSE-KMS key (empty: the daemon's region)."},
+	{name: propCSEV2, def: "false", perBucket: true,
+		desc: "EMRFS: write the S3EC V2 key wrap kms+context instead of kms."},
+	{name: propCSEStorageMode, def: StorageObjectMetadata, perBucket: true,
+		desc: "EMRFS: where CSE envelope metadata goes: ObjectMetadata or InstructionFile."},
+	{name: customArgsPrefix, perBucket: true,
+		desc: "Arguments passed to the CSE-Custom materials provider (e.g. " + customArgsPrefix + "keyring.file)."},
+	{name: propS3AAlgorithm, def: "", perBucket: true,
+		desc: "S3A: SSE-S3 (or AES256), SSE-KMS, CSE-KMS or CSE-CUSTOM; empty means none. SSE-C and DSSE-KMS are not supported yet."},
+	{name: propS3AKey, def: "", perBucket: true,
+		desc: "S3A: KMS key for SSE-KMS (empty: AWS-managed key) or CSE-KMS (required)."},
+	{name: propS3AOldAlgorithm, def: "", perBucket: true,
+		desc: "S3A: deprecated name of " + propS3AAlgorithm + "."},
+	{name: propS3AOldKey, def: "", perBucket: true,
+		desc: "S3A: deprecated name of " + propS3AKey + "."},
+	{name: propS3ACSERegion, def: "", perBucket: true,
+		desc: "S3A: region of the CSE-KMS key."},
+	{name: propS3ACustomClass, def: "", perBucket: true,
+		desc: "S3A: CSE-Custom materials provider name (required for CSE-CUSTOM)."},
+}
+
+// bucketOptions are the option names per-bucket properties may carry.
+func bucketOptions() []string {
+	var out []string
+	for _, p := range properties {
+		if p.perBucket {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}
+
+// Documented lists every property this package reads, in a stable order,
+// for the README's configuration reference.
+func Documented() []PropertyDoc {
+	out := make([]PropertyDoc, 0, len(properties))
+	for _, p := range properties {
+		name := p.name
+		if strings.HasSuffix(name, ".") {
+			name += "<name>"
+		}
+		out = append(out, PropertyDoc{Name: name, Default: p.def, Description: p.desc, PerBucket: p.perBucket})
+	}
+	return out
+}
+
+// Documented is the package-level Documented; it does not depend on o.
+func (o *Options) Documented() []PropertyDoc { return Documented() }
