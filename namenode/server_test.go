@@ -1,0 +1,334 @@
+package namenode
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"sort"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/emrfsd/emrfsd/fs"
+	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
+	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
+	"github.com/emrfsd/emrfsd/providers"
+)
+
+func TestServerDefaultsAndEcho(t *testing.T) {
+	_, addr := startServer(t, Options{BlockSize: 64 << 20})
+	rc := dialRaw(t, addr)
+	rc.handshake("alice")
+	var resp hdfspb.GetServerDefaultsResponseProto
+	h := rc.call(7, "getServerDefaults", &hdfspb.GetServerDefaultsRequestProto{}, &resp)
+	if h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS {
+		t.Fatalf("status %v: %s %s", h.GetStatus(), h.GetExceptionClassName(), h.GetErrorMsg())
+	}
+	if h.GetServerIpcVersionNum() != 9 || !bytes.Equal(h.GetClientId(), rc.id) || h.GetRetryCount() != -1 {
+		t.Errorf("header does not echo: %v", h)
+	}
+	d := resp.GetServerDefaults()
+	if d.GetChecksumType() != hdfspb.ChecksumTypeProto_CHECKSUM_CRC32C || d.GetBlockSize() != 64<<20 ||
+		d.GetEncryptDataTransfer() || d.GetTrashInterval() != 0 || d.GetBytesPerChecksum() != 512 {
+		t.Errorf("server defaults: %v", d)
+	}
+}
+
+func TestUnknownMethodAndProtocol(t *testing.T) {
+	_, addr := startServer(t, Options{})
+	rc := dialRaw(t, addr)
+	rc.handshake("alice")
+	h := rc.call(1, "concat", &hdfspb.MsyncRequestProto{}, nil)
+	if h.GetStatus() != commonpb.RpcResponseHeaderProto_ERROR ||
+		h.GetErrorDetail() != commonpb.RpcResponseHeaderProto_ERROR_NO_SUCH_METHOD ||
+		h.GetExceptionClassName() != "org.apache.hadoop.ipc.RpcNoSuchMethodException" ||
+		!strings.Contains(h.GetErrorMsg(), "Unknown method concat") {
+		t.Errorf("unknown method answered %v", h)
+	}
+	// Other protocols.
+	rc.write(frameOf(t, rc.header(2), &commonpb.RequestHeaderProto{
+		MethodName: proto.String("getServiceStatus"), DeclaringClassProtocolName: proto.String("org.apache.hadoop.ha.HAServiceProtocol"),
+		ClientProtocolVersion: proto.Uint64(1)}, &hdfspb.MsyncRequestProto{}))
+	h, err := rc.readResponse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.GetErrorDetail() != commonpb.RpcResponseHeaderProto_ERROR_NO_SUCH_PROTOCOL || h.GetExceptionClassName() != exNoSuchProtocol {
+		t.Errorf("unknown protocol answered %v", h)
+	}
+	// The connection stays usable.
+	var st hdfspb.HAServiceStateResponseProto
+	if h := rc.call(3, "getHAServiceState", &hdfspb.HAServiceStateRequestProto{}, &st); h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS ||
+		st.GetState() != commonpb.HAServiceStateProto_ACTIVE {
+		t.Errorf("after errors: %v %v", h, &st)
+	}
+}
+
+func TestSASLProbe(t *testing.T) {
+	_, addr := startServer(t, Options{})
+	rc := dialRaw(t, addr)
+	rc.write([]byte{'h', 'r', 'p', 'c', 9, 0, 0xDF})
+	rc.write(frameOf(t, rc.header(callIDSASL), &commonpb.RpcSaslProto{State: commonpb.RpcSaslProto_NEGOTIATE.Enum()}))
+	var sasl commonpb.RpcSaslProto
+	h, err := rc.readResponse(&sasl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int32(h.GetCallId()) != -33 || h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS || sasl.GetState() != commonpb.RpcSaslProto_SUCCESS {
+		t.Fatalf("negotiate answered %v %v", h, &sasl)
+	}
+	rc.context("bob")
+	if h := rc.call(1, "msync", &hdfspb.MsyncRequestProto{}, nil); h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS {
+		t.Errorf("call after SASL fallback: %v", h)
+	}
+}
+
+func TestSASLOtherStateRefused(t *testing.T) {
+	_, addr := startServer(t, Options{})
+	rc := dialRaw(t, addr)
+	rc.write([]byte{'h', 'r', 'p', 'c', 9, 0, 0xDF})
+	rc.write(frameOf(t, rc.header(callIDSASL), &commonpb.RpcSaslProto{State: commonpb.RpcSaslProto_INITIATE.Enum()}))
+	h, err := rc.readResponse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.GetStatus() != commonpb.RpcResponseHeaderProto_FATAL || h.GetErrorDetail() != commonpb.RpcResponseHeaderProto_FATAL_UNAUTHORIZED {
+		t.Errorf("got %v", h)
+	}
+	rc.expectClosed()
+}
+
+func TestBadPreambles(t *testing.T) {
+	_, addr := startServer(t, Options{})
+	t.Run("version", func(t *testing.T) {
+		rc := dialRaw(t, addr)
+		rc.write([]byte{'h', 'r', 'p', 'c', 10, 0, 0})
+		h, err := rc.readResponse(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int32(h.GetCallId()) != -1 || h.GetStatus() != commonpb.RpcResponseHeaderProto_FATAL ||
+			h.GetErrorDetail() != commonpb.RpcResponseHeaderProto_FATAL_VERSION_MISMATCH ||
+			h.GetExceptionClassName() != "org.apache.hadoop.ipc.RPC$VersionMismatch" {
+			t.Errorf("got %v", h)
+		}
+		rc.expectClosed()
+	})
+	t.Run("magic", func(t *testing.T) {
+		rc := dialRaw(t, addr)
+		rc.write([]byte{'x', 'r', 'p', 'c', 9, 0, 0})
+		h, err := rc.readResponse(nil)
+		if err != nil || h.GetErrorDetail() != commonpb.RpcResponseHeaderProto_FATAL_VERSION_MISMATCH {
+			t.Errorf("got %v, %v", h, err)
+		}
+		rc.expectClosed()
+	})
+	t.Run("auth", func(t *testing.T) {
+		rc := dialRaw(t, addr)
+		rc.write([]byte{'h', 'r', 'p', 'c', 9, 0, 0x51})
+		h, err := rc.readResponse(nil)
+		if err != nil || h.GetStatus() != commonpb.RpcResponseHeaderProto_FATAL || h.GetExceptionClassName() != exIPC {
+			t.Errorf("got %v, %v", h, err)
+		}
+		rc.expectClosed()
+	})
+	t.Run("http", func(t *testing.T) {
+		rc := dialRaw(t, addr)
+		rc.write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		// The server may reset the connection (our request was not read
+		// in full) after sending the notice.
+		b, _ := io.ReadAll(rc.r)
+		if !strings.HasPrefix(string(b), "HTTP/1.1 404") || !strings.Contains(string(b), "Hadoop IPC port") {
+			t.Errorf("got %q", b)
+		}
+	})
+	t.Run("call before context", func(t *testing.T) {
+		rc := dialRaw(t, addr)
+		rc.write([]byte{'h', 'r', 'p', 'c', 9, 0, 0})
+		rc.sendCall(1, "msync", &hdfspb.MsyncRequestProto{})
+		h, err := rc.readResponse(nil)
+		if err != nil || h.GetErrorDetail() != commonpb.RpcResponseHeaderProto_FATAL_INVALID_RPC_HEADER {
+			t.Errorf("got %v, %v", h, err)
+		}
+		rc.expectClosed()
+	})
+}
+
+// A hostile frame closes its own connection; others keep working.
+func TestMalformedFrameClosesOnlyItsConnection(t *testing.T) {
+	_, addr := startServer(t, Options{MaxFrame: 1 << 20})
+	good := dialRaw(t, addr)
+	good.handshake("alice")
+	cases := map[string][]byte{
+		"huge length":      {0x7f, 0xff, 0xff, 0xff},
+		"zero length":      {0, 0, 0, 0},
+		"garbage header":   {0, 0, 0, 4, 0x03, 0xff, 0xff, 0xff},
+		"length overflow":  {0, 0, 0, 3, 0x7f, 0x08, 0x02},
+		"missing callId":   append([]byte{0, 0, 0, 3, 2}, 0x08, 0x02),
+		"body unparseable": nil, // built below
+		"truncated body":   nil,
+	}
+	for name, raw := range cases {
+		t.Run(name, func(t *testing.T) {
+			bad := dialRaw(t, addr)
+			bad.handshake("mallory")
+			switch name {
+			case "body unparseable":
+				hdr := frameOf(t, bad.header(1), &commonpb.RequestHeaderProto{MethodName: proto.String("getFileInfo"),
+					DeclaringClassProtocolName: proto.String(clientProtocol), ClientProtocolVersion: proto.Uint64(1)})
+				// Append a body whose required src is missing.
+				raw = append(hdr, 0x00)
+				binary.BigEndian.PutUint32(raw, uint32(len(raw)-4))
+			case "truncated body":
+				raw = []byte{0, 0, 0, 10, 1, 2}
+			}
+			bad.write(raw)
+			if name == "truncated body" {
+				bad.c.(interface{ CloseWrite() error }).CloseWrite()
+			}
+			bad.expectClosed()
+			var st hdfspb.HAServiceStateResponseProto
+			if h := good.call(int32(len(name)), "getHAServiceState", &hdfspb.HAServiceStateRequestProto{}, &st); h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS {
+				t.Errorf("good connection broken: %v", h)
+			}
+		})
+	}
+}
+
+// Calls are processed concurrently and answered by callId.
+func TestPipelinedCalls(t *testing.T) {
+	_, addr := startServer(t, Options{})
+	rc := dialRaw(t, addr)
+	rc.handshake("alice")
+	ids := []int32{40, 41, 42, 43, 44}
+	for _, id := range ids {
+		rc.sendCall(id, "getServerDefaults", &hdfspb.GetServerDefaultsRequestProto{})
+	}
+	rc.write(frameOf(t, rc.header(callIDPing))) // pings are ignored
+	var got []int
+	for range ids {
+		var resp hdfspb.GetServerDefaultsResponseProto
+		h, err := rc.readResponse(&resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS || resp.GetServerDefaults() == nil {
+			t.Fatalf("bad response %v", h)
+		}
+		got = append(got, int(int32(h.GetCallId())))
+	}
+	sort.Ints(got)
+	if fmt.Sprint(got) != "[40 41 42 43 44]" {
+		t.Errorf("callIds %v", got)
+	}
+}
+
+func TestErrorTable(t *testing.T) {
+	pe := func(err error) error { return &iofs.PathError{Op: "stat", Path: "/b/k", Err: err} }
+	cases := []struct {
+		err   error
+		class string
+		msg   string // substring
+	}{
+		{pe(iofs.ErrNotExist), "java.io.FileNotFoundException", "/b/k"},
+		{pe(iofs.ErrExist), "org.apache.hadoop.fs.FileAlreadyExistsException", "/b/k"},
+		{pe(fs.ErrNotDir), "org.apache.hadoop.fs.ParentNotDirectoryException", "/b/k"},
+		{pe(fs.ErrNotEmpty), "org.apache.hadoop.fs.PathIsNotEmptyDirectoryException", "/b/k"},
+		{pe(fs.ErrIsDir), "org.apache.hadoop.fs.FileAlreadyExistsException", "/b/k"},
+		{pe(iofs.ErrPermission), "org.apache.hadoop.security.AccessControlException", "/b/k"},
+		{pe(iofs.ErrInvalid), "org.apache.hadoop.HadoopIllegalArgumentException", "/b/k"},
+		{pe(errors.ErrUnsupported), "java.lang.UnsupportedOperationException", "/b/k"},
+		{pe(providers.ErrIntegrity), "java.io.IOException", "integrity"},
+		{pe(providers.ErrKeyUnavailable), "java.io.IOException", "encryption key"},
+		{pe(providers.ErrKeyMismatch), "java.io.IOException", "encryption key"},
+		{pe(providers.ErrUnsupportedAlgorithm), "java.io.IOException", "algorithm"},
+		{pe(providers.ErrNotEncrypted), "java.io.IOException", "not encrypted"},
+		{pe(providers.ErrSSENotConfirmed), "java.io.IOException", "server-side encryption"},
+		{context.DeadlineExceeded, "java.io.IOException", "deadline"},
+		{errors.New("boom\nsecond line"), "java.io.IOException", "boom"},
+		{failf(errDenied, "Permission denied: user=u, access=WRITE, inode=%q:o:g:drwxr-xr-x", "/b"), "org.apache.hadoop.security.AccessControlException", "Permission denied: user=u, access=WRITE"},
+		{failf(errAlreadyBeingCreated, "owned"), "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException", "owned"},
+		{failf(errLeaseExpired, "No lease"), "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException", "No lease"},
+		{failf(errIllegalArgument, "bad"), "org.apache.hadoop.HadoopIllegalArgumentException", "bad"},
+		{failf(errInvalidPath, "Invalid path name"), "org.apache.hadoop.fs.InvalidPathException", "Invalid path name"},
+		{failf(errIOMessage, "%s", msgXattrNotFound), "java.io.IOException", msgXattrNotFound},
+		{failf(iofs.ErrNotExist, "File does not exist: /x"), "java.io.FileNotFoundException", "File does not exist: /x"},
+		{fmt.Errorf("wrapped: %w", failf(errLeaseExpired, "inner")), "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException", "wrapped: inner"},
+	}
+	for _, c := range cases {
+		class, msg := remoteError(c.err)
+		if class != c.class || !strings.Contains(msg, c.msg) || strings.Contains(msg, "\n") {
+			t.Errorf("%v: got (%s, %q), want (%s, ~%q)", c.err, class, msg, c.class, c.msg)
+		}
+	}
+	// Exact texts clients match on by prefix.
+	if _, msg := remoteError(failf(errIOMessage, "%s", msgXattrRemoveNotFound)); msg != "No matching attributes found for remove operation" {
+		t.Errorf("remove xattr message %q", msg)
+	}
+}
+
+func TestMethodTable(t *testing.T) {
+	s, _ := startServer(t, Options{})
+	if len(s.methods) < 45 {
+		t.Errorf("only %d methods", len(s.methods))
+	}
+	for _, m := range []string{"getFileInfo", "getListing", "create", "addBlock", "complete", "renewLease", "rename", "rename2", "getFsStats", "getHAServiceState"} {
+		if _, ok := s.methods[m]; !ok {
+			t.Errorf("method %s missing", m)
+		}
+	}
+}
+
+func TestCleanPath(t *testing.T) {
+	for in, want := range map[string]string{"/": "/", "/a//b/": "/a/b", "/a/b": "/a/b"} {
+		if got, err := cleanPath(in); err != nil || got != want {
+			t.Errorf("cleanPath(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "a/b", "/a/../b", "/a/./b", "/a\x00b"} {
+		if _, err := cleanPath(in); !errors.Is(err, errInvalidPath) {
+			t.Errorf("cleanPath(%q) = %v", in, err)
+		}
+	}
+}
+
+func TestModeString(t *testing.T) {
+	for perm, want := range map[uint32]string{0755: "drwxr-xr-x", 01777: "drwxrwxrwt", 01770: "drwxrwx--T"} {
+		if got := modeString(fs.FileInfo{IsDir: true, Perm: perm}); got != want {
+			t.Errorf("%o: %s, want %s", perm, got, want)
+		}
+	}
+}
+
+// Responses built from statuses carry every required field.
+func TestLocatedBlocksComplete(t *testing.T) {
+	s, _ := startServer(t, Options{BlockSize: 1 << 20})
+	fi := fs.FileInfo{Path: "/b/f", Name: "f", Size: 2<<20 + 5, Owner: "o", Group: "g", Perm: 0644, ETag: "e"}
+	lb := s.locatedBlocks(fi, 0, fi.Size)
+	if len(lb.Blocks) != 3 || lb.GetLastBlock().GetB().GetNumBytes() != 5 || lb.Blocks[2].GetOffset() != 2<<20 {
+		t.Fatalf("blocks %v", lb)
+	}
+	st := s.status(fi, []byte("f"))
+	st.Locations = lb
+	if _, err := proto.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	// Stable ids for the same object version; a new version gets new ids.
+	again := s.locatedBlocks(fi, 1<<20, 1)
+	if len(again.Blocks) != 1 || again.Blocks[0].GetB().GetBlockId() != lb.Blocks[1].GetB().GetBlockId() {
+		t.Errorf("second lookup %v", again.Blocks)
+	}
+	fi.ETag = "e2"
+	if n := s.locatedBlocks(fi, 0, 1); n.Blocks[0].GetB().GetBlockId() == lb.Blocks[0].GetB().GetBlockId() {
+		t.Error("new object version reused a block id")
+	}
+	empty := s.locatedBlocks(fs.FileInfo{Path: "/b/e"}, 0, 0)
+	if _, err := proto.Marshal(empty); err != nil || len(empty.Blocks) != 0 {
+		t.Errorf("empty file: %v %v", empty, err)
+	}
+}
