@@ -5,18 +5,41 @@
 // Errors are classified once, here: every error returned is an
 // *iofs.PathError whose Err satisfies errors.Is with one of io/fs's
 // ErrNotExist, ErrExist, ErrPermission, ErrInvalid, or this package's
-// ErrNotDir, ErrIsDir, ErrNotEmpty, or a providers sentinel
-// (providers.ErrIntegrity, providers.ErrKeyUnavailable, ...).
-// Callers (the RPC edge) translate those into Hadoop exception classes.
+// ErrNotDir, ErrIsDir, ErrNotEmpty, ErrChanged, ErrNoXattr, or a providers
+// sentinel (providers.ErrIntegrity, providers.ErrKeyUnavailable, ...).
+// io.EOF and context errors are returned bare, never wrapped. Callers (the
+// RPC edge) translate those into Hadoop exception classes.
 //
-// NOTE: this file was laid down as the API contract other packages build
-// against; its owner replaces the bodies with the implementation.
+// # Layout in S3
+//
+//   - "/" is the root; its children are the top-level directories, one per
+//     bucket (Options.Buckets, or every bucket the credentials can list).
+//     Top-level directories cannot be created, deleted, renamed or changed
+//     (ErrPermission).
+//   - /TOP/A/B is the object key "A/B" in TOP's bucket.
+//   - A directory is a zero-byte marker object "A/B/" carrying the
+//     directory's metadata, or an implicit prefix (objects below "A/B/"), or
+//     an EMRFS/s3n marker "A/B_$folder$". Markers never appear in listings.
+//   - "KEY.instruction" (an S3 Encryption Client instruction file) is hidden
+//     while KEY exists, and follows KEY on rename and delete.
+//   - Owner, group, permission, times and xattrs are user metadata; see
+//     meta.go for the scheme. Listings cannot see metadata: entries show
+//     the defaults (Options.DefaultOwner/DefaultGroup, 0644 files, 0755
+//     directories, S3's LastModified); Stat shows the stored values.
+//
+// # Consistency
+//
+// Nothing partial is ever visible: new files appear when Writer.Close
+// completes the upload (with If-None-Match: * unless overwriting). Renames
+// are copy-then-delete and not atomic; a directory rename that fails midway
+// leaves both trees partly populated and can be retried.
 package fs
 
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
+	iofs "io/fs"
 	"log/slog"
 	"time"
 
@@ -28,6 +51,26 @@ var (
 	ErrNotDir   = errors.New("not a directory")
 	ErrIsDir    = errors.New("is a directory")
 	ErrNotEmpty = errors.New("directory not empty")
+	// ErrChanged: the object was replaced while an open File read it (the
+	// ranged GET's If-Match failed).
+	ErrChanged = errors.New("file changed while being read")
+	// ErrNoXattr: RemoveXattr of an xattr that is not set.
+	ErrNoXattr = errors.New("no such xattr")
+)
+
+// Defaults for Options.
+const (
+	DefaultPartSize    = 8 << 20
+	MinPartSize        = 5 << 20
+	MaxPartSize        = 5 << 30
+	DefaultActiveParts = 4
+	DefaultCopyWorkers = 8
+	DefaultOwnerName   = "hdfs"
+	DefaultGroupName   = "supergroup"
+	// DefaultDirPerm and DefaultFilePerm are shown for paths without
+	// permission metadata.
+	DefaultDirPerm  = 0o755
+	DefaultFilePerm = 0o644
 )
 
 // Options configure a namespace.
@@ -45,8 +88,16 @@ type Options struct {
 	ActiveParts int
 	// DefaultOwner and DefaultGroup own paths that carry no ownership
 	// metadata (implicit directories, objects written by other tools).
+	// Defaults: "hdfs", "supergroup".
 	DefaultOwner, DefaultGroup string
 	Logger                     *slog.Logger
+
+	// Buffers supplies part buffers to writers. Nil means an in-memory pool
+	// of PartSize buffers (NewMemoryBuffers).
+	Buffers Buffers
+	// CopyWorkers bounds the parallel copies of a directory rename
+	// (default 8).
+	CopyWorkers int
 }
 
 // FileInfo describes a file or directory. Sizes are plaintext sizes.
@@ -84,96 +135,104 @@ type Attrs struct {
 type CreateOptions struct {
 	Overwrite    bool
 	CreateParent bool
-	Perm         uint32
-	Owner, Group string
+	Perm         uint32 // 0 means DefaultFilePerm
+	Owner, Group string // "" records none (Stat then shows the defaults)
 }
 
-// FS is the namespace.
-type FS struct{ opts Options }
+// FS is the namespace. It is safe for concurrent use.
+type FS struct {
+	opts Options
+	log  *slog.Logger
+
+	// Multipart-copy tuning; fixed by New (tests in this package lower them).
+	copyThreshold int64 // objects larger than this are copied part by part
+	copyPartSize  int64
+}
+
+// S3's single-request copy limit and the part size used above it.
+const (
+	maxSingleCopy = 5 << 30
+	copyPartSize  = 512 << 20
+)
 
 // New validates options and returns a namespace.
-func New(ctx context.Context, o Options) (*FS, error) { return &FS{opts: o}, nil }
-
-// Stat describes a path.
-func (f *FS) Stat(ctx context.Context, p string) (FileInfo, error) {
-	return FileInfo{}, errors.ErrUnsupported
+func New(ctx context.Context, o Options) (*FS, error) {
+	if o.S3 == nil {
+		return nil, fmt.Errorf("fs: %w: Options.S3 is nil", iofs.ErrInvalid)
+	}
+	if o.Provider == nil {
+		return nil, fmt.Errorf("fs: %w: Options.Provider is nil", iofs.ErrInvalid)
+	}
+	if o.PartSize == 0 {
+		o.PartSize = DefaultPartSize
+	}
+	if o.PartSize < MinPartSize || o.PartSize > MaxPartSize {
+		return nil, fmt.Errorf("fs: %w: PartSize %d outside [%d, %d]", iofs.ErrInvalid, o.PartSize, MinPartSize, MaxPartSize)
+	}
+	if o.ActiveParts == 0 {
+		o.ActiveParts = DefaultActiveParts
+	}
+	if o.ActiveParts < 1 {
+		return nil, fmt.Errorf("fs: %w: ActiveParts %d < 1", iofs.ErrInvalid, o.ActiveParts)
+	}
+	if o.CopyWorkers == 0 {
+		o.CopyWorkers = DefaultCopyWorkers
+	}
+	if o.CopyWorkers < 1 {
+		return nil, fmt.Errorf("fs: %w: CopyWorkers %d < 1", iofs.ErrInvalid, o.CopyWorkers)
+	}
+	for top, b := range o.Buckets {
+		if elems, err := splitPath("/" + top); err != nil || len(elems) != 1 || b == "" {
+			return nil, fmt.Errorf("fs: %w: bad top-level directory %q -> bucket %q", iofs.ErrInvalid, top, b)
+		}
+	}
+	if o.DefaultOwner == "" {
+		o.DefaultOwner = DefaultOwnerName
+	}
+	if o.DefaultGroup == "" {
+		o.DefaultGroup = DefaultGroupName
+	}
+	if o.Buffers == nil {
+		o.Buffers = NewMemoryBuffers(o.PartSize, o.ActiveParts+1)
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &FS{opts: o, log: log, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize}, nil
 }
 
-// List returns up to limit children of dir whose names sort strictly after
-// startAfter, sorted by name bytes, and whether more remain.
-func (f *FS) List(ctx context.Context, dir, startAfter string, limit int) ([]FileInfo, bool, error) {
-	return nil, false, errors.ErrUnsupported
+// resolve parses p and maps its top-level directory to a bucket.
+func (f *FS) resolve(p string) (loc, error) {
+	elems, err := splitPath(p)
+	if err != nil {
+		return loc{}, err
+	}
+	if len(elems) == 0 {
+		return loc{path: "/"}, nil
+	}
+	l := loc{path: p, top: elems[0], bucket: elems[0]}
+	if f.opts.Buckets != nil {
+		b, ok := f.opts.Buckets[elems[0]]
+		if !ok {
+			return loc{}, iofs.ErrNotExist
+		}
+		l.bucket = b
+	}
+	if len(elems) > 1 {
+		l.key = p[len(elems[0])+2:]
+	}
+	return l, nil
 }
 
-// Mkdirs creates a directory (and its parents when createParent).
-func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group string, createParent bool) error {
-	return errors.ErrUnsupported
+// provider returns the provider of l's bucket.
+func (f *FS) provider(ctx context.Context, l loc) (providers.Provider, error) {
+	pr, err := f.opts.Provider(ctx, l.bucket)
+	if err != nil {
+		return nil, err
+	}
+	if pr == nil {
+		return nil, fmt.Errorf("%w: no provider for bucket %q", iofs.ErrInvalid, l.bucket)
+	}
+	return pr, nil
 }
-
-// Create starts a new file. Nothing is visible at p until Close succeeds.
-func (f *FS) Create(ctx context.Context, p string, o CreateOptions) (*Writer, error) {
-	return nil, errors.ErrUnsupported
-}
-
-// Open returns a handle for positioned reads of a file.
-func (f *FS) Open(ctx context.Context, p string) (*File, error) { return nil, errors.ErrUnsupported }
-
-// Delete removes p; it reports false (and no error) when p does not exist.
-func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error) {
-	return false, errors.ErrUnsupported
-}
-
-// Rename moves src to dst (file: server-side copy keeping encryption and
-// metadata, then delete; directory: every object below it).
-func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error {
-	return errors.ErrUnsupported
-}
-
-// ContentSummary totals a subtree.
-func (f *FS) ContentSummary(ctx context.Context, p string) (Summary, error) {
-	return Summary{}, errors.ErrUnsupported
-}
-
-// SetAttrs changes permission, ownership or times.
-func (f *FS) SetAttrs(ctx context.Context, p string, a Attrs) error { return errors.ErrUnsupported }
-
-// SetXattr sets a user xattr ("user.NAME").
-func (f *FS) SetXattr(ctx context.Context, p, name string, value []byte) error {
-	return errors.ErrUnsupported
-}
-
-// RemoveXattr removes a user xattr.
-func (f *FS) RemoveXattr(ctx context.Context, p, name string) error { return errors.ErrUnsupported }
-
-// File is an open file: its FileInfo and positioned reads.
-type File struct{ Info FileInfo }
-
-// Range returns plaintext bytes [off, off+n) (n < 0: to the end). A range
-// covering the whole file is authenticated where the provider allows.
-func (r *File) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
-	return nil, errors.ErrUnsupported
-}
-
-// Writer streams a new file into a multipart upload through the bucket's
-// provider, with bounded memory.
-type Writer struct{}
-
-// Write encodes and buffers plaintext; full parts upload in the background.
-func (w *Writer) Write(p []byte) (int, error) { return 0, errors.ErrUnsupported }
-
-// Written is the number of plaintext bytes written so far.
-func (w *Writer) Written() int64 { return 0 }
-
-// Flush returns once every full part written so far is uploaded (durable
-// in S3 though not yet visible).
-func (w *Writer) Flush(ctx context.Context) error { return errors.ErrUnsupported }
-
-// Finish ends the plaintext (writes the provider's trailer) and uploads
-// every remaining byte; the object is still invisible. No Write may follow.
-func (w *Writer) Finish(ctx context.Context) error { return errors.ErrUnsupported }
-
-// Close finishes (if needed) and completes the upload: the file appears.
-func (w *Writer) Close(ctx context.Context) error { return errors.ErrUnsupported }
-
-// Abort discards the upload; nothing becomes visible.
-func (w *Writer) Abort(ctx context.Context) error { return errors.ErrUnsupported }

@@ -1,0 +1,185 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	iofs "io/fs"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// deleteBatch is DeleteObjects' limit.
+const deleteBatch = 1000
+
+// Delete removes p; it reports false (and no error) when p does not exist.
+// A file goes with its instruction file. A non-empty directory needs
+// recursive (else ErrNotEmpty); then every object below it is deleted in
+// batches. The parent stays visible: if p was its last child, a marker is
+// written for it (as S3A does). Top-level directories fail with
+// ErrPermission.
+func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error) {
+	l, err := f.resolve(p)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return false, nil
+		}
+		return false, pathErr("delete", p, err)
+	}
+	ok, err := f.delete(ctx, l, recursive)
+	return ok, pathErr("delete", p, err)
+}
+
+func (f *FS) delete(ctx context.Context, l loc, recursive bool) (bool, error) {
+	if l.isRoot() || l.isTop() {
+		return false, iofs.ErrPermission
+	}
+	fd, err := f.lookup(ctx, l)
+	if err != nil {
+		return false, err
+	}
+	switch fd.kind {
+	case kindNone:
+		return false, nil
+	case kindFile:
+		if err := f.deleteKeys(ctx, l.bucket, []string{l.key, l.key + instructionSuffix}); err != nil {
+			return false, err
+		}
+	case kindDir:
+		if !recursive {
+			empty, err := f.dirEmpty(ctx, l)
+			if err != nil {
+				return false, err
+			}
+			if !empty {
+				return false, ErrNotEmpty
+			}
+		}
+		if err := f.deleteTree(ctx, l); err != nil {
+			return false, err
+		}
+	}
+	return true, f.keepParent(ctx, l)
+}
+
+// dirEmpty reports whether a directory has no children (its own markers
+// aside).
+func (f *FS) dirEmpty(ctx context.Context, l loc) (bool, error) {
+	out, err := f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket:  aws.String(l.bucket),
+		Prefix:  aws.String(l.dirPrefix()),
+		MaxKeys: aws.Int32(2),
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, o := range out.Contents {
+		if aws.ToString(o.Key) != l.dirPrefix() {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// deleteTree deletes every object below a directory, then its markers.
+func (f *FS) deleteTree(ctx context.Context, l loc) error {
+	batch := make([]string, 0, deleteBatch)
+	err := f.walk(ctx, l.bucket, l.dirPrefix(), func(o s3types.Object) error {
+		if aws.ToString(o.Key) == l.dirPrefix() {
+			return nil
+		}
+		batch = append(batch, aws.ToString(o.Key))
+		if len(batch) == deleteBatch {
+			if err := f.deleteKeys(ctx, l.bucket, batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The markers go last, so a failure midway leaves the directory visible.
+	if len(batch)+2 > deleteBatch {
+		if err := f.deleteKeys(ctx, l.bucket, batch); err != nil {
+			return err
+		}
+		batch = batch[:0]
+	}
+	batch = append(batch, l.dirPrefix(), l.key+folderSuffix)
+	return f.deleteKeys(ctx, l.bucket, batch)
+}
+
+// walk calls fn for every object whose key starts with prefix, in key
+// order, following ListObjectsV2 pagination.
+func (f *FS) walk(ctx context.Context, bucket, prefix string, fn func(s3types.Object) error) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+	for {
+		out, err := f.opts.S3.ListObjectsV2(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, o := range out.Contents {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
+			return nil
+		}
+		in.ContinuationToken = out.NextContinuationToken
+	}
+}
+
+// deleteKeys deletes up to deleteBatch keys in one request; missing keys
+// are fine.
+func (f *FS) deleteKeys(ctx context.Context, bucket string, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ids := make([]s3types.ObjectIdentifier, len(keys))
+	for i, k := range keys {
+		ids[i] = s3types.ObjectIdentifier{Key: aws.String(k)}
+	}
+	out, err := f.opts.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+		Bucket: aws.String(bucket),
+		Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+	})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range out.Errors {
+		if aws.ToString(e.Code) == "NoSuchKey" {
+			continue
+		}
+		errs = append(errs, &codeError{key: aws.ToString(e.Key), code: aws.ToString(e.Code), msg: aws.ToString(e.Message)})
+	}
+	if len(errs) > 0 {
+		return classify(errs[0])
+	}
+	return nil
+}
+
+// keepParent writes a marker for l's parent when l was its last child, so
+// the parent directory does not vanish with it.
+func (f *FS) keepParent(ctx context.Context, l loc) error {
+	par := l.parent()
+	if par.isRoot() || par.isTop() {
+		return nil
+	}
+	out, err := f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket:  aws.String(par.bucket),
+		Prefix:  aws.String(par.dirPrefix()),
+		MaxKeys: aws.Int32(1),
+	})
+	if err != nil {
+		return err
+	}
+	if len(out.Contents) > 0 || len(out.CommonPrefixes) > 0 {
+		return nil
+	}
+	return f.putMarker(ctx, par, nil)
+}

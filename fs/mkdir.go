@@ -1,0 +1,124 @@
+package fs
+
+import (
+	"bytes"
+	"context"
+	iofs "io/fs"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Mkdirs creates a directory (and its parents when createParent) as marker
+// objects "dir/" carrying perm, owner and group. An existing directory is
+// success. A file at p fails with ErrExist, a file among the parents with
+// ErrNotDir, a missing parent without createParent with ErrNotExist, and a
+// missing top-level directory with ErrPermission.
+func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group string, createParent bool) error {
+	l, err := f.resolve(p)
+	if err != nil {
+		if err == iofs.ErrNotExist { // unknown top-level directory
+			err = iofs.ErrPermission
+		}
+		return pathErr("mkdirs", p, err)
+	}
+	return pathErr("mkdirs", p, f.mkdirs(ctx, l, perm, owner, group, createParent))
+}
+
+func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string, createParent bool) error {
+	fd, err := f.lookup(ctx, l)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fd.kind == kindDir:
+		return nil
+	case fd.kind == kindFile:
+		return iofs.ErrExist
+	case l.isTop():
+		return iofs.ErrPermission
+	case fd.hidden:
+		return errReserved
+	}
+	// Walk up to the nearest existing ancestor, collecting the missing ones.
+	var missing []loc
+	for par := l.parent(); !par.isTop(); par = par.parent() {
+		fd, err := f.lookup(ctx, par)
+		if err != nil {
+			return err
+		}
+		if fd.kind == kindFile {
+			return ErrNotDir
+		}
+		if fd.kind == kindDir {
+			break
+		}
+		if !createParent {
+			return iofs.ErrNotExist
+		}
+		if fd.hidden {
+			return errReserved
+		}
+		missing = append(missing, par)
+	}
+	// Ancestors first, as HDFS does, with u+wx so the owner can use them.
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := f.putMarker(ctx, missing[i], newObjectMeta(perm|0o300, owner, group)); err != nil {
+			return err
+		}
+	}
+	return f.putMarker(ctx, l, newObjectMeta(perm, owner, group))
+}
+
+// putMarker writes l's directory marker if none exists (a marker written
+// concurrently by someone else wins).
+func (f *FS) putMarker(ctx context.Context, l loc, md map[string]string) error {
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(l.bucket),
+		Key:           aws.String(l.dirPrefix()),
+		Body:          bytes.NewReader(nil),
+		ContentLength: aws.Int64(0),
+		ContentType:   aws.String(dirContentType),
+		Metadata:      md,
+		IfNoneMatch:   aws.String("*"),
+	}
+	if err := f.setMarkerSSE(ctx, l, in); err != nil {
+		return err
+	}
+	_, err := f.opts.S3.PutObject(ctx, in)
+	if err != nil && isPrecondition(err) {
+		return nil
+	}
+	return err
+}
+
+// replaceMarker writes l's directory marker unconditionally.
+func (f *FS) replaceMarker(ctx context.Context, l loc, md map[string]string) error {
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(l.bucket),
+		Key:           aws.String(l.dirPrefix()),
+		Body:          bytes.NewReader(nil),
+		ContentLength: aws.Int64(0),
+		ContentType:   aws.String(dirContentType),
+		Metadata:      md,
+	}
+	if err := f.setMarkerSSE(ctx, l, in); err != nil {
+		return err
+	}
+	_, err := f.opts.S3.PutObject(ctx, in)
+	return err
+}
+
+// setMarkerSSE sends the bucket's SSE parameters with markers so bucket
+// policies that require them accept the PUT.
+func (f *FS) setMarkerSSE(ctx context.Context, l loc, in *s3.PutObjectInput) error {
+	pr, err := f.provider(ctx, l)
+	if err != nil {
+		return err
+	}
+	setPutSSE(in, pr.SSE())
+	return nil
+}
+
+// dirContentType is what S3A gives its markers.
+const dirContentType = "application/x-directory"

@@ -1,0 +1,174 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrfsd/emrfsd/providers"
+)
+
+// maxInstruction bounds the instruction files read (they hold a few
+// hundred bytes of JSON).
+const maxInstruction = 64 << 10
+
+// Open returns a handle for positioned reads of a file. It HEADs the object
+// once; every later Range reads that version (a replaced object fails
+// with ErrChanged). Opening a directory fails with ErrIsDir.
+func (f *FS) Open(ctx context.Context, p string) (*File, error) {
+	l, err := f.resolve(p)
+	if err != nil {
+		return nil, pathErr("open", p, err)
+	}
+	fd, err := f.lookup(ctx, l)
+	if err != nil {
+		return nil, pathErr("open", p, err)
+	}
+	switch fd.kind {
+	case kindNone:
+		return nil, pathErr("open", p, iofs.ErrNotExist)
+	case kindDir:
+		return nil, pathErr("open", p, ErrIsDir)
+	}
+	fi, err := f.infoOf(ctx, l, fd)
+	if err != nil {
+		return nil, pathErr("open", p, err)
+	}
+	pr, err := f.provider(ctx, l)
+	if err != nil {
+		return nil, pathErr("open", p, err)
+	}
+	h := providerHead(fd.head)
+	obj := providers.Object{Bucket: l.bucket, Key: l.key}
+	return &File{Info: fi, fs: f, pr: pr, obj: obj, head: h, src: &source{fs: f, obj: obj, etag: h.ETag, size: h.Size}}, nil
+}
+
+// File is an open file: its FileInfo and positioned reads. It is safe for
+// concurrent use.
+type File struct {
+	Info FileInfo
+
+	fs   *FS
+	pr   providers.Provider
+	obj  providers.Object
+	head providers.Head
+	src  *source
+}
+
+// Range returns plaintext bytes [off, off+n) (n < 0: to the end), clamped
+// to the file's size. A range covering the whole file is authenticated
+// where the provider allows.
+func (r *File) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+	if off < 0 {
+		return nil, pathErr("read", r.Info.Path, fmt.Errorf("%w: negative offset %d", iofs.ErrInvalid, off))
+	}
+	size := r.Info.Size
+	if off >= size || n == 0 {
+		return io.NopCloser(eofReader{}), nil
+	}
+	if n < 0 || n > size-off {
+		n = size - off
+	}
+	if off == 0 && n == size {
+		n = -1 // the whole object: let the provider authenticate it
+	}
+	rc, err := r.pr.Decode(ctx, r.obj, r.head, r.src, off, n)
+	if err != nil {
+		return nil, pathErr("read", r.Info.Path, err)
+	}
+	return &readCloser{rc: rc, path: r.Info.Path}, nil
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// readCloser classifies the errors of a provider's plaintext stream.
+type readCloser struct {
+	rc   io.ReadCloser
+	path string
+}
+
+func (r *readCloser) Read(p []byte) (int, error) {
+	n, err := r.rc.Read(p)
+	return n, pathErr("read", r.path, err)
+}
+
+func (r *readCloser) Close() error { return pathErr("read", r.path, r.rc.Close()) }
+
+// source lets a provider read one version of a stored object.
+type source struct {
+	fs   *FS
+	obj  providers.Object
+	etag string // If-Match on every GET
+	size int64  // stored size
+}
+
+// Range GETs stored bytes [off, off+n) (n < 0: to the end) of the version
+// opened; a replaced object fails with ErrChanged.
+func (s *source) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+	if off < 0 {
+		return nil, fmt.Errorf("%w: negative offset %d", iofs.ErrInvalid, off)
+	}
+	if off >= s.size || n == 0 {
+		return io.NopCloser(eofReader{}), nil
+	}
+	end := s.size - 1
+	if n > 0 && off+n-1 < end {
+		end = off + n - 1
+	}
+	in := &s3.GetObjectInput{
+		Bucket: aws.String(s.obj.Bucket),
+		Key:    aws.String(s.obj.Key),
+		Range:  aws.String("bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(end, 10)),
+	}
+	if s.etag != "" {
+		in.IfMatch = aws.String(s.etag)
+	}
+	out, err := s.fs.opts.S3.GetObject(ctx, in)
+	if err != nil {
+		if isPrecondition(err) {
+			return nil, fmt.Errorf("%w: %w", ErrChanged, err)
+		}
+		return nil, classify(err)
+	}
+	return &bodyReader{rc: out.Body}, nil
+}
+
+// Instruction returns the object's instruction file (ErrNotExist if none).
+func (s *source) Instruction(ctx context.Context) ([]byte, error) {
+	out, err := s.fs.opts.S3.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(s.obj.Bucket),
+		Key:    aws.String(s.obj.Key + instructionSuffix),
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Body, maxInstruction+1))
+	if err != nil {
+		return nil, classify(err)
+	}
+	if len(b) > maxInstruction {
+		return nil, fmt.Errorf("%w: instruction file larger than %d bytes", providers.ErrIntegrity, maxInstruction)
+	}
+	return b, nil
+}
+
+// bodyReader classifies the errors of a GET body (io.EOF stays bare).
+type bodyReader struct{ rc io.ReadCloser }
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	return n, classify(err)
+}
+
+func (b *bodyReader) Close() error { return b.rc.Close() }
+
+// Interface guards.
+var _ providers.Source = (*source)(nil)

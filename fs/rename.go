@@ -1,0 +1,204 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	iofs "io/fs"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/emrfsd/emrfsd/providers"
+)
+
+// Rename moves src to dst (file: server-side copy keeping encryption and
+// metadata, then delete; directory: every object below it).
+//
+// HDFS rename2 semantics: a missing src fails with ErrNotExist; src == dst
+// and an existing dst without overwrite with ErrExist; a file onto a
+// directory with ErrIsDir, a directory onto a file with ErrExist; a
+// non-empty dst directory with ErrNotEmpty; a missing dst parent with
+// ErrNotExist (ErrNotDir if it is a file); dst inside src, and src and dst
+// in different buckets, with ErrInvalid; top-level directories with
+// ErrPermission. The rename is not atomic: a directory is copied (up to
+// CopyWorkers objects at a time) then deleted, one listing page at a time.
+func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error {
+	ls, err := f.resolve(src)
+	if err != nil {
+		return pathErr("rename", src, err)
+	}
+	ld, err := f.resolve(dst)
+	if err != nil {
+		if elems, _ := splitPath(dst); len(elems) == 1 {
+			err = iofs.ErrPermission // a new top-level directory
+		}
+		return pathErr("rename", dst, err)
+	}
+	return pathErr("rename", src, f.rename(ctx, ls, ld, overwrite))
+}
+
+func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
+	switch {
+	case ls.isRoot() || ls.isTop() || ld.isRoot() || ld.isTop():
+		return iofs.ErrPermission
+	case ls.bucket != ld.bucket:
+		return fmt.Errorf("%w: rename across buckets", iofs.ErrInvalid)
+	case ls.contains(ld):
+		return fmt.Errorf("%w: destination %s is inside the source", iofs.ErrInvalid, ld.path)
+	}
+	sfd, err := f.lookup(ctx, ls)
+	if err != nil {
+		return err
+	}
+	if sfd.kind == kindNone {
+		return iofs.ErrNotExist
+	}
+	if ls.key == ld.key {
+		return fmt.Errorf("%w: source and destination are the same", iofs.ErrExist)
+	}
+	dfd, err := f.lookup(ctx, ld)
+	if err != nil {
+		return err
+	}
+	if dfd.hidden {
+		return errReserved
+	}
+	if dfd.kind != kindNone {
+		switch {
+		case !overwrite:
+			return iofs.ErrExist
+		case sfd.kind == kindFile && dfd.kind == kindDir:
+			return ErrIsDir
+		case sfd.kind == kindDir && dfd.kind == kindFile:
+			return fmt.Errorf("%w: cannot overwrite a file with a directory", iofs.ErrExist)
+		case dfd.kind == kindDir:
+			empty, err := f.dirEmpty(ctx, ld)
+			if err != nil {
+				return err
+			}
+			if !empty {
+				return ErrNotEmpty
+			}
+		}
+	}
+	pfd, err := f.lookup(ctx, ld.parent())
+	if err != nil {
+		return err
+	}
+	switch pfd.kind {
+	case kindNone:
+		return iofs.ErrNotExist
+	case kindFile:
+		return ErrNotDir
+	}
+	pr, err := f.provider(ctx, ls)
+	if err != nil {
+		return err
+	}
+	if sfd.kind == kindFile {
+		err = f.renameFile(ctx, pr, ls, ld, sfd.head, dfd.kind == kindFile)
+	} else {
+		err = f.renameDir(ctx, pr, ls, ld)
+	}
+	if err != nil {
+		return err
+	}
+	return f.keepParent(ctx, ls)
+}
+
+// renameFile copies the instruction file (if any) and the object, keeping
+// its metadata and modification time, then deletes the source.
+func (f *FS) renameFile(ctx context.Context, pr providers.Provider, ls, ld loc, h *s3.HeadObjectOutput, dstWasFile bool) error {
+	sse := pr.SSE()
+	ih, err := f.head(ctx, ls.bucket, ls.key+instructionSuffix)
+	hasInstr := err == nil
+	if err != nil && !isNotExist(err) {
+		return err
+	}
+	if hasInstr {
+		err := f.copyObject(ctx, copySpec{
+			bucket: ls.bucket, src: ls.key + instructionSuffix, dst: ld.key + instructionSuffix,
+			size: aws.ToInt64(ih.ContentLength), ifMatch: aws.ToString(ih.ETag), sse: sse,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	meta := metaChange{keepMtime: aws.ToTime(h.LastModified)}.apply(h.Metadata)
+	err = f.copyObject(ctx, copySpec{
+		bucket: ls.bucket, src: ls.key, dst: ld.key,
+		size: aws.ToInt64(h.ContentLength), ifMatch: aws.ToString(h.ETag), sse: sse,
+		head: h, meta: meta,
+	})
+	if err != nil {
+		if isPrecondition(err) {
+			return fmt.Errorf("%w: %w", ErrChanged, err) // the source changed meanwhile
+		}
+		return err
+	}
+	keys := []string{ls.key, ls.key + instructionSuffix}
+	if !hasInstr && dstWasFile {
+		keys = append(keys, ld.key+instructionSuffix) // the replaced file's
+	}
+	return f.deleteKeys(ctx, ls.bucket, keys)
+}
+
+// renameDir copies every object below ls (markers, sidecars and EMRFS
+// folder markers included) to the same relative key below ld, then
+// deletes it; the source's own markers are deleted last.
+func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) error {
+	sp, dp := ls.dirPrefix(), ld.dirPrefix()
+	sse := pr.SSE()
+	// The source's markers first: the destination is visible (and keeps
+	// the directory's metadata) from the start.
+	var srcMarkers []string
+	for _, k := range [][2]string{{sp, dp}, {ls.key + folderSuffix, ld.key + folderSuffix}} {
+		h, err := f.head(ctx, ls.bucket, k[0])
+		if err != nil {
+			if isNotExist(err) {
+				continue
+			}
+			return err
+		}
+		err = f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k[0], dst: k[1], size: aws.ToInt64(h.ContentLength), ifMatch: aws.ToString(h.ETag), sse: sse})
+		if err != nil {
+			return err
+		}
+		srcMarkers = append(srcMarkers, k[0])
+	}
+	var page []s3types.Object
+	flush := func() error {
+		err := parallel(ctx, f.opts.CopyWorkers, len(page), func(ctx context.Context, i int) error {
+			o := page[i]
+			k := aws.ToString(o.Key)
+			return f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k, dst: dp + k[len(sp):], size: aws.ToInt64(o.Size), ifMatch: aws.ToString(o.ETag), sse: sse})
+		})
+		if err != nil {
+			return err
+		}
+		keys := make([]string, len(page))
+		for i, o := range page {
+			keys[i] = aws.ToString(o.Key)
+		}
+		page = page[:0]
+		return f.deleteKeys(ctx, ls.bucket, keys)
+	}
+	err := f.walk(ctx, ls.bucket, sp, func(o s3types.Object) error {
+		if aws.ToString(o.Key) == sp {
+			return nil
+		}
+		page = append(page, o)
+		if len(page) == deleteBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	return f.deleteKeys(ctx, ls.bucket, srcMarkers)
+}

@@ -1,0 +1,213 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	iofs "io/fs"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrfsd/emrfsd/providers"
+)
+
+// found is what a lookup found at a location.
+type found struct {
+	kind   kind
+	head   *s3.HeadObjectOutput // the file, or the directory's "dir/" marker; nil otherwise
+	folder bool                 // a directory known only by its EMRFS _$folder$ marker
+	hidden bool                 // kindNone, but the key is a folder marker or an existing object's instruction file
+}
+
+type kind int
+
+const (
+	kindNone kind = iota
+	kindFile
+	kindDir
+)
+
+// Stat describes a path.
+func (f *FS) Stat(ctx context.Context, p string) (FileInfo, error) {
+	l, err := f.resolve(p)
+	if err != nil {
+		return FileInfo{}, pathErr("stat", p, err)
+	}
+	fd, err := f.lookup(ctx, l)
+	if err != nil {
+		return FileInfo{}, pathErr("stat", p, err)
+	}
+	if fd.kind == kindNone {
+		return FileInfo{}, pathErr("stat", p, iofs.ErrNotExist)
+	}
+	fi, err := f.infoOf(ctx, l, fd)
+	return fi, pathErr("stat", p, err)
+}
+
+// lookup finds what is at l: a file (HEAD), a directory (marker, prefix
+// or EMRFS folder marker) or nothing (kindNone, nil error).
+func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
+	switch {
+	case l.isRoot():
+		return found{kind: kindDir}, nil
+	case l.isTop():
+		if err := f.bucketExists(ctx, l.bucket); err != nil {
+			if isNotExist(err) {
+				return found{}, nil
+			}
+			return found{}, err
+		}
+		return found{kind: kindDir}, nil
+	}
+	if hidden, err := f.hiddenKey(ctx, l.bucket, l.key); err != nil || hidden {
+		return found{hidden: hidden}, err
+	}
+	h, err := f.head(ctx, l.bucket, l.key)
+	if err == nil {
+		return found{kind: kindFile, head: h}, nil
+	}
+	if !isNotExist(err) {
+		return found{}, err
+	}
+	return f.lookupDir(ctx, l)
+}
+
+// lookupDir finds a directory at l (not root, not top-level, no file).
+func (f *FS) lookupDir(ctx context.Context, l loc) (found, error) {
+	out, err := f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket:  aws.String(l.bucket),
+		Prefix:  aws.String(l.dirPrefix()),
+		MaxKeys: aws.Int32(1),
+	})
+	if err != nil {
+		return found{}, err
+	}
+	if len(out.Contents) > 0 {
+		if aws.ToString(out.Contents[0].Key) == l.dirPrefix() {
+			h, err := f.head(ctx, l.bucket, l.dirPrefix())
+			switch {
+			case err == nil:
+				return found{kind: kindDir, head: h}, nil
+			case !isNotExist(err):
+				return found{}, err
+			}
+			// The marker vanished meanwhile; fall through.
+		} else {
+			return found{kind: kindDir}, nil
+		}
+	}
+	if len(out.CommonPrefixes) > 0 {
+		return found{kind: kindDir}, nil
+	}
+	if _, err := f.head(ctx, l.bucket, l.key+folderSuffix); err == nil {
+		return found{kind: kindDir, folder: true}, nil
+	} else if !isNotExist(err) {
+		return found{}, err
+	}
+	return found{}, nil
+}
+
+// errReserved refuses to create a path whose key is hidden.
+var errReserved = fmt.Errorf("%w: name is reserved (an EMRFS folder marker or the instruction file of an existing object)", iofs.ErrInvalid)
+
+// hiddenKey reports keys that name no path: EMRFS folder markers, and
+// instruction files whose object exists.
+func (f *FS) hiddenKey(ctx context.Context, bucket, key string) (bool, error) {
+	if strings.HasSuffix(key, folderSuffix) {
+		return true, nil
+	}
+	base, ok := strings.CutSuffix(key, instructionSuffix)
+	if !ok || base == "" || strings.HasSuffix(base, "/") {
+		return false, nil
+	}
+	_, err := f.head(ctx, bucket, base)
+	switch {
+	case err == nil:
+		return true, nil
+	case isNotExist(err):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+func (f *FS) head(ctx context.Context, bucket, key string) (*s3.HeadObjectOutput, error) {
+	return f.opts.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+}
+
+// bucketExists lists at most one key to check a bucket (S3API has no
+// HeadBucket).
+func (f *FS) bucketExists(ctx context.Context, bucket string) error {
+	_, err := f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), MaxKeys: aws.Int32(1)})
+	return err
+}
+
+// providerHead converts a HEAD response for providers.
+func providerHead(h *s3.HeadObjectOutput) providers.Head {
+	return providers.Head{
+		Size:     aws.ToInt64(h.ContentLength),
+		Metadata: h.Metadata,
+		SSE: providers.SSE{
+			Algorithm: string(h.ServerSideEncryption),
+			KMSKeyID:  aws.ToString(h.SSEKMSKeyId),
+		},
+		ETag: aws.ToString(h.ETag),
+	}
+}
+
+// infoOf builds the FileInfo of a found path, computing a file's plaintext
+// size through its provider.
+func (f *FS) infoOf(ctx context.Context, l loc, fd found) (FileInfo, error) {
+	fi := FileInfo{Path: l.path, Name: l.name(), IsDir: fd.kind == kindDir}
+	var lastMod time.Time
+	var md map[string]string
+	if fd.head != nil {
+		lastMod = aws.ToTime(fd.head.LastModified)
+		md = fd.head.Metadata
+	}
+	if fd.kind == kindFile {
+		pr, err := f.provider(ctx, l)
+		if err != nil {
+			return FileInfo{}, err
+		}
+		obj := providers.Object{Bucket: l.bucket, Key: l.key}
+		h := providerHead(fd.head)
+		size, err := pr.PlainSize(ctx, obj, h, &source{fs: f, obj: obj, etag: h.ETag, size: h.Size})
+		if err != nil {
+			return FileInfo{}, err
+		}
+		fi.Size, fi.ETag = size, h.ETag
+	}
+	f.applyMeta(&fi, decodeMeta(md), lastMod)
+	return fi, nil
+}
+
+// applyMeta fills ownership, permission, times and xattrs from metadata,
+// falling back to the defaults.
+func (f *FS) applyMeta(fi *FileInfo, a attrs, lastMod time.Time) {
+	fi.Owner, fi.Group = f.opts.DefaultOwner, f.opts.DefaultGroup
+	if a.owner != "" {
+		fi.Owner = a.owner
+	}
+	if a.group != "" {
+		fi.Group = a.group
+	}
+	fi.Perm = DefaultFilePerm
+	if fi.IsDir {
+		fi.Perm = DefaultDirPerm
+	}
+	if a.hasPerm {
+		fi.Perm = a.perm
+	}
+	fi.ModTime = lastMod
+	if !a.mtime.IsZero() {
+		fi.ModTime = a.mtime
+	}
+	fi.AccessTime = fi.ModTime
+	if !a.atime.IsZero() {
+		fi.AccessTime = a.atime
+	}
+	fi.Xattrs = a.xattrs
+}
