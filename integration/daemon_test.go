@@ -115,6 +115,12 @@ func StartDaemon(t testing.TB, dataDir string, props map[string]string, env []st
 }
 
 func startDaemon(t testing.TB, dataDir string, props map[string]string, env []string) (*Daemon, error) {
+	return startDaemonArgs(t, dataDir, props, env, true)
+}
+
+// startDaemonArgs starts emrfsd; withConf=false runs it with no --conf at
+// all (the embedded default), only --data-dir and --ready-file.
+func startDaemonArgs(t testing.TB, dataDir string, props map[string]string, env []string, withConf bool) (*Daemon, error) {
 	p := map[string]string{
 		"dfs.namenode.rpc-address": "127.0.0.1:0",
 		"dfs.datanode.address":     "127.0.0.1:0",
@@ -129,8 +135,18 @@ func startDaemon(t testing.TB, dataDir string, props map[string]string, env []st
 	writeConf(t, conf, p)
 	ready := filepath.Join(dataDir, "ready.json")
 	os.Remove(ready)
-	cmd := exec.Command(emrfsdBin, "--conf", conf, "--data-dir", dataDir, "--ready-file", ready)
-	cmd.Env = append(os.Environ(), env...)
+	args := []string{"--conf", conf, "--data-dir", dataDir, "--ready-file", ready}
+	if !withConf {
+		args = []string{"--data-dir", dataDir, "--ready-file", ready}
+	}
+	cmd := exec.Command(emrfsdBin, args...)
+	// The daemon sees only the AWS settings a test gives it.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	d := &Daemon{t: t, cmd: cmd, DataDir: dataDir, ConfFile: conf, Log: &lockedBuf{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.Log, d.Log
 	if err := cmd.Start(); err != nil {

@@ -80,6 +80,9 @@ func hadoopChecksum(data []byte, blockSize int) []byte {
 func currentUser(t testing.TB) string {
 	u, err := user.Current()
 	if err != nil {
+		if t == nil {
+			panic(err)
+		}
 		t.Fatal(err)
 	}
 	return u.Username

@@ -62,6 +62,9 @@ func TestS3ECInterop(t *testing.T) {
 	rand.Read(data)
 
 	// emrfsd → S3EC.
+	if err := c.MkdirAll("/csekms/interop", 0o755); err != nil {
+		t.Fatal(err)
+	}
 	w, err := c.Create("/csekms/interop/from-emrfsd.bin")
 	if err != nil {
 		t.Fatal(err)
