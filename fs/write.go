@@ -289,6 +289,13 @@ func (w *Writer) closeLocked(ctx context.Context) error {
 	}
 	w.stopWatch()
 	w.cancelParts()
+	if got.Algorithm == "" && w.up.SSE.Algorithm != "" {
+		// MinIO leaves the SSE headers out of CompleteMultipartUpload (and
+		// CopyObject) answers that AWS includes; ask the object itself.
+		if h, herr := w.fs.opts.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &w.l.bucket, Key: &w.l.key}); herr == nil {
+			got = providers.SSE{Algorithm: string(h.ServerSideEncryption), KMSKeyID: deref(h.SSEKMSKeyId)}
+		}
+	}
 	if err := w.pr.Confirm(w.up, got); err != nil {
 		w.fs.log.WarnContext(ctx, "fs: encryption not confirmed; deleting object", "bucket", w.l.bucket, "key", w.l.key, "err", err)
 		cctx, cancel := cleanupCtx(ctx)
@@ -696,4 +703,11 @@ func sseParams(s providers.SSE) (s3types.ServerSideEncryption, *string, *string)
 
 func setPutSSE(in *s3.PutObjectInput, s providers.SSE) {
 	in.ServerSideEncryption, in.SSEKMSKeyId, in.SSEKMSEncryptionContext = sseParams(s)
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
