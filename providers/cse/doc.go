@@ -1,0 +1,97 @@
+// Package cse implements emrfsd's client-side-encryption providers,
+// "cse-kms" and "cse-custom", which store objects in the AWS S3 Encryption
+// Client (S3EC) format that EMRFS, S3A and the AWS SDKs read and write.
+//
+// # Wire format
+//
+// Every object written here is one AES-256-GCM message (S3EC V2 format):
+//
+//	K   = fresh 32-byte data key (cse-kms: KMS GenerateDataKey; cse-custom: crypto/rand)
+//	IV  = 12 random bytes
+//	C   = AES-GCM-Seal(K, IV, plaintext, no AAD)      // ciphertext || 16-byte tag
+//	W   = Wrap(K)                                     // KMS blob, or a keyring's AES/GCM wrap
+//	stored object body = C                            // size = plaintext + 16
+//
+// and its envelope, stored as user metadata (x-amz-meta-*) or, in
+// InstructionFile mode, as the JSON body of KEY.instruction:
+//
+//	x-amz-key-v2   base64(W)
+//	x-amz-iv       base64(IV)
+//	x-amz-matdesc  JSON object of strings (the material description)
+//	x-amz-wrap-alg "kms" | "kms+context" | "AES/GCM"
+//	x-amz-cek-alg  "AES/GCM/NoPadding"
+//	x-amz-tag-len  "128"
+//
+// x-amz-unencrypted-content-length is not written: the length is unknown
+// until the stream ends, and S3EC-Java does not write it for V2 objects
+// either. Readers never rely on it for GCM (plaintext = stored − 16).
+//
+// Wrap algorithm "kms" (the default, the seed's and EMRFS's form) uses the
+// KMS encryption context {"kms_cmk_id": KEY-ARN}; "kms+context" uses
+// {"aws:x-amz-cek-alg": "AES/GCM/NoPadding"}. In both, the encryption
+// context equals the stored material description, so Decrypt presents the
+// parsed x-amz-matdesc. Objects under any KMS key are readable: KMS decides
+// from the ciphertext blob and context.
+//
+// Reads accept V2 objects (GCM, or CBC written by S3EC-Java v1 in
+// EncryptionOnly mode) and legacy V1 objects (x-amz-key, AES/CBC/PKCS5Padding,
+// decrypt-only). S3EC V3 (key-committing, x-amz-3/x-amz-c) is refused with
+// providers.ErrUnsupportedAlgorithm. The envelope is parsed and validated
+// completely before any key-service call or cryptographic operation; hostile
+// metadata yields an error wrapping providers.ErrIntegrity or
+// providers.ErrUnsupportedAlgorithm, never a panic.
+//
+// # Authentication
+//
+// A read that covers a whole GCM object is authenticated: the tag is checked
+// as the last ciphertext bytes arrive, and a mismatch is reported as an
+// error wrapping providers.ErrIntegrity instead of io.EOF. Plaintext is
+// released in whole 64 KiB ciphertext chunks and the last chunk only after
+// the tag verified: an object of up to 64 KiB yields no byte at all unless it
+// authenticates; for larger objects the chunks before the last are handed
+// out unauthenticated, and only a read that ends with io.EOF is authentic.
+//
+// A KMS Decrypt without a key id that fails as "key unavailable" is asked
+// once more naming the key the envelope names (kms_cmk_id, else the
+// configured key). If that unwraps the blob, the blob's own key reference
+// was altered (providers.ErrIntegrity); if KMS says the blob does not fit
+// that key, the result is providers.ErrKeyMismatch; otherwise the
+// unavailability stands. This costs one extra KMS call on failures only.
+//
+// Ranged reads (any read that does not cover the whole object) decrypt with
+// AES-CTR from the GCM counter and are NOT authenticated — the tag covers the
+// whole object. This matches the S3EC "legacy unauthenticated ranged get"
+// behaviour.
+//
+// Legacy CBC objects carry no MAC at all: a CBC read is never authenticated.
+// PKCS#5 padding is validated at the end of the object and a bad padding is
+// reported as providers.ErrIntegrity, but that is not an integrity check
+// (CVE-2020-8911 describes the padding-oracle risk of such objects).
+//
+// # Key handling
+//
+// Plaintext data keys live in []byte values of an unexported type whose
+// String, GoString and LogValue methods print "[REDACTED]". They are zeroed
+// (clear) as soon as the cipher is built — on writes right after the stream
+// encrypter is constructed, on reads right after the decrypter is — and on
+// every error path. They never appear in errors, logs or metadata. With a
+// cache.Cache configured, unwrapped keys are cached by the cache (keyed by
+// key ARN, encryption context and wrapped key, never by plaintext) and each
+// use gets a fresh copy that is zeroed here.
+//
+// # Configuration
+//
+// Options are built by package config (internal/config) from Hadoop
+// properties, per bucket:
+//
+//	fs.s3.cse.kms.keyId                 → KMSOptions.KeyID (resolved to KeyARN by DescribeKey at start)
+//	fs.s3.cse.encryptionV2.enabled      → KMSOptions.WrapAlg "kms+context" (default "kms")
+//	fs.s3.cse.cryptoStorageMode         → StorageMode: ObjectMetadata (default) | InstructionFile
+//	fs.s3.cse.encryptionMaterialsProvider → a Materials name for cse-custom (see MaterialsNames)
+//	fs.s3.cse.custom.<x>                → NewMaterials args keyed by <x> (e.g. keyring.file)
+//
+// cse-custom's built-in Materials is KeyringFile ("keyring-file"), a local
+// JSON file of AES-256 key-encryption keys that wraps data keys with the
+// S3EC "AES/GCM" wrap algorithm (as S3EC-Java's AesKeyring does) and records
+// the KEK name in the material description, so rotated KEKs still unwrap.
+package cse

@@ -1,0 +1,221 @@
+package cse
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"sync"
+	"testing"
+
+	"github.com/emrfsd/emrfsd/internal/kms"
+	"github.com/emrfsd/emrfsd/providers"
+)
+
+const fakeARN = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+
+// fakeKMS is an in-memory key service. A wrapped key is
+// nonce || AES-GCM(master, nonce, dataKey, AAD = canonical context), so a
+// wrong context or an altered blob fails like KMS's InvalidCiphertext.
+// It records every plaintext slice it hands out (to check they get zeroed)
+// and a copy of each key (to search stored bytes for leaks).
+type fakeKMS struct {
+	aead cipher.AEAD
+
+	mu      sync.Mutex
+	gens    int
+	decs    int
+	handed  [][]byte // slices returned to the caller
+	copies  [][]byte // copies of every plaintext key
+	lastCtx map[string]string
+	objects []string // bucket/key from kms.WithObject, per call
+}
+
+func newFakeKMS(t testing.TB) *fakeKMS {
+	t.Helper()
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	b, err := aes.NewCipher(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := cipher.NewGCM(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fakeKMS{aead: a}
+}
+
+func (f *fakeKMS) note(ctx context.Context, encCtx map[string]string) {
+	b, k := kms.ObjectFrom(ctx)
+	f.objects = append(f.objects, b+"/"+k)
+	f.lastCtx = encCtx
+}
+
+func (f *fakeKMS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) ([]byte, []byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gens++
+	f.note(ctx, encCtx)
+	if keyID == "" {
+		return nil, nil, fmt.Errorf("fake: no key id: %w", providers.ErrKeyUnavailable)
+	}
+	pt := make([]byte, 32)
+	if _, err := rand.Read(pt); err != nil {
+		return nil, nil, err
+	}
+	nonce := make([]byte, 12)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, nil, err
+	}
+	wrapped := f.aead.Seal(nonce, nonce, pt, kms.CanonicalContext(encCtx))
+	f.handed = append(f.handed, pt)
+	f.copies = append(f.copies, bytes.Clone(pt))
+	return pt, wrapped, nil
+}
+
+func (f *fakeKMS) Decrypt(ctx context.Context, keyID string, wrapped []byte, encCtx map[string]string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.decs++
+	f.note(ctx, encCtx)
+	if len(wrapped) < 12+16 {
+		return nil, fmt.Errorf("fake: InvalidCiphertextException: %w", providers.ErrKeyMismatch)
+	}
+	pt, err := f.aead.Open(nil, wrapped[:12], wrapped[12:], kms.CanonicalContext(encCtx))
+	if err != nil {
+		return nil, fmt.Errorf("fake: InvalidCiphertextException: %w", providers.ErrKeyMismatch)
+	}
+	f.handed = append(f.handed, pt)
+	f.copies = append(f.copies, bytes.Clone(pt))
+	return pt, nil
+}
+
+func (f *fakeKMS) calls() (gens, decs int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gens, f.decs
+}
+
+// memSource is an in-memory providers.Source that counts its calls.
+type memSource struct {
+	data     []byte
+	instr    []byte // nil: no instruction file
+	mu       sync.Mutex
+	ranges   [][2]int64
+	instrGet int
+}
+
+func (s *memSource) Range(_ context.Context, off, n int64) (io.ReadCloser, error) {
+	s.mu.Lock()
+	s.ranges = append(s.ranges, [2]int64{off, n})
+	s.mu.Unlock()
+	if off < 0 || off > int64(len(s.data)) {
+		return nil, fmt.Errorf("memsource: InvalidRange %d", off)
+	}
+	end := int64(len(s.data))
+	if n >= 0 && off+n < end {
+		end = off + n
+	}
+	// Hand out short reads, as a network stream does.
+	return io.NopCloser(&shortReader{r: bytes.NewReader(s.data[off:end])}), nil
+}
+
+// shortReader returns at most 1000 bytes per Read.
+type shortReader struct{ r io.Reader }
+
+func (s *shortReader) Read(p []byte) (int, error) {
+	if len(p) > 1000 {
+		p = p[:1000]
+	}
+	return s.r.Read(p)
+}
+
+func (s *memSource) Instruction(context.Context) ([]byte, error) {
+	s.mu.Lock()
+	s.instrGet++
+	s.mu.Unlock()
+	if s.instr == nil {
+		return nil, iofs.ErrNotExist
+	}
+	return bytes.Clone(s.instr), nil
+}
+
+func (s *memSource) rangeCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ranges)
+}
+
+// stored is one encoded object.
+type stored struct {
+	head providers.Head
+	src  *memSource
+	up   providers.Upload
+}
+
+var testObj = providers.Object{Bucket: "bkt", Key: "dir/file"}
+
+func encode(t testing.TB, p providers.Provider, plain []byte) stored {
+	t.Helper()
+	var buf bytes.Buffer
+	up, w, err := p.Encode(context.Background(), testObj, &buf)
+	if err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	// Write in uneven pieces.
+	for rest := plain; len(rest) > 0; {
+		k := min(len(rest), 7777)
+		if _, err := w.Write(rest[:k]); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		rest = rest[k:]
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	return stored{
+		head: providers.Head{Size: int64(buf.Len()), Metadata: up.Metadata},
+		src:  &memSource{data: buf.Bytes(), instr: up.Instruction},
+		up:   up,
+	}
+}
+
+func decode(p providers.Provider, s stored, off, n int64) ([]byte, error) {
+	rc, err := p.Decode(context.Background(), testObj, s.head, s.src, off, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+func randBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newKMSProvider(t testing.TB, f *fakeKMS, wrap, mode string) *Provider {
+	t.Helper()
+	p, err := NewKMS(KMSOptions{KMS: f, KeyID: "alias/test", KeyARN: fakeARN, WrapAlg: wrap, StorageMode: mode})
+	if err != nil {
+		t.Fatalf("NewKMS: %v", err)
+	}
+	return p
+}
+
+// errReader fails every read.
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("entropy exhausted") }
