@@ -49,6 +49,7 @@ type Daemon struct {
 	DataNode string
 	DataDir  string
 	ConfFile string
+	Props    map[string]string // as given to StartDaemon (ports excluded)
 	Log      *lockedBuf
 	exited   chan struct{}
 	exitErr  error
@@ -147,7 +148,7 @@ func startDaemonArgs(t testing.TB, dataDir string, props map[string]string, env 
 		}
 	}
 	cmd.Env = append(cmd.Env, env...)
-	d := &Daemon{t: t, cmd: cmd, DataDir: dataDir, ConfFile: conf, Log: &lockedBuf{}, exited: make(chan struct{})}
+	d := &Daemon{t: t, cmd: cmd, DataDir: dataDir, ConfFile: conf, Props: props, Log: &lockedBuf{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.Log, d.Log
 	if err := cmd.Start(); err != nil {
 		return nil, err

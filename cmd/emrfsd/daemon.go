@@ -346,14 +346,22 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 		log.Info("shutting down: draining in-flight requests")
 	case serveErr = <-errc:
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := nn.Shutdown(sctx); err != nil && !errors.Is(err, namenode.ErrServerClosed) {
+	// Drain: the DataNode first (in-flight block reads and writes get up to
+	// emrfsd.shutdown.timeout to finish; writes still open then are cut and
+	// fail), while the NameNode keeps answering, so a client finishing a
+	// block can still complete its file. Then the NameNode, which aborts
+	// every file still open for writing: nothing half-written is published.
+	dctx, dcancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
+	defer dcancel()
+	if err := dn.Shutdown(dctx); err != nil && !errors.Is(err, datanode.ErrServerClosed) {
+		log.Warn("datanode shutdown: in-flight transfers cut off", "err", err)
+	}
+	nctx, ncancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
+	defer ncancel()
+	if err := nn.Shutdown(nctx); err != nil && !errors.Is(err, namenode.ErrServerClosed) {
 		log.Warn("namenode shutdown", "err", err)
 	}
-	if err := dn.Shutdown(sctx); err != nil && !errors.Is(err, datanode.ErrServerClosed) {
-		log.Warn("datanode shutdown", "err", err)
-	}
+	log.Info("emrfsd stopped cleanly")
 	if serveErr != nil && !errors.Is(serveErr, namenode.ErrServerClosed) && !errors.Is(serveErr, datanode.ErrServerClosed) {
 		return serveErr
 	}

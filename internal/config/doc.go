@@ -33,6 +33,7 @@
 //	emrfsd.local.encryption.kms.keyId  ""  (off; alias/aws/s3 refused)
 //	dfs.blocksize                      128M (at least 1M)
 //	dfs.replication                    1
+//	emrfsd.shutdown.timeout            30s
 //	emrfsd.store                       ""  s3 | embedded; empty = decided by main from the environment
 //
 // Encryption, per bucket (fs.s3.bucket.BUCKET.REST overrides fs.s3.REST,

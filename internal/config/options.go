@@ -82,6 +82,9 @@ type Options struct {
 	BlockSize int64
 	// Replication is dfs.replication (default 1, 1 to 512).
 	Replication int
+	// ShutdownTimeout is emrfsd.shutdown.timeout (default 30s): the drain
+	// period on SIGTERM.
+	ShutdownTimeout time.Duration
 	// Store is emrfsd.store (default empty): StoreS3, StoreEmbedded, or ""
 	// to let main decide from the environment.
 	Store string

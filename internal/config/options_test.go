@@ -37,6 +37,7 @@ var wantDefaults = Options{
 	LocalKMSKeyID:      "",
 	BlockSize:          128 << 20,
 	Replication:        1,
+	ShutdownTimeout:    30 * time.Second,
 }
 
 func TestLoadEmptyGivesDocumentedDefaults(t *testing.T) {
@@ -155,6 +156,7 @@ func TestLoadValues(t *testing.T) {
 		LocalKMSKeyID:      "alias/emrfsd-local",
 		BlockSize:          64 << 20,
 		Replication:        3,
+		ShutdownTimeout:    30 * time.Second,
 		Store:              StoreEmbedded,
 	}
 	if got := public(o); !reflect.DeepEqual(got, want) {
