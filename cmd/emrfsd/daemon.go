@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -87,6 +88,7 @@ type daemon struct {
 	mode     string
 	s3       *s3.Client
 	kmsSvc   kms.Service
+	kmsIn    func(region string) kms.Service // nil in embedded mode
 	audit    *kms.AuditLog
 	keyCache *cache.Cache
 	provs    *bucketProviders
@@ -102,11 +104,19 @@ func (d *daemon) close() {
 	}
 }
 
-// describer adapts kms.Service to config.KeyDescriber.
-type describer struct{ k kms.Service }
+// describer adapts kms.Service to config.KeyDescriber; a key given as an
+// ARN is described in its own region.
+type describer struct {
+	k  kms.Service
+	in func(region string) kms.Service
+}
 
 func (x describer) DescribeKey(ctx context.Context, keyID string) (config.KeyInfo, error) {
-	ki, err := x.k.DescribeKey(ctx, keyID)
+	k := x.k
+	if r := arnRegion(keyID); r != "" && x.in != nil {
+		k = x.in(r)
+	}
+	ki, err := k.DescribeKey(ctx, keyID)
 	if err != nil {
 		return config.KeyInfo{}, err
 	}
@@ -160,6 +170,10 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			return nil, fmt.Errorf("AWS configuration: %w", err)
 		}
 		d.kmsSvc = kms.NewAWS(awskms.NewFromConfig(awsCfg))
+		base := awsCfg
+		d.kmsIn = func(region string) kms.Service {
+			return kms.NewAWS(awskms.NewFromConfig(base, func(o *awskms.Options) { o.Region = region }))
+		}
 	}
 	if !validateOnly {
 		if err := os.MkdirAll(filepath.Dir(opts.KMSAuditLog), 0o700); err != nil {
@@ -171,8 +185,11 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		}
 		d.closers = append(d.closers, func() { d.audit.Close() })
 		d.kmsSvc = kms.NewAudited(d.kmsSvc, d.audit)
+		if in := d.kmsIn; in != nil {
+			d.kmsIn = func(region string) kms.Service { return kms.NewAudited(in(region), d.audit) }
+		}
 	}
-	if err := opts.Validate(ctx, describer{d.kmsSvc}, cse.MaterialsNames()); err != nil {
+	if err := opts.Validate(ctx, describer{k: d.kmsSvc, in: d.kmsIn}, cse.MaterialsNames()); err != nil {
 		return nil, err
 	}
 	if validateOnly {
@@ -230,7 +247,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		return nil, err
 	}
 	d.closers = append(d.closers, d.keyCache.Purge)
-	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, cache: d.keyCache}), byB: map[string]providers.Provider{}}
+	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, kmsIn: d.cseKMSIn(), cache: d.keyCache}), byB: map[string]providers.Provider{}}
 
 	// Local disk: the node key (when configured) and sealed staging.
 	if opts.LocalKMSKeyID != "" {
@@ -366,4 +383,23 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 		return serveErr
 	}
 	return nil
+}
+
+// cseKMSIn adapts kmsIn for the providers, caching one client per region.
+func (d *daemon) cseKMSIn() func(region string) (cse.KMS, error) {
+	if d.kmsIn == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	clients := map[string]cse.KMS{}
+	return func(region string) (cse.KMS, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := clients[region]; ok {
+			return c, nil
+		}
+		c := d.kmsIn(region)
+		clients[region] = c
+		return c, nil
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/emrfsd/emrfsd/cache"
@@ -16,8 +17,11 @@ import (
 // providerDeps are what the provider factories need besides a bucket's
 // policy.
 type providerDeps struct {
-	opts  *config.Options
-	kms   cse.KMS
+	opts *config.Options
+	kms  cse.KMS
+	// kmsIn returns the key service for another region (fs.s3.cse.kms.region);
+	// nil when the daemon has only one (embedded mode).
+	kmsIn func(region string) (cse.KMS, error)
 	cache *cache.Cache
 }
 
@@ -40,7 +44,14 @@ func newRegistry(d *providerDeps) *providers.Registry {
 		if arn == "" {
 			return nil, fmt.Errorf("bucket %s: CSE-KMS key %q was not resolved at start", bucket, p.KMSKeyID)
 		}
-		return cse.NewKMS(cse.KMSOptions{KMS: d.kms, KeyID: p.KMSKeyID, KeyARN: arn, WrapAlg: p.WrapAlg, StorageMode: p.StorageMode, Cache: d.cache})
+		svc := d.kms
+		if region := keyRegion(p); region != "" && d.kmsIn != nil {
+			var err error
+			if svc, err = d.kmsIn(region); err != nil {
+				return nil, err
+			}
+		}
+		return cse.NewKMS(cse.KMSOptions{KMS: svc, KeyID: p.KMSKeyID, KeyARN: arn, WrapAlg: p.WrapAlg, StorageMode: p.StorageMode, Cache: d.cache})
 	})
 	r.Register(config.ProviderCSECustom, func(_ context.Context, bucket string, o any) (providers.Provider, error) {
 		p := o.(config.Policy)
@@ -81,4 +92,22 @@ func (b *bucketProviders) For(ctx context.Context, bucket string) (providers.Pro
 	}
 	b.byB[bucket] = p
 	return p, nil
+}
+
+// keyRegion is the region a CSE-KMS key lives in: fs.s3.cse.kms.region
+// (or S3A's), else the region of a key ARN, else "" (the daemon's region).
+func keyRegion(p config.Policy) string {
+	if p.KMSRegion != "" {
+		return p.KMSRegion
+	}
+	return arnRegion(p.KMSKeyID)
+}
+
+// arnRegion returns the region field of "arn:PARTITION:kms:REGION:...".
+func arnRegion(id string) string {
+	parts := strings.SplitN(id, ":", 5)
+	if len(parts) == 5 && parts[0] == "arn" && parts[2] == "kms" {
+		return parts[3]
+	}
+	return ""
 }

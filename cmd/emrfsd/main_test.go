@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/emrfsd/emrfsd/internal/config"
+)
+
+func TestParseArgs(t *testing.T) {
+	var errb bytes.Buffer
+	c, err := parseArgs([]string{"check", "--conf", "a.xml", "-Dx.y=1", "-D", "z=2", "--conf=b.xml", "--data-dir", "/d"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.check || !reflect.DeepEqual(c.confs, []string{"a.xml", "b.xml"}) || !reflect.DeepEqual(c.defs, []string{"x.y=1", "z=2", "emrfsd.data.dir=/d"}) {
+		t.Fatalf("parsed %+v", c)
+	}
+	for _, bad := range [][]string{{"-D", "novalue"}, {"extra"}, {"--nope"}} {
+		if _, err := parseArgs(bad, &errb); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestRunReportsBadConfig(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"check", "-D", "fs.s3.bucket.logs.cse.enabled=maybe"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "fs.s3.bucket.logs.cse.enabled") {
+		t.Fatalf("code %d, stderr %q", code, errb.String())
+	}
+	if code := run(context.Background(), []string{"--conf", "/nonexistent/emrfsd-site.xml"}, &out, &errb); code == 0 {
+		t.Fatal("serve with a missing conf file succeeded")
+	}
+}
+
+func TestKeyRegion(t *testing.T) {
+	for _, c := range []struct {
+		p    config.Policy
+		want string
+	}{
+		{config.Policy{KMSKeyID: "alias/x"}, ""},
+		{config.Policy{KMSKeyID: "alias/x", KMSRegion: "eu-west-1"}, "eu-west-1"},
+		{config.Policy{KMSKeyID: "arn:aws:kms:ap-south-1:111122223333:key/abc"}, "ap-south-1"},
+		{config.Policy{KMSKeyID: "arn:aws:kms:ap-south-1:111122223333:key/abc", KMSRegion: "us-east-2"}, "us-east-2"},
+		{config.Policy{KMSKeyID: "1234abcd-12ab-34cd-56ef-1234567890ab"}, ""},
+	} {
+		if got := keyRegion(c.p); got != c.want {
+			t.Errorf("%+v: %q want %q", c.p, got, c.want)
+		}
+	}
+}
+
+func TestStoreMode(t *testing.T) {
+	for _, v := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		t.Setenv(v, "")
+	}
+	o, err := config.Load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := storeMode(o); m != config.StoreEmbedded {
+		t.Fatalf("no AWS environment: %s", m)
+	}
+	t.Setenv("AWS_REGION", "us-east-1")
+	if m := storeMode(o); m != config.StoreS3 {
+		t.Fatalf("with AWS_REGION: %s", m)
+	}
+	o, _ = config.Load(nil, []string{"emrfsd.store=embedded"})
+	if m := storeMode(o); m != config.StoreEmbedded {
+		t.Fatalf("explicit embedded: %s", m)
+	}
+}
