@@ -254,3 +254,67 @@ func TestCrashDuringStagedUploads(t *testing.T) {
 		t.Fatalf("%d staging files left after restart", n)
 	}
 }
+
+// TestRSSManyWriters: 32 concurrent writers of 256 MiB each, parts staged
+// on (sealed) local disk with at most fs.s3a.fast.upload.active.blocks in
+// flight per stream: the daemon's peak RSS stays bounded instead of
+// growing with the number of writers times the part size.
+func TestRSSManyWriters(t *testing.T) {
+	if testing.Short() {
+		t.Fatal("TestRSSManyWriters is part of the full suite; do not run it with -short")
+	}
+	const writers, size = 32, 256 * mib
+	const bound = 256 * mib
+	g := newGateway(t, map[string]string{"fs.s3a.fast.upload.buffer": "disk"})
+	c := hdfsClient(t, g, currentUser(t))
+	if err := c.MkdirAll("/plain/many", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			wc, err := hdfsClientE(g)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer wc.Close()
+			w, err := wc.Create(fmt.Sprintf("/plain/many/w%02d", i))
+			if err != nil {
+				errs <- err
+				return
+			}
+			if _, err := io.CopyN(w, markerReader{[]byte(fmt.Sprintf("writer-%02d-pattern|", i))}, size); err != nil {
+				errs <- err
+				return
+			}
+			errs <- closeWithRetry(w)
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dur := time.Since(start)
+	hwm, err := g.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("FIGURE rss-32x256MiB-writers: VmHWM %.1f MiB, %.0f MB/s aggregate", float64(hwm)/mib, float64(writers*size)/dur.Seconds()/1e6)
+	for i := 0; i < writers; i += 11 {
+		st, err := c.Stat(fmt.Sprintf("/plain/many/w%02d", i))
+		if err != nil || st.Size() != size {
+			t.Fatalf("w%02d: %v %v", i, err, st)
+		}
+	}
+	if hwm > bound {
+		t.Fatalf("peak RSS %.1f MiB exceeds the stated bound of %d MiB", float64(hwm)/mib, bound/mib)
+	}
+}
