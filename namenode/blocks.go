@@ -2,15 +2,18 @@ package namenode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"log/slog"
 	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/providers"
 )
 
 const firstGenStamp = 1001
@@ -44,6 +47,10 @@ type blockTable struct {
 	reads  *lru.Cache[int64, *readBlock]
 	byKey  *lru.Cache[readKey, int64]
 	writes map[int64]*writeBlock
+
+	// digests records the ciphertext digests of blocks served whole, for
+	// whole-file authentication (verify.go). It has its own lock.
+	digests *digestTable
 }
 
 func newBlockTable(size int) *blockTable {
@@ -52,7 +59,7 @@ func newBlockTable(size int) *blockTable {
 	// Start ids from the clock so ids from before a restart are unlikely to
 	// be reused for other data; ids stay positive (the top bit means EC).
 	next := (time.Now().UnixMilli() & (1<<40 - 1)) << 20
-	return &blockTable{next: max(next, 1<<30), reads: reads, byKey: byKey, writes: map[int64]*writeBlock{}}
+	return &blockTable{next: max(next, 1<<30), reads: reads, byKey: byKey, writes: map[int64]*writeBlock{}, digests: newDigestTable()}
 }
 
 func (t *blockTable) allocID() int64 {
@@ -109,19 +116,39 @@ func (t *blockTable) dropWrites(bs []*writeBlock) {
 
 // ReadBlock is a block opened for reading by the DataNode.
 type ReadBlock struct {
-	f      *fs.File
-	off, n int64
+	f       *fs.File
+	off, n  int64
+	digests *digestTable // nil: no whole-file authentication across blocks
+	log     *slog.Logger
 }
 
 // Len is the block length.
 func (r *ReadBlock) Len() int64 { return r.n }
 
-// Range returns plaintext bytes [off, off+n) of the block.
+// Range returns plaintext bytes [off, off+n) of the block. A read of the
+// whole block takes part in whole-file authentication (see verify.go): its
+// ciphertext digest is recorded, and for the file's final block the last
+// bytes are released only once the whole file's tag verified (when every
+// earlier block was served whole), or the read fails with an error wrapping
+// providers.ErrIntegrity.
 func (r *ReadBlock) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 	if off < 0 || n < 0 || off > r.n || n > r.n-off {
 		return nil, fmt.Errorf("%w: range [%d,+%d) outside block of %d bytes", iofs.ErrInvalid, off, n, r.n)
 	}
-	return r.f.Range(ctx, r.off+off, n)
+	var rc io.ReadCloser
+	var err error
+	if off == 0 && n == r.n && n > 0 {
+		rc, err = r.rangeWhole(ctx)
+	} else {
+		rc, err = r.f.Range(ctx, r.off+off, n)
+	}
+	if err != nil {
+		if errors.Is(err, providers.ErrIntegrity) {
+			r.markFailed(err)
+		}
+		return nil, err
+	}
+	return &integrityWatch{ReadCloser: rc, fail: r.markFailed}, nil
 }
 
 // OpenReadBlock opens block id of pool for reading. It fails if the file
@@ -147,7 +174,11 @@ func (s *Server) OpenReadBlock(ctx context.Context, pool string, id int64) (*Rea
 	if b.off+b.n > f.Info.Size {
 		return nil, fmt.Errorf("%w: %s is shorter than block %d", errNoBlock, b.path, id)
 	}
-	return &ReadBlock{f: f, off: b.off, n: b.n}, nil
+	s.blocks.digests.observe(b.path, f.Info.ETag)
+	if s.blocks.digests.failed(b.path, f.Info.ETag) {
+		return nil, fmt.Errorf("%s failed whole-file authentication when last read: %w", b.path, providers.ErrIntegrity)
+	}
+	return &ReadBlock{f: f, off: b.off, n: b.n, digests: s.blocks.digests, log: s.log}, nil
 }
 
 // writeBlock is a block of a file being written. Its fields other than id

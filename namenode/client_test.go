@@ -37,13 +37,19 @@ type cluster struct {
 
 func newCluster(t *testing.T, o Options) *cluster {
 	t.Helper()
+	return newClusterWith(t, o, plain.New())
+}
+
+// newClusterWith is newCluster with every bucket encoded by pr.
+func newClusterWith(t *testing.T, o Options, pr providers.Provider) *cluster {
+	t.Helper()
 	env := testenv.Get(t)
 	bucket := env.NewBucket(t, "nn")
 	ctx := context.Background()
 	f, err := fs.New(ctx, fs.Options{
 		S3:       env.S3Client(),
 		Buckets:  map[string]string{bucket: bucket},
-		Provider: func(context.Context, string) (providers.Provider, error) { return plain.New(), nil },
+		Provider: func(context.Context, string) (providers.Provider, error) { return pr, nil },
 		PartSize: fs.MinPartSize,
 		// Bucket roots cannot carry metadata; they show the defaults.
 		DefaultOwner: "alice",

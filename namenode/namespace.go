@@ -57,6 +57,19 @@ func (s *Server) anyStat(ctx context.Context, c *caller, p string) (fs.FileInfo,
 	return fi, err
 }
 
+// existingPath cleans src and stats it: the path must exist (and its
+// ancestors be traversable by the caller).
+func (s *Server) existingPath(ctx context.Context, c *caller, src string) (string, error) {
+	p, err := cleanPath(src)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.anyStat(ctx, c, p); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
 // lookup answers getFileInfo and friends: nil status when missing. A file
 // being written but not yet visible is shown with its bytes so far.
 func (s *Server) lookup(ctx context.Context, c *caller, src string, locate bool) (*hdfspb.HdfsFileStatusProto, error) {
@@ -491,11 +504,8 @@ func (s *Server) getPreferredBlockSize(ctx context.Context, c *caller, req *hdfs
 }
 
 func (s *Server) setPermission(ctx context.Context, c *caller, req *hdfspb.SetPermissionRequestProto) (*hdfspb.SetPermissionResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.existingPath(ctx, c, req.GetSrc())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.anyStat(ctx, c, p); err != nil {
 		return nil, err
 	}
 	if err := c.checkOwner(ctx, p); err != nil {
@@ -509,11 +519,8 @@ func (s *Server) setPermission(ctx context.Context, c *caller, req *hdfspb.SetPe
 }
 
 func (s *Server) setOwner(ctx context.Context, c *caller, req *hdfspb.SetOwnerRequestProto) (*hdfspb.SetOwnerResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.existingPath(ctx, c, req.GetSrc())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.anyStat(ctx, c, p); err != nil {
 		return nil, err
 	}
 	var a fs.Attrs
@@ -544,11 +551,8 @@ func (s *Server) setOwner(ctx context.Context, c *caller, req *hdfspb.SetOwnerRe
 }
 
 func (s *Server) setTimes(ctx context.Context, c *caller, req *hdfspb.SetTimesRequestProto) (*hdfspb.SetTimesResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.existingPath(ctx, c, req.GetSrc())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.anyStat(ctx, c, p); err != nil {
 		return nil, err
 	}
 	if err := c.checkOn(ctx, p, permWrite); err != nil {
@@ -594,11 +598,8 @@ func (s *Server) setReplication(ctx context.Context, c *caller, req *hdfspb.SetR
 }
 
 func (s *Server) checkAccess(ctx context.Context, c *caller, req *hdfspb.CheckAccessRequestProto) (*hdfspb.CheckAccessResponseProto, error) {
-	p, err := cleanPath(req.GetPath())
+	p, err := s.existingPath(ctx, c, req.GetPath())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.anyStat(ctx, c, p); err != nil {
 		return nil, err
 	}
 	if err := c.checkOn(ctx, p, int(req.GetMode())&7); err != nil {
@@ -649,22 +650,16 @@ func (s *Server) getDelegationToken(ctx context.Context, c *caller, req *commonp
 }
 
 func (s *Server) getEZForPath(ctx context.Context, c *caller, req *hdfspb.GetEZForPathRequestProto) (*hdfspb.GetEZForPathResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	_, err := s.existingPath(ctx, c, req.GetSrc())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.anyStat(ctx, c, p); err != nil {
 		return nil, err
 	}
 	return &hdfspb.GetEZForPathResponseProto{}, nil
 }
 
 func (s *Server) getErasureCodingPolicy(ctx context.Context, c *caller, req *hdfspb.GetErasureCodingPolicyRequestProto) (*hdfspb.GetErasureCodingPolicyResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	_, err := s.existingPath(ctx, c, req.GetSrc())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.anyStat(ctx, c, p); err != nil {
 		return nil, err
 	}
 	return &hdfspb.GetErasureCodingPolicyResponseProto{}, nil
@@ -682,11 +677,8 @@ func hotPolicy() *hdfspb.BlockStoragePolicyProto {
 }
 
 func (s *Server) getStoragePolicy(ctx context.Context, c *caller, req *hdfspb.GetStoragePolicyRequestProto) (*hdfspb.GetStoragePolicyResponseProto, error) {
-	p, err := cleanPath(req.GetPath())
+	_, err := s.existingPath(ctx, c, req.GetPath())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.anyStat(ctx, c, p); err != nil {
 		return nil, err
 	}
 	return &hdfspb.GetStoragePolicyResponseProto{StoragePolicy: hotPolicy()}, nil

@@ -12,6 +12,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"io"
 )
 
@@ -114,3 +115,46 @@ type Provider interface {
 // Factory builds a provider for one bucket from its resolved options.
 // Options are provider-specific and produced by package config.
 type Factory func(ctx context.Context, bucket string, opts any) (Provider, error)
+
+// Segment is the GHASH value of a run of an object's stored ciphertext
+// [Off, Off+Len): the value internal/gcmstream's Hasher.Segment computes.
+// Off is a multiple of 16; only a segment that ends the ciphertext may have
+// a length that is not. Digest is derived from the object's data key: keep it
+// in memory only, never log it.
+type Segment struct {
+	Off, Len int64
+	Digest   [16]byte
+}
+
+// ErrNoSegments: the object's format has no whole-object MAC that segments
+// could be checked against (plain objects, legacy CBC). Callers fall back to
+// an ordinary Decode.
+var ErrNoSegments = errors.New("segment authentication not available")
+
+// SegmentReader is a plaintext range whose ciphertext is hashed as it is
+// read.
+type SegmentReader interface {
+	io.ReadCloser
+	// Segment returns the digest of the range's ciphertext once every byte
+	// of the range has been read (ok is false before that, and after a
+	// read error).
+	Segment() (seg Segment, ok bool)
+}
+
+// SegmentDecoder is an optional Provider extension for formats with a
+// whole-object MAC (AES-GCM): it lets a caller that reads an object in
+// separate pieces (the HDFS blocks of a file) authenticate the whole object
+// once every piece has been read. Package fs detects it with a type
+// assertion; callers of fs never do.
+type SegmentDecoder interface {
+	// DecodeSegment returns plaintext [off, off+n) like Decode, NOT
+	// authenticated, and hashes the stored ciphertext of that range. off
+	// must be a multiple of 16, n > 0 and off+n at most the plaintext size.
+	// Objects without a whole-object MAC fail with ErrNoSegments.
+	DecodeSegment(ctx context.Context, obj Object, h Head, src Source, off, n int64) (SegmentReader, error)
+	// VerifySegments checks that segs (in order) are contiguous and cover
+	// the whole object, composes their digests and compares the result with
+	// the object's stored tag in constant time: a mismatch is ErrIntegrity;
+	// segments that do not tile the object are io/fs.ErrInvalid.
+	VerifySegments(ctx context.Context, obj Object, h Head, src Source, segs []Segment) error
+}

@@ -63,7 +63,37 @@
 // whole object. This matches the S3EC "legacy unauthenticated ranged get"
 // behaviour.
 //
-// Legacy CBC objects carry no MAC at all: a CBC read is never authenticated.
+// # Authentication of objects read in pieces (HDFS blocks)
+//
+// HDFS clients read a file block by block, each block with its own request,
+// so no single Decode covers a multi-block file. Provider therefore also
+// implements providers.SegmentDecoder: DecodeSegment decrypts a 16-byte
+// aligned piece (unauthenticated, AES-CTR) while computing the GHASH value of
+// its ciphertext, and VerifySegments composes the values of pieces that tile
+// the object (GHASH composes over concatenation), reads only the stored
+// 16-byte tag, and compares in constant time: a mismatch is
+// providers.ErrIntegrity. Both get the data key through the same unwrap path
+// as Decode, so with a key cache configured they cost no extra KMS call.
+// The NameNode uses them as follows (namenode/verify.go):
+//
+//   - A file read from start to end — every block served whole (READ_BLOCK
+//     from offset 0 for the block's full length), by any client, before the
+//     final block is served whole — is authenticated: the last 64 KiB of the
+//     final block are held back until the whole-object tag verifies, and on a
+//     mismatch that read fails and the final packet is never sent. The
+//     earlier blocks were handed out before the check (unauthenticated, as
+//     in any streaming GCM reader): only a read that completes is authentic.
+//   - A one-block file read whole is authenticated by Decode itself.
+//   - After a failed check, every later block read of that object version
+//     fails too, until the object changes.
+//   - Everything else is NOT authenticated, as every S3EC ranged read:
+//     reading part of a file, reading blocks from an offset other than 0,
+//     reading the final block when the digests of some earlier block are
+//     not on record (never read whole, read through another emrfsd process,
+//     before a restart, or evicted from the bounded in-memory record).
+//
+// Legacy CBC objects carry no MAC at all: a CBC read is never authenticated
+// (DecodeSegment and VerifySegments return providers.ErrNoSegments for them).
 // PKCS#5 padding is validated at the end of the object and a bad padding is
 // reported as providers.ErrIntegrity, but that is not an integrity check
 // (CVE-2020-8911 describes the padding-oracle risk of such objects).

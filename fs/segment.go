@@ -1,0 +1,52 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	iofs "io/fs"
+
+	"github.com/emrfsd/emrfsd/providers"
+)
+
+// RangeSegment returns plaintext bytes [off, off+n) of the file, NOT
+// authenticated, together with the digest of their ciphertext (see
+// providers.SegmentDecoder), so that a caller reading the file in pieces can
+// authenticate the whole file with VerifySegments once every piece was read.
+// off must be a multiple of 16 and [off, off+n) a non-empty range inside the
+// file. When the file's format has no whole-object MAC (plain, SSE, legacy
+// CBC objects) the error satisfies errors.Is(err, providers.ErrNoSegments):
+// use Range instead.
+func (r *File) RangeSegment(ctx context.Context, off, n int64) (providers.SegmentReader, error) {
+	sd, ok := r.pr.(providers.SegmentDecoder)
+	if !ok {
+		return nil, pathErr("read", r.Info.Path, fmt.Errorf("%s: %w", r.pr.Name(), providers.ErrNoSegments))
+	}
+	if off < 0 || n <= 0 || n > r.Info.Size-off {
+		return nil, pathErr("read", r.Info.Path, fmt.Errorf("%w: segment [%d,+%d) outside a file of %d bytes", iofs.ErrInvalid, off, n, r.Info.Size))
+	}
+	sr, err := sd.DecodeSegment(ctx, r.obj, r.head, r.src, off, n)
+	if err != nil {
+		return nil, pathErr("read", r.Info.Path, err)
+	}
+	return &segmentReader{readCloser: readCloser{rc: sr, path: r.Info.Path}, sr: sr}, nil
+}
+
+// VerifySegments authenticates the whole file from the segments of
+// RangeSegment reads that tile it in order. A mismatch satisfies
+// errors.Is(err, providers.ErrIntegrity); segments that do not tile the file
+// satisfy io/fs.ErrInvalid; providers.ErrNoSegments as for RangeSegment.
+func (r *File) VerifySegments(ctx context.Context, segs []providers.Segment) error {
+	sd, ok := r.pr.(providers.SegmentDecoder)
+	if !ok {
+		return pathErr("read", r.Info.Path, fmt.Errorf("%s: %w", r.pr.Name(), providers.ErrNoSegments))
+	}
+	return pathErr("read", r.Info.Path, sd.VerifySegments(ctx, r.obj, r.head, r.src, segs))
+}
+
+// segmentReader classifies a provider segment stream's errors.
+type segmentReader struct {
+	readCloser
+	sr providers.SegmentReader
+}
+
+func (s *segmentReader) Segment() (providers.Segment, bool) { return s.sr.Segment() }
