@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,12 +214,17 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		if err != nil {
 			return nil, err
 		}
-		srv := &http.Server{Handler: st.Handler(log.With("component", "localstore")), ReadHeaderTimeout: 30 * time.Second}
+		var tok [16]byte
+		if _, err := rand.Read(tok[:]); err != nil {
+			return nil, err
+		}
+		token := hex.EncodeToString(tok[:])
+		srv := &http.Server{Handler: st.Handler(log.With("component", "localstore"), token), ReadHeaderTimeout: 30 * time.Second}
 		go srv.Serve(ln)
 		d.closers = append(d.closers, func() { srv.Close() })
 		awsCfg = aws.Config{Region: embeddedRegion, Credentials: credentials.NewStaticCredentialsProvider("emrfsd", "embedded", "")}
 		d.s3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-			o.BaseEndpoint = aws.String("http://" + ln.Addr().String())
+			o.BaseEndpoint = aws.String("http://" + ln.Addr().String() + "/" + token)
 			o.UsePathStyle = true
 			tuneS3(o)
 		})

@@ -2,6 +2,7 @@ package localstore
 
 import (
 	"bufio"
+	"crypto/subtle"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -16,17 +17,22 @@ import (
 
 const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-// Handler returns the S3-compatible HTTP handler for the store.
-func (s *Store) Handler(log *slog.Logger) http.Handler {
+// Handler returns the S3-compatible HTTP handler for the store. A non-empty
+// token must be the first path element of every request (the client's
+// endpoint is http://ADDR/TOKEN): the store does not verify signatures, so
+// a random per-process token keeps other local users' processes from
+// reaching it through the loopback port.
+func (s *Store) Handler(log *slog.Logger, token string) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &handler{s: s, log: log}
+	return &handler{s: s, log: log, token: token}
 }
 
 type handler struct {
-	s   *Store
-	log *slog.Logger
+	s     *Store
+	log   *slog.Logger
+	token string
 }
 
 type s3Error struct {
@@ -85,6 +91,15 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/")
+	if h.token != "" {
+		rest, ok := strings.CutPrefix(path, h.token)
+		if !ok || (rest != "" && rest[0] != '/') || subtle.ConstantTimeCompare([]byte(path[:len(h.token)]), []byte(h.token)) != 1 {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		path = strings.TrimPrefix(rest, "/")
+		r.URL.Path = "/" + path
+	}
 	bucketName, key, _ := strings.Cut(path, "/")
 	q := r.URL.Query()
 	if r.Header.Get("X-Amz-Server-Side-Encryption") != "" || r.Header.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" {

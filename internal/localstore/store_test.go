@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -25,10 +26,10 @@ func newClient(t *testing.T, dir string) (*s3.Client, *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(st.Handler(nil))
+	srv := httptest.NewServer(st.Handler(nil, "tok3n"))
 	t.Cleanup(srv.Close)
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}
-	return testenv.NewS3Client(cfg, srv.URL), st
+	return testenv.NewS3Client(cfg, srv.URL+"/tok3n"), st
 }
 
 func errCode(err error) string {
@@ -246,5 +247,33 @@ func TestParseRange(t *testing.T) {
 		if (err != nil) != c.wantFail || (!c.wantFail && (off != c.off || n != c.n)) {
 			t.Errorf("%s: got %d,%d,%v", c.spec, off, n, err)
 		}
+	}
+}
+
+func TestTokenRequired(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.EnsureBucket("b")
+	srv := httptest.NewServer(st.Handler(nil, "s3cret"))
+	defer srv.Close()
+	for _, p := range []string{"/", "/b", "/s3cre/b", "/s3cretX/b", "/b/s3cret"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("GET %s without the token: %d", p, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/s3cret/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("ListBuckets with the token: %d", resp.StatusCode)
 	}
 }
