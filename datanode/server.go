@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -318,7 +319,9 @@ func (s *Server) readOpHeader(c *conn, first bool) (byte, error) {
 
 func (s *Server) logConnEnd(c *conn, err error) {
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, ErrServerClosed), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, io.EOF), errors.Is(err, ErrServerClosed), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		// Clients routinely close a read once they have their bytes.
 		c.log.Debug("datanode: connection closed", "reason", err)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.log.Debug("datanode: connection timed out", "reason", err)
