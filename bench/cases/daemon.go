@@ -1,0 +1,230 @@
+package cases
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/colinmarc/hdfs/v2"
+
+	"github.com/emrfsd/emrfsd/internal/testenv"
+)
+
+// ErrNotServing reports a daemon that exited or never wrote its ready file.
+var ErrNotServing = errors.New("bench: emrfsd is not serving")
+
+// KeyCacheTTL is the CSE key cache TTL the benchmark configures, used to
+// judge the K1 Decrypt target.
+const KeyCacheTTL = 5 * time.Minute
+
+// Daemon is a running emrfsd process started by the benchmark.
+type Daemon struct {
+	cmd      *exec.Cmd
+	NameNode string
+	DataNode string
+	DataDir  string
+	Audit    string
+	log      *syncBuf
+	exited   chan struct{}
+	exitErr  error
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 { // keep the tail small: the log is only for errors
+		s := l.b.String()
+		l.b.Reset()
+		l.b.WriteString(s[len(s)-(512<<10):])
+	}
+	return l.b.Write(p)
+}
+
+func (l *syncBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// daemonProps returns the configuration of a benchmark daemon serving the
+// env's three buckets.
+func (e *Env) daemonProps(dataDir string) map[string]string {
+	pb, sb, cb := e.Buckets[Plain], e.Buckets[SSEKMS], e.Buckets[CSEKMS]
+	return map[string]string{
+		"emrfsd.store":                                           "s3",
+		"dfs.namenode.rpc-address":                               "127.0.0.1:0",
+		"dfs.datanode.address":                                   "127.0.0.1:0",
+		"emrfsd.buckets":                                         "plain=" + pb + ",ssekms=" + sb + ",csekms=" + cb,
+		"fs.s3a.path.style.access":                               "true",
+		"emrfsd.kms.audit.log":                                   filepath.Join(dataDir, "kms-audit.log"),
+		"dfs.permissions.enabled":                                "false",
+		"fs.s3a.multipart.size":                                  "8m",
+		"fs.s3a.fast.upload.active.blocks":                       "4",
+		"emrfsd.cse.keycache.ttl":                                strconv.Itoa(int(KeyCacheTTL.Milliseconds())),
+		"fs.s3.bucket." + sb + ".enableServerSideEncryption":     "true",
+		"fs.s3.bucket." + sb + ".serverSideEncryption.kms.keyId": testenv.MinIOKMSKey,
+		"fs.s3.bucket." + cb + ".cse.enabled":                    "true",
+		"fs.s3.bucket." + cb + ".cse.kms.keyId":                  e.Alias,
+	}
+}
+
+func writeConf(path string, props map[string]string) error {
+	names := make([]string, 0, len(props))
+	for k := range props {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\"?>\n<configuration>\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  <property><name>%s</name><value>%s</value></property>\n", html.EscapeString(n), html.EscapeString(props[n]))
+	}
+	b.WriteString("</configuration>\n")
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// StartDaemon starts the emrfsd binary in a fresh data directory under
+// parent, pointing its AWS SDK at s3Endpoint (MinIO or a proxy) and the
+// env's KMS, and waits for its ready file.
+func (e *Env) StartDaemon(ctx context.Context, binary, parent, s3Endpoint string) (*Daemon, error) {
+	dataDir, err := os.MkdirTemp(parent, "emrfsd-")
+	if err != nil {
+		return nil, err
+	}
+	props := e.daemonProps(dataDir)
+	conf := filepath.Join(dataDir, "emrfsd-site.xml")
+	if err := writeConf(conf, props); err != nil {
+		return nil, err
+	}
+	ready := filepath.Join(dataDir, "ready.json")
+	cmd := exec.Command(binary, "--conf", conf, "--data-dir", dataDir, "--ready-file", ready)
+	cmd.Env = append(os.Environ(),
+		"AWS_ENDPOINT_URL_S3="+s3Endpoint,
+		"AWS_ENDPOINT_URL_KMS="+e.KMSEndpoint,
+		"AWS_REGION="+testenv.Region,
+		"AWS_ACCESS_KEY_ID="+testenv.AccessKey,
+		"AWS_SECRET_ACCESS_KEY="+testenv.SecretKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	d := &Daemon{cmd: cmd, DataDir: dataDir, Audit: props["emrfsd.kms.audit.log"], log: &syncBuf{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = d.log, d.log
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start emrfsd: %w", err)
+	}
+	go func() { d.exitErr = cmd.Wait(); close(d.exited) }()
+	deadline := time.NewTimer(60 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.exited:
+			return nil, fmt.Errorf("%w: exited before serving (%v):\n%s", ErrNotServing, d.exitErr, tail(d.log.String()))
+		case <-deadline.C:
+			d.kill()
+			return nil, fmt.Errorf("%w: no ready file after 60s:\n%s", ErrNotServing, tail(d.log.String()))
+		case <-ctx.Done():
+			d.kill()
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+		raw, err := os.ReadFile(ready)
+		if err != nil {
+			continue
+		}
+		var r struct{ NameNode, DataNode string }
+		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
+			d.NameNode, d.DataNode = r.NameNode, r.DataNode
+			return d, nil
+		}
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		return "…" + s[len(s)-4000:]
+	}
+	return s
+}
+
+func (d *Daemon) kill() {
+	_ = d.cmd.Process.Kill()
+	<-d.exited
+}
+
+// Stop sends SIGTERM, waits for the exit and removes the data directory.
+func (d *Daemon) Stop() error {
+	defer os.RemoveAll(d.DataDir)
+	select {
+	case <-d.exited:
+		return fmt.Errorf("%w: emrfsd had exited (%v):\n%s", ErrNotServing, d.exitErr, tail(d.log.String()))
+	default:
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		d.kill()
+		return errors.New("bench: emrfsd did not stop on SIGTERM")
+	}
+}
+
+// Log returns the tail of the daemon's output.
+func (d *Daemon) Log() string { return tail(d.log.String()) }
+
+// PeakRSS returns the daemon's peak resident set (VmHWM) in bytes.
+func (d *Daemon) PeakRSS() (int64, error) { return procStatus(d.cmd.Process.Pid, "VmHWM") }
+
+// ResetPeakRSS resets VmHWM to the current RSS (writing 5 to clear_refs), so
+// the next PeakRSS covers only what follows.
+func (d *Daemon) ResetPeakRSS() error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", d.cmd.Process.Pid), []byte("5"), 0)
+}
+
+func procStatus(pid int, field string) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("bench: %s not in /proc/%d/status", field, pid)
+}
+
+// Client returns a new HDFS client connected to the daemon.
+func (d *Daemon) Client() (*hdfs.Client, error) {
+	u, err := user.Current()
+	if err != nil {
+		return nil, err
+	}
+	c, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{d.NameNode}, User: u.Username})
+	if err != nil {
+		return nil, fmt.Errorf("bench: hdfs client: %w", err)
+	}
+	return c, nil
+}
