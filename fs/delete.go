@@ -109,6 +109,7 @@ func (f *FS) deleteTree(ctx context.Context, l loc) error {
 		batch = batch[:0]
 	}
 	batch = append(batch, l.dirPrefix(), l.key+folderSuffix)
+	f.folderMarkers.forget(l.bucket, l.key+folderSuffix)
 	return f.deleteKeys(ctx, l.bucket, batch)
 }
 

@@ -144,6 +144,8 @@ type FS struct {
 	opts Options
 	log  *slog.Logger
 
+	folderMarkers probeCache // folder-marker probes at listing page cuts
+
 	// Multipart-copy tuning; fixed by New (tests in this package lower them).
 	copyThreshold int64 // objects larger than this are copied part by part
 	copyPartSize  int64

@@ -288,11 +288,14 @@ func (d *dirLister) sortedNames() []string {
 // or a HEAD) instead of reading on through every "a-N" key.
 func (d *dirLister) settle(ctx context.Context, name string) error {
 	for i := 1; i < len(name); i++ {
-		n := name[:i]
+		n, next := name[:i], name[i]
 		if _, ok := d.entries[n]; ok {
 			continue
 		}
-		if k := d.prefix + n + "/"; k > d.last {
+		// "n/" sorts after name's key only when the character after n
+		// sorts before '/' ("a-1", "a.txt"); otherwise its keys, if any,
+		// were listed already.
+		if k := d.prefix + n + "/"; next < '/' && k > d.last {
 			out, err := d.f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 				Bucket: aws.String(d.l.bucket), Prefix: aws.String(k), MaxKeys: aws.Int32(1),
 			})
@@ -304,13 +307,13 @@ func (d *dirLister) settle(ctx context.Context, name string) error {
 				continue
 			}
 		}
-		if k := d.prefix + n + folderSuffix; k > d.last {
-			_, err := d.f.head(ctx, d.l.bucket, k)
-			switch {
-			case err == nil:
-				d.addDir(n, nil)
-			case !isNotExist(err):
+		if k := d.prefix + n + folderSuffix; next < '_' && k > d.last {
+			ok, err := d.f.folderMarkers.exists(ctx, d.f, d.l.bucket, k)
+			if err != nil {
 				return err
+			}
+			if ok {
+				d.addDir(n, nil)
 			}
 		}
 	}

@@ -122,6 +122,19 @@ func (s *source) Range(ctx context.Context, off, n int64) (io.ReadCloser, error)
 	if n > 0 && off+n-1 < end {
 		end = off + n - 1
 	}
+	first := int64(firstWindow)
+	if off == 0 {
+		first = firstWindowAtStart // a read from the start is most likely sequential
+	}
+	w := &windowReader{s: s, ctx: ctx, next: off, end: end, win: first}
+	if err := w.open(); err != nil { // errors (e.g. ErrChanged) surface here
+		return nil, err
+	}
+	return w, nil
+}
+
+// get GETs stored bytes [off, end].
+func (s *source) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	in := &s3.GetObjectInput{
 		Bucket: aws.String(s.obj.Bucket),
 		Key:    aws.String(s.obj.Key),
@@ -137,7 +150,80 @@ func (s *source) Range(ctx context.Context, off, n int64) (io.ReadCloser, error)
 		}
 		return nil, classify(err)
 	}
-	return &bodyReader{rc: out.Body}, nil
+	return out.Body, nil
+}
+
+// Ranged reads fetch growing windows: HDFS clients ask for the rest of a
+// block and hang up after a positioned read (Parquet footers, column
+// chunks), and closing an HTTP body before its end tears the connection
+// down. With a small first window the unread remainder is small enough to
+// drain, so the connection is reused; sequential reads quickly reach large
+// windows and cost a handful of GETs per block.
+const (
+	firstWindow        = 256 << 10
+	firstWindowAtStart = 4 << 20
+	maxWindow          = 32 << 20
+	drainLimit         = 1 << 20
+)
+
+type windowReader struct {
+	s         *source
+	ctx       context.Context
+	next, end int64 // the next window starts at next; the range ends at end (inclusive)
+	win       int64
+	body      io.ReadCloser
+	left      int64 // unread bytes of the current window
+}
+
+func (w *windowReader) open() error {
+	n := min(w.win, w.end-w.next+1)
+	body, err := w.s.get(w.ctx, w.next, w.next+n-1)
+	if err != nil {
+		return err
+	}
+	w.body, w.left = body, n
+	w.next += n
+	w.win = min(w.win*2, maxWindow)
+	return nil
+}
+
+func (w *windowReader) Read(p []byte) (int, error) {
+	for w.left == 0 {
+		if w.body != nil {
+			w.body.Close()
+			w.body = nil
+		}
+		if w.next > w.end {
+			return 0, io.EOF
+		}
+		if err := w.open(); err != nil {
+			return 0, err
+		}
+	}
+	if int64(len(p)) > w.left {
+		p = p[:w.left]
+	}
+	n, err := w.body.Read(p)
+	w.left -= int64(n)
+	if err == io.EOF {
+		if w.left > 0 {
+			return n, classify(io.ErrUnexpectedEOF)
+		}
+		err = nil
+	}
+	return n, classify(err)
+}
+
+func (w *windowReader) Close() error {
+	if w.body == nil {
+		return nil
+	}
+	if w.left > 0 && w.left <= drainLimit {
+		io.Copy(io.Discard, io.LimitReader(w.body, w.left))
+	}
+	err := w.body.Close()
+	w.body = nil
+	return err
 }
 
 // Instruction returns the object's instruction file (ErrNotExist if none).
@@ -159,16 +245,6 @@ func (s *source) Instruction(ctx context.Context) ([]byte, error) {
 	}
 	return b, nil
 }
-
-// bodyReader classifies the errors of a GET body (io.EOF stays bare).
-type bodyReader struct{ rc io.ReadCloser }
-
-func (b *bodyReader) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	return n, classify(err)
-}
-
-func (b *bodyReader) Close() error { return b.rc.Close() }
 
 // Interface guards.
 var _ providers.Source = (*source)(nil)

@@ -129,15 +129,21 @@ func (s *Server) getListing(ctx context.Context, c *caller, req *hdfspb.GetListi
 	if err != nil {
 		return nil, err
 	}
-	if err := c.traverse(ctx, p); err != nil {
-		return nil, err
-	}
-	fi, err := c.stat(ctx, p)
-	if missing(err) {
-		return &hdfspb.GetListingResponseProto{}, nil
-	}
-	if err != nil {
-		return nil, err
+	// A client continuing a listing it was allowed to start a moment ago
+	// is not made to pay for the directory's stat and permission checks
+	// again on every batch (S3 requests, not table lookups, here).
+	fi, cont := s.listings.get(c.user, p, len(req.GetStartAfter()) > 0)
+	if !cont {
+		if err := c.traverse(ctx, p); err != nil {
+			return nil, err
+		}
+		fi, err = c.stat(ctx, p)
+		if missing(err) {
+			return &hdfspb.GetListingResponseProto{}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	need := req.GetNeedLocation()
 	if !fi.IsDir {
@@ -148,7 +154,7 @@ func (s *Server) getListing(ctx context.Context, c *caller, req *hdfspb.GetListi
 		return &hdfspb.GetListingResponseProto{DirList: &hdfspb.DirectoryListingProto{
 			PartialListing: []*hdfspb.HdfsFileStatusProto{st}, RemainingEntries: proto.Uint32(0)}}, nil
 	}
-	if c.checking() && !c.allowed(fi, permRead|permExec) {
+	if !cont && c.checking() && !c.allowed(fi, permRead|permExec) {
 		return nil, c.denied(p, fi, permRead|permExec)
 	}
 	children, more, err := s.opts.FS.List(ctx, p, string(req.GetStartAfter()), s.opts.ListLimit)
@@ -170,6 +176,7 @@ func (s *Server) getListing(ctx context.Context, c *caller, req *hdfspb.GetListi
 		// The exact count is unknown without listing everything; clients
 		// only test for non-zero.
 		dl.RemainingEntries = proto.Uint32(1)
+		s.listings.put(c.user, p, fi)
 	}
 	return &hdfspb.GetListingResponseProto{DirList: dl}, nil
 }
@@ -515,6 +522,7 @@ func (s *Server) setPermission(ctx context.Context, c *caller, req *hdfspb.SetPe
 	if err := s.opts.FS.SetAttrs(ctx, p, fs.Attrs{Perm: &perm}); err != nil {
 		return nil, err
 	}
+	s.listings.forget(p)
 	return &hdfspb.SetPermissionResponseProto{}, nil
 }
 
@@ -547,6 +555,7 @@ func (s *Server) setOwner(ctx context.Context, c *caller, req *hdfspb.SetOwnerRe
 	if err := s.opts.FS.SetAttrs(ctx, p, a); err != nil {
 		return nil, err
 	}
+	s.listings.forget(p)
 	return &hdfspb.SetOwnerResponseProto{}, nil
 }
 

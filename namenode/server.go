@@ -43,10 +43,11 @@ type Server struct {
 	connWG sync.WaitGroup // connection goroutines
 	callWG sync.WaitGroup // calls being processed
 
-	blocks *blockTable
-	leases *leaseTable
-	groups *lru.Cache[string, groupEntry]
-	retry  *lru.Cache[retryKey, retryEntry]
+	blocks   *blockTable
+	leases   *leaseTable
+	listings listingCache // directories being listed in batches
+	groups   *lru.Cache[string, groupEntry]
+	retry    *lru.Cache[retryKey, retryEntry]
 }
 
 type groupEntry struct {
