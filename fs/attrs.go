@@ -16,6 +16,8 @@ import (
 // pinned in metadata on the first change, so the copy's new LastModified
 // does not show as a modification.
 func (f *FS) SetAttrs(ctx context.Context, p string, a Attrs) error {
+	defer f.dirs.reset()
+	f.dirs.reset()
 	return f.updateMeta(ctx, "setattrs", p, metaChange{a: a}, nil)
 }
 
@@ -23,6 +25,8 @@ func (f *FS) SetAttrs(ctx context.Context, p string, a Attrs) error {
 // NAMESPACE.NAME (at most 255 bytes); the object's whole user metadata
 // must stay within MaxMetadataBytes (else ErrInvalid).
 func (f *FS) SetXattr(ctx context.Context, p, name string, value []byte) error {
+	defer f.dirs.reset()
+	f.dirs.reset()
 	if err := checkXattrName(name); err != nil {
 		return pathErr("setxattr", p, err)
 	}
@@ -32,6 +36,8 @@ func (f *FS) SetXattr(ctx context.Context, p, name string, value []byte) error {
 // RemoveXattr removes a user xattr; one that is not set fails with
 // ErrNoXattr.
 func (f *FS) RemoveXattr(ctx context.Context, p, name string) error {
+	defer f.dirs.reset()
+	f.dirs.reset()
 	if err := checkXattrName(name); err != nil {
 		return pathErr("removexattr", p, err)
 	}

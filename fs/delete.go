@@ -20,6 +20,8 @@ const deleteBatch = 1000
 // written for it (as S3A does). Top-level directories fail with
 // ErrPermission.
 func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error) {
+	defer f.dirs.reset()
+	f.dirs.reset()
 	l, err := f.resolve(p)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {

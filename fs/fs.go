@@ -145,6 +145,7 @@ type FS struct {
 	log  *slog.Logger
 
 	folderMarkers probeCache // folder-marker probes at listing page cuts
+	dirs          dirCache   // recently seen directories
 
 	// Multipart-copy tuning; fixed by New (tests in this package lower them).
 	copyThreshold int64 // objects larger than this are copied part by part

@@ -15,6 +15,8 @@ import (
 // ErrNotDir, a missing parent without createParent with ErrNotExist, and a
 // missing top-level directory with ErrPermission.
 func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group string, createParent bool) error {
+	defer f.dirs.reset()
+	f.dirs.reset()
 	l, err := f.resolve(p)
 	if err != nil {
 		if err == iofs.ErrNotExist { // unknown top-level directory

@@ -24,6 +24,8 @@ import (
 // ErrPermission. The rename is not atomic: a directory is copied (up to
 // CopyWorkers objects at a time) then deleted, one listing page at a time.
 func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error {
+	defer f.dirs.reset()
+	f.dirs.reset()
 	ls, err := f.resolve(src)
 	if err != nil {
 		return pathErr("rename", src, err)

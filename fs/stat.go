@@ -61,6 +61,9 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 		}
 		return found{kind: kindDir}, nil
 	}
+	if fd, ok := f.dirs.get(l.bucket, l.key); ok {
+		return fd, nil
+	}
 	if hidden, err := f.hiddenKey(ctx, l.bucket, l.key); err != nil || hidden {
 		return found{hidden: hidden}, err
 	}
@@ -71,16 +74,36 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 	if !isNotExist(err) {
 		return found{}, err
 	}
-	return f.lookupDir(ctx, l)
+	fd, err := f.lookupDir(ctx, l)
+	if err == nil && fd.kind == kindDir {
+		f.dirs.put(l.bucket, l.key, fd)
+	}
+	return fd, err
 }
 
 // lookupDir finds a directory at l (not root, not top-level, no file).
 func (f *FS) lookupDir(ctx context.Context, l loc) (found, error) {
+	// The EMRFS folder marker is asked for at the same time as the prefix
+	// listing: a missing path costs one round trip here, not two.
+	type folderAnswer struct {
+		exists bool
+		err    error
+	}
+	folder := make(chan folderAnswer, 1)
+	go func() {
+		_, err := f.head(ctx, l.bucket, l.key+folderSuffix)
+		if err == nil || isNotExist(err) {
+			folder <- folderAnswer{exists: err == nil}
+			return
+		}
+		folder <- folderAnswer{err: err}
+	}()
 	out, err := f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 		Bucket:  aws.String(l.bucket),
 		Prefix:  aws.String(l.dirPrefix()),
 		MaxKeys: aws.Int32(1),
 	})
+	fa := <-folder
 	if err != nil {
 		return found{}, err
 	}
@@ -101,10 +124,11 @@ func (f *FS) lookupDir(ctx context.Context, l loc) (found, error) {
 	if len(out.CommonPrefixes) > 0 {
 		return found{kind: kindDir}, nil
 	}
-	if _, err := f.head(ctx, l.bucket, l.key+folderSuffix); err == nil {
+	if fa.err != nil {
+		return found{}, fa.err
+	}
+	if fa.exists {
 		return found{kind: kindDir, folder: true}, nil
-	} else if !isNotExist(err) {
-		return found{}, err
 	}
 	return found{}, nil
 }
