@@ -137,6 +137,12 @@ type CreateOptions struct {
 	CreateParent bool
 	Perm         uint32 // 0 means DefaultFilePerm
 	Owner, Group string // "" records none (Stat then shows the defaults)
+	// Checked says the caller has just looked up p itself and found no
+	// directory there (and, unless Overwrite, no file): Create then skips
+	// its own lookup of p. A file created meanwhile by someone else still
+	// makes Close fail with ErrExist (the write is conditional), so this
+	// only saves S3 round trips; it never lets a write clobber a file.
+	Checked bool
 }
 
 // FS is the namespace. It is safe for concurrent use.

@@ -72,17 +72,24 @@ func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, er
 	if err := f.ensureParent(ctx, l, o.CreateParent, o.Owner, o.Group); err != nil {
 		return nil, err
 	}
-	fd, err := f.lookup(ctx, l)
-	if err != nil {
+	if !o.Checked {
+		fd, err := f.lookup(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case fd.hidden:
+			return nil, errReserved
+		case fd.kind == kindDir:
+			return nil, errExistsAsDir{}
+		case fd.kind == kindFile && !o.Overwrite:
+			return nil, iofs.ErrExist
+		}
+	} else if hidden, err := f.hiddenKey(ctx, l.bucket, l.key); err != nil || hidden {
+		if err == nil {
+			err = errReserved
+		}
 		return nil, err
-	}
-	switch {
-	case fd.hidden:
-		return nil, errReserved
-	case fd.kind == kindDir:
-		return nil, errExistsAsDir{}
-	case fd.kind == kindFile && !o.Overwrite:
-		return nil, iofs.ErrExist
 	}
 	pr, err := f.provider(ctx, l)
 	if err != nil {

@@ -97,7 +97,7 @@ func (s *Server) create(ctx context.Context, c *caller, req *hdfspb.CreateReques
 		s.abort(ctx, existing, "lease soft limit expired and "+holder+" creates the file")
 	}
 	f.mu.Lock()
-	w, err := s.opts.FS.Create(ctx, p, fs.CreateOptions{Overwrite: overwrite, CreateParent: req.GetCreateParent(),
+	w, err := s.opts.FS.Create(ctx, p, fs.CreateOptions{Overwrite: overwrite, CreateParent: req.GetCreateParent(), Checked: true,
 		Perm: f.info.Perm, Owner: f.info.Owner, Group: f.info.Group})
 	if err != nil {
 		f.done = true
