@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +101,35 @@ func TestKMSCallsPerFile(t *testing.T) {
 	}
 	t.Logf("FIGURE kms-calls: %d files written → %d GenerateDataKey; 1,000 positioned reads → 1 Decrypt", files, files)
 	_ = filepath.Join
+}
+
+// TestDirMapping: emrfsd.buckets may serve a bucket under a top-level
+// directory name that is not a valid bucket name (DIR=BUCKET), and only the
+// named buckets appear at the root.
+func TestDirMapping(t *testing.T) {
+	g := newGateway(t, nil)
+	g.Stop()
+	e := g.Env
+	b := e.NewBucket(t, "it-mapped")
+	d := StartDaemon(t, filepath.Join(t.TempDir(), "map"), map[string]string{
+		"emrfsd.buckets":           "_test=" + b,
+		"fs.s3a.path.style.access": "true",
+	}, awsEnv(e))
+	ctx := context.Background()
+	me := currentUser(t)
+	if out, err := d.hdfsCLI(ctx, me, "mapped\n", "put", "-", "/_test/hello.txt"); err != nil {
+		t.Fatalf("put: %v %s", err, out)
+	}
+	out, err := d.hdfsCLI(ctx, me, "", "ls", "/")
+	if err != nil || strings.TrimSpace(out) != "_test" {
+		t.Fatalf("ls /: %v %q", err, out)
+	}
+	got, err := e.S3Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("hello.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(got.Body)
+	if string(body) != "mapped\n" {
+		t.Fatalf("object in bucket %s: %q", b, body)
+	}
 }
