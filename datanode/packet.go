@@ -145,11 +145,14 @@ type packetBuf struct {
 // with room to spare) and one CRC per chunk of a full packet.
 const maxHeadroom = packetPrefixLen + 64 + (maxPacketData/bytesPerChecksum)*crcSize
 
-func newPacketBuf() *packetBuf {
-	return &packetBuf{buf: make([]byte, maxHeadroom+maxPacketData), dataStart: maxHeadroom}
+// newPacketBuf returns a buffer for packets of up to min(n, maxPacketData)
+// data bytes.
+func newPacketBuf(n int64) *packetBuf {
+	return &packetBuf{buf: make([]byte, maxHeadroom+int(min(max(n, 0), maxPacketData))), dataStart: maxHeadroom}
 }
 
-// data returns the region where n data bytes (n <= maxPacketData) go.
+// data returns the region where n data bytes (n <= the size given to
+// newPacketBuf) go.
 func (p *packetBuf) data(n int) []byte { return p.buf[p.dataStart : p.dataStart+n] }
 
 // frame fills in the prefix, header and checksums in front of the n data

@@ -65,7 +65,11 @@ func (s *Server) readBlock(ctx context.Context, c *conn, req *hdfspb.OpReadBlock
 		return err
 	}
 
-	pb := newPacketBuf()
+	// Packets carry up to maxPacketData (256 KiB) of data, not the 64 KiB
+	// Java DataNodes send: clients accept packets up to 16 MiB, and larger
+	// ones cost a client (colinmarc reads its connection unbuffered, a
+	// few reads per packet) and the DataNode fewer calls per byte.
+	pb := newPacketBuf(end - start)
 	seqno := int64(0)
 	for pos := start; pos < end; seqno++ {
 		k := int(min(end-pos, maxPacketData))

@@ -34,7 +34,7 @@ func (f *failAtEnd) Read(p []byte) (int, error) {
 // lastPacketInBlock packet are never sent, so the client sees a failed read.
 func TestReadFailsAtEnd(t *testing.T) {
 	const id = 11
-	block := randBytes(5, 3*65536+3392)
+	block := randBytes(5, 3*maxPacketData+3392)
 	mb := newMemBlocks()
 	mb.put(id, block)
 	errAuth := errors.New("integrity check failed")
@@ -50,7 +50,7 @@ func TestReadFailsAtEnd(t *testing.T) {
 	}
 	for i := range 3 {
 		p := tc.packet()
-		if p.hdr.GetSeqno() != int64(i) || len(p.data) != 65536 || p.hdr.GetLastPacketInBlock() {
+		if p.hdr.GetSeqno() != int64(i) || len(p.data) != maxPacketData || p.hdr.GetLastPacketInBlock() {
 			t.Fatalf("packet %d: seqno %d, %d bytes, last %v", i, p.hdr.GetSeqno(), len(p.data), p.hdr.GetLastPacketInBlock())
 		}
 	}

@@ -67,7 +67,7 @@ func (tc *tclient) readBlock(req *hdfspb.OpReadBlockProto, blockLen int64) (int6
 			}
 			break
 		}
-		if len(p.data) == 0 || len(p.data) > 64<<10 {
+		if len(p.data) == 0 || len(p.data) > maxPacketData {
 			t.Fatalf("data packet %d has %d bytes", lastSeq, len(p.data))
 		}
 		if shortSeen {
@@ -91,7 +91,7 @@ func (tc *tclient) readBlock(req *hdfspb.OpReadBlockProto, blockLen int64) (int6
 
 func TestReadOffsets(t *testing.T) {
 	const id = 7
-	blockLen := int64(3*65536 + 3000)
+	blockLen := int64(3*maxPacketData + 3000)
 	block := randBytes(1, int(blockLen))
 	mb := newMemBlocks()
 	mb.put(id, block)
@@ -104,13 +104,13 @@ func TestReadOffsets(t *testing.T) {
 		{511, 2},                    // straddles the first chunk boundary
 		{512, 512},                  // exactly the second chunk
 		{513, 100},                  // inside the second chunk
-		{65536 + 700, 5000},         // mid-packet
-		{65535, 2},                  // straddles a packet boundary
+		{maxPacketData + 700, 5000}, // mid-packet
+		{maxPacketData - 1, 2},      // straddles a packet boundary
 		{blockLen - 1, 1},           // last byte
 		{blockLen, 0},               // empty range at the end
 		{1024, 0},                   // empty range, aligned
 		{100, 0},                    // empty range, unaligned
-		{2*65536 + 512, 65536 + 10}, // several packets, unaligned end
+		{2*maxPacketData + 512, maxPacketData + 10}, // several packets, unaligned end
 	}
 	// Java style: one connection, a read status after each read.
 	tc := dial(t, addr)
@@ -262,7 +262,7 @@ func TestReadStreams(t *testing.T) {
 	mb := newMemBlocks()
 	mb.put(id, block)
 	gate := make(chan struct{})
-	mb.wrap = func(off int64, r io.Reader) io.Reader { return &gatedReader{r: r, n: 2 * 65536, gate: gate} }
+	mb.wrap = func(off int64, r io.Reader) io.Reader { return &gatedReader{r: r, n: 2 * maxPacketData, gate: gate} }
 	_, addr := startServer(t, mb, Options{})
 
 	tc := dial(t, addr)
@@ -272,12 +272,12 @@ func TestReadStreams(t *testing.T) {
 	}
 	for i := range 2 {
 		p := tc.packet()
-		if p.hdr.GetSeqno() != int64(i) || len(p.data) != 65536 {
+		if p.hdr.GetSeqno() != int64(i) || len(p.data) != maxPacketData {
 			t.Fatalf("packet %d: seqno %d, %d bytes", i, p.hdr.GetSeqno(), len(p.data))
 		}
 	}
 	close(gate)
-	got := 2 * 65536
+	got := 2 * maxPacketData
 	for {
 		p := tc.packet()
 		if p.hdr.GetLastPacketInBlock() {

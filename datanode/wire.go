@@ -34,12 +34,12 @@ const (
 	heartbeatSeqno            = -1
 	bytesPerChecksum          = 512
 	crcSize                   = 4
-	maxPacketData             = 64 << 10 // data bytes per packet we send
-	maxOpMessage              = 64 << 10 // bound on an op request message
-	maxReadStatusMessage      = 1 << 10  // bound on a ClientReadStatusProto
-	maxPacketLen              = 16 << 20 // dfs.data.transfer.max.packet.size
-	maxPacketHeaderLen        = 64 << 10 // HLEN is a uint16 anyway
-	packetPrefixLen           = 6        // PLEN (4) + HLEN (2)
+	maxPacketData             = 256 << 10 // data bytes per packet we send (see read.go)
+	maxOpMessage              = 64 << 10  // bound on an op request message
+	maxReadStatusMessage      = 1 << 10   // bound on a ClientReadStatusProto
+	maxPacketLen              = 16 << 20  // dfs.data.transfer.max.packet.size
+	maxPacketHeaderLen        = 64 << 10  // HLEN is a uint16 anyway
+	packetPrefixLen           = 6         // PLEN (4) + HLEN (2)
 	defaultAckQueue           = 64
 	maxBytesPerChecksumAccept = 1 << 20
 )

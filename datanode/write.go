@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -190,6 +191,11 @@ func (rc *receiver) run(ctx context.Context) error {
 		if err := rc.enqueue(aw, ack{pkt.Seqno, hdfspb.Status_SUCCESS}); err != nil {
 			return fail(0, 0, err, false)
 		}
+		// Let the ack writer send it now. Made runnable by this goroutine,
+		// it would otherwise wait until the receiver blocks on a read,
+		// which with a client keeping only a few packets unacked (colinmarc:
+		// 5) stalls the client and then this receiver in turn.
+		runtime.Gosched()
 	}
 }
 

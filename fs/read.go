@@ -159,11 +159,19 @@ func (s *source) get(ctx context.Context, off, end int64) (io.ReadCloser, error)
 // down. With a small first window the unread remainder is small enough to
 // drain, so the connection is reused; sequential reads quickly reach large
 // windows and cost a handful of GETs per block.
+//
+// Once a reader has consumed half of a window of at least prefetchFrom
+// bytes it is reading sequentially, and the GET of the next window is sent
+// ahead so that its round trip overlaps the rest of the current window.
+// Only the response headers are awaited; the unread body waits in the
+// connection's socket buffers (nothing more is held in memory). A reader
+// that stops early costs that one GET, whose connection is closed.
 const (
 	firstWindow        = 256 << 10
 	firstWindowAtStart = 4 << 20
 	maxWindow          = 32 << 20
 	drainLimit         = 1 << 20
+	prefetchFrom       = 4 << 20
 )
 
 type windowReader struct {
@@ -172,28 +180,83 @@ type windowReader struct {
 	next, end int64 // the next window starts at next; the range ends at end (inclusive)
 	win       int64
 	body      io.ReadCloser
-	left      int64 // unread bytes of the current window
+	cancel    context.CancelFunc // of body's GET, when it was prefetched
+	size      int64              // bytes of the current window
+	left      int64              // unread bytes of the current window
+	pre       chan prefetched    // the next window's GET, when sent ahead
+	preN      int64              // its length
+	preCancel context.CancelFunc // its context's
+}
+
+type prefetched struct {
+	body io.ReadCloser
+	err  error
+}
+
+// take returns the next window's length and start, and advances past it.
+func (w *windowReader) take() (off, n int64) {
+	off, n = w.next, min(w.win, w.end-w.next+1)
+	w.next += n
+	w.win = min(w.win*2, maxWindow)
+	return off, n
 }
 
 func (w *windowReader) open() error {
-	n := min(w.win, w.end-w.next+1)
-	body, err := w.s.get(w.ctx, w.next, w.next+n-1)
-	if err != nil {
-		return err
+	var body io.ReadCloser
+	var cancel context.CancelFunc
+	var n int64
+	if w.pre != nil {
+		p := <-w.pre
+		body, cancel, n = p.body, w.preCancel, w.preN
+		w.pre, w.preCancel = nil, nil
+		if p.err != nil {
+			cancel()
+			return p.err
+		}
+	} else {
+		off, k := w.take()
+		b, err := w.s.get(w.ctx, off, off+k-1)
+		if err != nil {
+			return err
+		}
+		body, n = b, k
 	}
-	w.body, w.left = body, n
-	w.next += n
-	w.win = min(w.win*2, maxWindow)
+	w.body, w.cancel, w.size, w.left = body, cancel, n, n
 	return nil
+}
+
+// prefetch sends the next window's GET ahead when the reader is sequential.
+func (w *windowReader) prefetch() {
+	if w.pre != nil || w.next > w.end || w.size < prefetchFrom || w.left > w.size/2 {
+		return
+	}
+	off, n := w.take()
+	ctx, cancel := context.WithCancel(w.ctx)
+	ch := make(chan prefetched, 1)
+	go func() {
+		b, err := w.s.get(ctx, off, off+n-1)
+		ch <- prefetched{body: b, err: err}
+	}()
+	w.pre, w.preN, w.preCancel = ch, n, cancel
+}
+
+func (w *windowReader) closeBody() error {
+	if w.body == nil {
+		return nil
+	}
+	err := w.body.Close()
+	w.body = nil
+	if w.cancel != nil {
+		w.cancel()
+		w.cancel = nil
+	}
+	return err
 }
 
 func (w *windowReader) Read(p []byte) (int, error) {
 	for w.left == 0 {
-		if w.body != nil {
-			w.body.Close()
-			w.body = nil
-		}
-		if w.next > w.end {
+		w.closeBody()
+		if w.next > w.end && w.pre == nil {
 			return 0, io.EOF
 		}
 		if err := w.open(); err != nil {
@@ -211,19 +274,29 @@ func (w *windowReader) Read(p []byte) (int, error) {
 		}
 		err = nil
 	}
+	if err == nil && w.pre == nil {
+		w.prefetch()
+	}
 	return n, classify(err)
 }
 
 func (w *windowReader) Close() error {
+	if w.pre != nil {
+		// Stopped before the prefetched window: drop its GET.
+		w.preCancel()
+		p := <-w.pre
+		w.pre, w.preCancel = nil, nil
+		if p.body != nil {
+			p.body.Close()
+		}
+	}
 	if w.body == nil {
 		return nil
 	}
 	if w.left > 0 && w.left <= drainLimit {
 		io.Copy(io.Discard, io.LimitReader(w.body, w.left))
 	}
-	err := w.body.Close()
-	w.body = nil
-	return err
+	return w.closeBody()
 }
 
 // Instruction returns the object's instruction file (ErrNotExist if none).

@@ -279,6 +279,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			log.Info("removed abandoned staging files", "count", removed)
 		}
 		d.staging, buffers = staging, staging
+		d.closers = append(d.closers, func() { staging.Close() })
 	}
 
 	var dirs map[string]string

@@ -79,8 +79,11 @@ type Writer struct {
 	out    []byte
 	index  uint64
 	size   int64
-	err    error
-	closed bool
+	// fileSize counts the sealed chunk bytes written after the header.
+	fileSize int64
+	err      error
+	closed   bool
+	reused   bool // the file held an earlier sealed file: cut its tail at Close
 }
 
 // Create creates (exclusively) a sealed file at path, mode 0600.
@@ -89,6 +92,23 @@ func (k *NodeKey) Create(path string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return k.newWriter(f, path, false)
+}
+
+// Rewrite seals a new file over the existing sealed file at path, reusing
+// its allocated blocks and cached pages instead of creating a file (which
+// costs the kernel allocating, zeroing and, on removal, freeing them). The
+// new file gets a new file id (so a new key); what is left of the old
+// contents past the new end is cut off at Close.
+func (k *NodeKey) Rewrite(path string) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return k.newWriter(f, path, true)
+}
+
+func (k *NodeKey) newWriter(f *os.File, path string, reused bool) (*Writer, error) {
 	header := make([]byte, headerSize)
 	copy(header, magic)
 	header[8] = version
@@ -109,7 +129,7 @@ func (k *NodeKey) Create(path string) (*Writer, error) {
 		os.Remove(path)
 		return nil, err
 	}
-	return &Writer{f: f, aead: aead, header: header, buf: make([]byte, 0, chunkSize), out: make([]byte, 0, chunkSize+tagSize)}, nil
+	return &Writer{f: f, aead: aead, header: header, buf: make([]byte, 0, chunkSize), out: make([]byte, 0, chunkSize+tagSize), reused: reused}, nil
 }
 
 func (w *Writer) flushChunk(final bool) error {
@@ -117,6 +137,7 @@ func (w *Writer) flushChunk(final bool) error {
 	if _, err := w.f.Write(w.out); err != nil {
 		return err
 	}
+	w.fileSize += int64(len(w.out))
 	w.index++
 	w.buf = w.buf[:0]
 	return nil
@@ -160,6 +181,9 @@ func (w *Writer) Close() error {
 	w.closed = true
 	if w.err == nil {
 		w.err = w.flushChunk(true)
+	}
+	if w.err == nil && w.reused {
+		w.err = w.f.Truncate(headerSize + w.fileSize)
 	}
 	clear(w.buf)
 	if err := w.f.Close(); w.err == nil {

@@ -18,15 +18,25 @@ import (
 // run are recognised and removed at start.
 const stagingPrefix = "part-"
 
+// keepFiles bounds the released part files kept for reuse.
+const keepFiles = 8
+
 // Staging buffers multipart upload parts in sealed files under a local
 // directory (fs.s3a.fast.upload.buffer=disk). Every byte it writes to disk is
 // encrypted and authenticated, and every part is read back through the same
 // format before upload, so a corrupted staging file can never reach S3 as
 // silently corrupt data: the upload fails instead.
+//
+// A released part's file is kept (up to keepFiles of them, still holding
+// its sealed ciphertext) and rewritten by a later part: overwriting
+// allocated pages is much cheaper for the kernel than creating, filling and
+// unlinking a file per part. Kept files are removed with the rest at the
+// next start.
 type Staging struct {
 	dir   string
 	key   *NodeKey
-	files atomic.Int64 // live staged files, for tests and metrics
+	files atomic.Int64 // staged parts in use, for tests and metrics
+	free  chan string  // released part files kept for reuse
 }
 
 // NewStaging prepares dir (created 0700 when missing) and removes staged
@@ -48,7 +58,7 @@ func NewStaging(dir string, key *NodeKey) (*Staging, int, error) {
 			return nil, removed, fmt.Errorf("localdisk: ephemeral key: %w", err)
 		}
 	}
-	return &Staging{dir: dir, key: key}, removed, nil
+	return &Staging{dir: dir, key: key, free: make(chan string, keepFiles)}, removed, nil
 }
 
 // CleanStale removes staged part files left by an earlier run.
@@ -72,13 +82,47 @@ func CleanStale(dir string) (int, error) {
 	return n, nil
 }
 
-// Live is the number of staged files currently on disk.
+// Close removes the part files kept for reuse so far (call it at shutdown).
+// Parts still in use are unaffected.
+func (s *Staging) Close() error {
+	var errs []error
+	for {
+		select {
+		case path := <-s.free:
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		default:
+			return errors.Join(errs...)
+		}
+	}
+}
+
+// Live is the number of staged parts in use (files kept for reuse are not
+// counted).
 func (s *Staging) Live() int64 { return s.files.Load() }
 
 // New implements fs.Buffers.
 func (s *Staging) New(ctx context.Context) (fs.PartBuffer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for {
+		var path string
+		select {
+		case path = <-s.free:
+		default:
+		}
+		if path == "" {
+			break
+		}
+		w, err := s.key.Rewrite(path)
+		if err != nil {
+			os.Remove(path)
+			continue
+		}
+		s.files.Add(1)
+		return &diskPart{s: s, path: path, w: w}, nil
 	}
 	var rnd [12]byte
 	if _, err := io.ReadFull(rand.Reader, rnd[:]); err != nil {
@@ -144,11 +188,15 @@ func (p *diskPart) Release() {
 		return
 	}
 	p.done = true
-	if p.r != nil {
-		p.r.Close()
-	} else {
-		p.w.Abort()
-	}
-	os.Remove(p.path)
 	p.s.files.Add(-1)
+	if p.r == nil {
+		p.w.Abort()
+		return
+	}
+	p.r.Close()
+	select {
+	case p.s.free <- p.path:
+	default:
+		os.Remove(p.path)
+	}
 }
