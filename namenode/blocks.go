@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"io"
 	iofs "io/fs"
 	"log/slog"
@@ -32,6 +33,9 @@ type readBlock struct {
 	off, n int64
 }
 
+// versionKey names one version of an object.
+type versionKey struct{ path, etag string }
+
 type readKey struct {
 	path, etag string
 	blockSize  int64
@@ -51,7 +55,16 @@ type blockTable struct {
 	// digests records the ciphertext digests of blocks served whole, for
 	// whole-file authentication (verify.go). It has its own lock.
 	digests *digestTable
+
+	// opened keeps recently opened object versions (path + ETag), so the
+	// READ_BLOCKs of one file, and a client's many positioned reads, cost
+	// no HEAD each. A version replaced in S3 fails its ranged GETs
+	// (If-Match), so a stale entry can only fail a read, never mix versions.
+	opened *expirable.LRU[versionKey, *fs.File]
 }
+
+// openedTTL bounds how long an opened object version is reused.
+const openedTTL = 30 * time.Second
 
 func newBlockTable(size int) *blockTable {
 	reads, _ := lru.New[int64, *readBlock](size)
@@ -59,7 +72,8 @@ func newBlockTable(size int) *blockTable {
 	// Start ids from the clock so ids from before a restart are unlikely to
 	// be reused for other data; ids stay positive (the top bit means EC).
 	next := (time.Now().UnixMilli() & (1<<40 - 1)) << 20
-	return &blockTable{next: max(next, 1<<30), reads: reads, byKey: byKey, writes: map[int64]*writeBlock{}, digests: newDigestTable()}
+	opened := expirable.NewLRU[versionKey, *fs.File](1024, nil, openedTTL)
+	return &blockTable{next: max(next, 1<<30), reads: reads, byKey: byKey, writes: map[int64]*writeBlock{}, digests: newDigestTable(), opened: opened}
 }
 
 func (t *blockTable) allocID() int64 {
@@ -164,9 +178,16 @@ func (s *Server) OpenReadBlock(ctx context.Context, pool string, id int64) (*Rea
 		}
 		return nil, fmt.Errorf("%w: %d", errNoBlock, id)
 	}
-	f, err := s.opts.FS.Open(ctx, b.path)
-	if err != nil {
-		return nil, err
+	key := versionKey{path: b.path, etag: b.etag}
+	f, cached := s.blocks.opened.Get(key)
+	if !cached || b.etag == "" {
+		var err error
+		if f, err = s.opts.FS.Open(ctx, b.path); err != nil {
+			return nil, err
+		}
+		if b.etag != "" && f.Info.ETag == b.etag {
+			s.blocks.opened.Add(key, f)
+		}
 	}
 	if b.etag != "" && f.Info.ETag != "" && f.Info.ETag != b.etag {
 		return nil, fmt.Errorf("%w: %s changed since its block locations were fetched", errNoBlock, b.path)
