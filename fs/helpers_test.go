@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,16 +29,24 @@ type testProvider struct {
 	instruction bool
 	sse         providers.SSE
 	confirmErr  error
+	uploads     atomic.Int64 // numbers each Encode, tying an object to its own sidecar
 }
 
-const testMetaKey = "x-amz-test-crypto" // stands in for S3EC metadata
+const (
+	testMetaKey  = "x-amz-test-crypto" // stands in for S3EC metadata
+	testInstrKey = "x-amz-test-instr"  // the number in this object's sidecar
+)
 
 func (p *testProvider) Name() string { return "test-pass" }
 
 func (p *testProvider) Encode(ctx context.Context, obj providers.Object, dst io.Writer) (providers.Upload, io.WriteCloser, error) {
 	up := providers.Upload{Metadata: map[string]string{testMetaKey: "v1"}, SSE: p.sse}
 	if p.instruction {
-		up.Instruction = []byte(`{"x-amz-test":"` + obj.Key + `"}`)
+		// Like a real S3EC sidecar, each object's is its own (a fresh data
+		// key): a sidecar swapped between two objects fails Decode.
+		n := strconv.FormatInt(p.uploads.Add(1), 10)
+		up.Metadata[testInstrKey] = n
+		up.Instruction = []byte(`{"x-amz-test":"` + obj.Key + `","n":"` + n + `"}`)
 	}
 	return up, &trailerWriter{dst: dst, n: p.trailer}, nil
 }
@@ -61,12 +71,11 @@ func (p *testProvider) Decode(ctx context.Context, obj providers.Object, h provi
 		if err != nil {
 			return nil, err
 		}
-		if want := `{"x-amz-test":"` + obj.Key + `"}`; string(b) != want {
-			// After a rename the instruction names the old key: fine, it
-			// only has to be there.
-			if !strings.HasPrefix(string(b), `{"x-amz-test":"`) {
-				return nil, providers.ErrIntegrity
-			}
+		// After a rename the instruction names the old key: fine, but it
+		// must be this object's own.
+		if !strings.HasPrefix(string(b), `{"x-amz-test":"`) ||
+			!strings.HasSuffix(string(b), `","n":"`+h.Metadata[testInstrKey]+`"}`) {
+			return nil, providers.ErrIntegrity
 		}
 	}
 	plain := h.Size - int64(p.trailer)

@@ -316,55 +316,80 @@ func (w *Writer) closeLocked(ctx context.Context) error {
 }
 
 // complete stores the instruction file, then makes the object visible.
+//
+// Without Overwrite, a sidecar that is already there while the object is
+// not may be an orphan (its object was deleted) or the sidecar of a racing
+// creator that has not published yet. Replacing it before publishing would
+// give the racer's object our sidecar, so in that case the object is
+// published first (conditionally) and the sidecar replaced only by the
+// winner. For the same reason a writer that loses the If-None-Match race
+// leaves the sidecar alone: it may be the winner's.
 func (w *Writer) complete(ctx context.Context) (providers.SSE, error) {
-	wroteInstr := false
-	if w.up.Instruction != nil {
-		if err := w.putInstruction(ctx); err != nil {
-			return providers.SSE{}, err
-		}
-		wroteInstr = true
+	if w.up.Instruction == nil {
+		return w.publish(ctx)
+	}
+	deferred, err := w.putInstruction(ctx)
+	if err != nil {
+		return providers.SSE{}, err
 	}
 	got, err := w.publish(ctx)
-	if err != nil && wroteInstr {
-		cctx, cancel := cleanupCtx(ctx)
-		defer cancel()
-		if derr := w.fs.deleteKeys(cctx, w.l.bucket, []string{w.l.key + instructionSuffix}); derr != nil {
-			w.fs.log.WarnContext(ctx, "fs: could not delete instruction file of failed write", "bucket", w.l.bucket, "key", w.l.key, "err", derr)
+	if err != nil {
+		if !deferred && !isPrecondition(err) && !errors.Is(classify(err), iofs.ErrExist) {
+			cctx, cancel := cleanupCtx(ctx)
+			defer cancel()
+			if derr := w.fs.deleteKeys(cctx, w.l.bucket, []string{w.l.key + instructionSuffix}); derr != nil {
+				w.fs.log.WarnContext(ctx, "fs: could not delete instruction file of failed write", "bucket", w.l.bucket, "key", w.l.key, "err", derr)
+			}
+		}
+		return got, err
+	}
+	if deferred {
+		if err := w.putInstructionObject(ctx, false); err != nil {
+			// Our object is visible beside someone else's sidecar: unreadable, remove it.
+			cctx, cancel := cleanupCtx(ctx)
+			defer cancel()
+			if derr := w.fs.deleteKeys(cctx, w.l.bucket, []string{w.l.key}); derr != nil {
+				return providers.SSE{}, errors.Join(err, derr)
+			}
+			return providers.SSE{}, err
 		}
 	}
-	return got, err
+	return got, nil
 }
 
 // putInstruction stores KEY.instruction. Without Overwrite it is written
-// only if absent, so a racing creator loses here before touching the
-// object; an instruction file left behind by a deleted object is replaced.
-func (w *Writer) putInstruction(ctx context.Context) error {
-	key := w.l.key + instructionSuffix
-	put := func(cond bool) error {
-		in := &s3.PutObjectInput{
-			Bucket:        aws.String(w.l.bucket),
-			Key:           aws.String(key),
-			Body:          bytes.NewReader(w.up.Instruction),
-			ContentLength: aws.Int64(int64(len(w.up.Instruction))),
-			ContentType:   aws.String(contentType),
-		}
-		setPutSSE(in, w.up.SSE)
-		if cond {
-			in.IfNoneMatch = aws.String("*")
-		}
-		_, err := w.fs.opts.S3.PutObject(ctx, in)
-		return err
-	}
-	err := put(!w.overwrite)
+// only if absent, so a racing creator that has published loses here
+// before touching the object. When a sidecar exists but the object does
+// not, it reports deferred: the caller writes the sidecar after winning
+// the object (see complete).
+func (w *Writer) putInstruction(ctx context.Context) (deferred bool, err error) {
+	err = w.putInstructionObject(ctx, !w.overwrite)
 	if err == nil || w.overwrite || !isPrecondition(err) {
-		return err
+		return false, err
 	}
 	if _, herr := w.fs.head(ctx, w.l.bucket, w.l.key); herr == nil {
-		return iofs.ErrExist
+		return false, iofs.ErrExist
 	} else if !isNotExist(herr) {
-		return herr
+		return false, herr
 	}
-	return put(false) // an orphan: its object is gone
+	return true, nil
+}
+
+// putInstructionObject PUTs KEY.instruction, only if absent when cond.
+func (w *Writer) putInstructionObject(ctx context.Context, cond bool) error {
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(w.l.bucket),
+		Key:           aws.String(w.l.key + instructionSuffix),
+		Body:          bytes.NewReader(w.up.Instruction),
+		ContentLength: aws.Int64(int64(len(w.up.Instruction))),
+		ContentType:   aws.String(contentType),
+	}
+	setPutSSE(in, w.up.SSE)
+	if cond {
+		in.IfNoneMatch = aws.String("*")
+	}
+	_, err := w.fs.opts.S3.PutObject(ctx, in)
+	return err
 }
 
 // publish makes the object visible: PutObject of the single buffer, or

@@ -116,6 +116,90 @@ func TestConditionalCreateRace(t *testing.T) {
 	}
 }
 
+// gateS3 holds the first publish of one object key (PutObject or
+// CompleteMultipartUpload) until release is closed.
+type gateS3 struct {
+	S3API
+	key     string
+	once    sync.Once
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (g *gateS3) hold(key *string) {
+	if aws.ToString(key) != g.key {
+		return
+	}
+	first := false
+	g.once.Do(func() { first = true })
+	if first {
+		close(g.reached)
+		<-g.release
+	}
+}
+
+func (g *gateS3) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	g.hold(in.Key)
+	return g.S3API.PutObject(ctx, in, opts...)
+}
+
+func (g *gateS3) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
+	g.hold(in.Key)
+	return g.S3API.CompleteMultipartUpload(ctx, in, opts...)
+}
+
+// TestConditionalCreateRaceSidecar fixes the interleaving the race above
+// only sometimes hits: the first creator has stored its sidecar but not
+// yet published when the second closes. Whoever wins, the object must end
+// up with its own sidecar (a CSE instruction file holds the object's data
+// key), and the loser must not remove it.
+func TestConditionalCreateRaceSidecar(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+	}{{"single put", 1000}, {"multipart", MinPartSize + 10}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, &testProvider{instruction: true}, nil)
+			g := &gateS3{S3API: r.s3, key: "race", reached: make(chan struct{}), release: make(chan struct{})}
+			r.fs.opts.S3 = g
+			ctx := ctxT(t)
+			w1, err := r.fs.Create(ctx, "/t/race", CreateOptions{})
+			mustOK(t, "create 1", err)
+			w2, err := r.fs.Create(ctx, "/t/race", CreateOptions{})
+			mustOK(t, "create 2", err)
+			d1, d2 := pattern(tc.size, 1), pattern(tc.size, 2)
+			_, err = w1.Write(d1)
+			mustOK(t, "write 1", err)
+			_, err = w2.Write(d2)
+			mustOK(t, "write 2", err)
+			e1 := make(chan error, 1)
+			go func() { e1 <- w1.Close(ctx) }()
+			select { // w1's sidecar is stored, its object held back
+			case <-g.reached:
+			case err := <-e1:
+				close(g.release)
+				t.Fatalf("first Close returned before publishing: %v", err)
+			}
+			e2 := w2.Close(ctx)
+			close(g.release)
+			err1 := <-e1
+			if (err1 == nil) == (e2 == nil) {
+				t.Fatalf("want exactly one winner: %v / %v", err1, e2)
+			}
+			winner, loser := d1, e2
+			if err1 != nil {
+				winner, loser = d2, err1
+			}
+			mustErrIs(t, "loser", loser, iofs.ErrExist)
+			if !bytes.Equal(r.read("/t/race"), winner) {
+				t.Fatal("content is not the winner's")
+			}
+			if r.uploads("race") != 0 {
+				t.Fatal("loser's upload left behind")
+			}
+		})
+	}
+}
 func TestAbortLeavesNothing(t *testing.T) {
 	r := newRig(t, &testProvider{instruction: true}, nil)
 	ctx := ctxT(t)

@@ -33,6 +33,7 @@ func newGateway(t testing.TB, extra map[string]string) *Gateway {
 	g.Key = e.NewKMSKey(t, "it")
 	for _, d := range Dirs {
 		g.Buckets[d] = e.NewBucket(t, "it-"+d)
+		e.RemoveBucketOnCleanup(t, g.Buckets[d]) // after every daemon of the test has stopped
 	}
 	dataDir := filepath.Join(t.TempDir(), "data")
 	g.Audit = filepath.Join(dataDir, "kms-audit.log")

@@ -111,6 +111,7 @@ func TestDirMapping(t *testing.T) {
 	g.Stop()
 	e := g.Env
 	b := e.NewBucket(t, "it-mapped")
+	e.RemoveBucketOnCleanup(t, b)
 	d := StartDaemon(t, filepath.Join(t.TempDir(), "map"), map[string]string{
 		"emrfsd.buckets":           "_test=" + b,
 		"fs.s3a.path.style.access": "true",

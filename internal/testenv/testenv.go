@@ -157,6 +157,56 @@ func (e *Env) EmptyBucket(t testing.TB, bucket string) {
 	}
 }
 
+// RemoveBucketOnCleanup deletes bucket when t finishes: its multipart
+// uploads are aborted, its objects deleted, then the bucket itself. Tests
+// that write gigabytes register it so that a run does not leave them on
+// MinIO's disk (a full disk fails later tests with XMinioStorageFull).
+// Register it before starting anything that must stop first (cleanups run
+// last-registered first). Failures are logged, not test failures.
+func (e *Env) RemoveBucketOnCleanup(t testing.TB, bucket string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if err := removeBucket(ctx, e.S3Client(), bucket); err != nil {
+			t.Logf("testenv: remove bucket %s: %v", bucket, err)
+		}
+	})
+}
+
+func removeBucket(ctx context.Context, c *s3.Client, bucket string) error {
+	up := s3.NewListMultipartUploadsPaginator(c, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	for up.HasMorePages() {
+		page, err := up.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range page.Uploads {
+			if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId}); err != nil {
+				return err
+			}
+		}
+	}
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		if len(page.Contents) == 0 {
+			continue
+		}
+		var ids []s3types.ObjectIdentifier
+		for _, o := range page.Contents {
+			ids = append(ids, s3types.ObjectIdentifier{Key: o.Key})
+		}
+		if _, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket), Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
+			return err
+		}
+	}
+	_, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	return err
+}
+
 // Key is a KMS key created for a test.
 type Key struct {
 	ID    string // key id (UUID)
