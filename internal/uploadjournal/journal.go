@@ -26,7 +26,7 @@ import (
 )
 
 type record struct {
-	Op     string `json:"op"` // "start" | "end"
+	Op     string `json:"op"` // "intent" | "start" | "end"
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
 	ID     string `json:"upload_id"`
@@ -43,6 +43,7 @@ type Journal struct {
 // Aborter is what Recover needs.
 type Aborter interface {
 	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, opts ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
 }
 
 // Recover aborts the uploads a previous run left open (per the journal at
@@ -58,6 +59,7 @@ func Recover(ctx context.Context, c Aborter, path string) (int, error) {
 	}
 	open := map[string]record{}
 	var order []string
+	intents := map[[2]string]int{} // (bucket, key) → intents not yet matched by a start
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var r record
@@ -65,7 +67,12 @@ func Recover(ctx context.Context, c Aborter, path string) (int, error) {
 			continue // a torn last line from a crash
 		}
 		switch r.Op {
+		case "intent":
+			intents[[2]string{r.Bucket, r.Key}]++
 		case "start":
+			if k := [2]string{r.Bucket, r.Key}; intents[k] > 0 {
+				intents[k]--
+			}
 			open[r.ID] = r
 			order = append(order, r.ID)
 		case "end":
@@ -85,6 +92,28 @@ func Recover(ctx context.Context, c Aborter, path string) (int, error) {
 			return n, fmt.Errorf("uploadjournal: abort orphan upload of %s/%s: %w", r.Bucket, r.Key, err)
 		}
 		n++
+	}
+	// An intent without its start: the daemon died while S3 was creating
+	// the upload. Its id is unknown; find uploads of that key.
+	for k, pending := range intents {
+		if pending == 0 {
+			continue
+		}
+		out, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(k[0]), Prefix: aws.String(k[1])})
+		if err != nil {
+			return n, fmt.Errorf("uploadjournal: list uploads of %s/%s: %w", k[0], k[1], err)
+		}
+		for _, u := range out.Uploads {
+			if aws.ToString(u.Key) != k[1] {
+				continue
+			}
+			_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(k[0]), Key: u.Key, UploadId: u.UploadId})
+			var nsu *types.NoSuchUpload
+			if err != nil && !errors.As(err, &nsu) {
+				return n, fmt.Errorf("uploadjournal: abort orphan upload of %s/%s: %w", k[0], k[1], err)
+			}
+			n++
+		}
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return n, err
@@ -117,8 +146,13 @@ func (j *Journal) append(r record) error {
 // Close closes the journal file.
 func (j *Journal) Close() error { return j.f.Close() }
 
-// CreateMultipartUpload records the new upload before anyone uploads to it.
+// CreateMultipartUpload records the intent before asking S3 (a crash in
+// between leaves an upload whose id the journal never saw: Recover finds it
+// by key) and the new upload before anyone uploads to it.
 func (j *Journal) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
+	if err := j.append(record{Op: "intent", Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key)}); err != nil {
+		return nil, fmt.Errorf("uploadjournal: %w", err)
+	}
 	out, err := j.S3API.CreateMultipartUpload(ctx, in, opts...)
 	if err != nil {
 		return out, err

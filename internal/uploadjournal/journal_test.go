@@ -65,3 +65,38 @@ func TestRecoverAbortsOrphans(t *testing.T) {
 	}
 	var _ types.MultipartUpload
 }
+
+// TestRecoverIntentWithoutStart: a crash between the intent record and the
+// start record (S3 created the upload, the journal never saw its id) is
+// still cleaned up, by key.
+func TestRecoverIntentWithoutStart(t *testing.T) {
+	ctx := context.Background()
+	e := testenv.Get(t)
+	c := e.S3Client()
+	bucket := e.NewBucket(t, "journal")
+	path := filepath.Join(t.TempDir(), "uploads.journal")
+	j, err := Open(c, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.append(record{Op: "intent", Bucket: bucket, Key: "lost"}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	// The upload S3 made, whose id never reached the journal, and another
+	// key's upload that must survive.
+	if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("lost")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("lost-not")}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := Recover(ctx, c, path)
+	if err != nil || n != 1 {
+		t.Fatalf("recover: n=%d err=%v", n, err)
+	}
+	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil || len(lu.Uploads) != 1 || aws.ToString(lu.Uploads[0].Key) != "lost-not" {
+		t.Fatalf("after recover: %v %+v", err, lu.Uploads)
+	}
+}
