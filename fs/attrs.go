@@ -18,6 +18,7 @@ import (
 func (f *FS) SetAttrs(ctx context.Context, p string, a Attrs) error {
 	defer f.dirs.reset()
 	f.dirs.reset()
+	defer f.folderMarkers.reset()
 	return f.updateMeta(ctx, "setattrs", p, metaChange{a: a}, nil)
 }
 
@@ -27,6 +28,7 @@ func (f *FS) SetAttrs(ctx context.Context, p string, a Attrs) error {
 func (f *FS) SetXattr(ctx context.Context, p, name string, value []byte) error {
 	defer f.dirs.reset()
 	f.dirs.reset()
+	defer f.folderMarkers.reset()
 	if err := checkXattrName(name); err != nil {
 		return pathErr("setxattr", p, err)
 	}
@@ -38,6 +40,7 @@ func (f *FS) SetXattr(ctx context.Context, p, name string, value []byte) error {
 func (f *FS) RemoveXattr(ctx context.Context, p, name string) error {
 	defer f.dirs.reset()
 	f.dirs.reset()
+	defer f.folderMarkers.reset()
 	if err := checkXattrName(name); err != nil {
 		return pathErr("removexattr", p, err)
 	}

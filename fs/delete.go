@@ -22,6 +22,7 @@ const deleteBatch = 1000
 func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error) {
 	defer f.dirs.reset()
 	f.dirs.reset()
+	defer f.folderMarkers.reset()
 	l, err := f.resolve(p)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {

@@ -296,13 +296,11 @@ func (d *dirLister) settle(ctx context.Context, name string) error {
 		// sorts before '/' ("a-1", "a.txt"); otherwise its keys, if any,
 		// were listed already.
 		if k := d.prefix + n + "/"; next < '/' && k > d.last {
-			out, err := d.f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
-				Bucket: aws.String(d.l.bucket), Prefix: aws.String(k), MaxKeys: aws.Int32(1),
-			})
+			ok, err := d.f.folderMarkers.prefixExists(ctx, d.f, d.l.bucket, k)
 			if err != nil {
 				return err
 			}
-			if len(out.Contents) > 0 || len(out.CommonPrefixes) > 0 {
+			if ok {
 				d.addDir(n, nil)
 				continue
 			}

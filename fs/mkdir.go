@@ -17,6 +17,7 @@ import (
 func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group string, createParent bool) error {
 	defer f.dirs.reset()
 	f.dirs.reset()
+	defer f.folderMarkers.reset()
 	l, err := f.resolve(p)
 	if err != nil {
 		if err == iofs.ErrNotExist { // unknown top-level directory

@@ -26,6 +26,7 @@ import (
 func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error {
 	defer f.dirs.reset()
 	f.dirs.reset()
+	defer f.folderMarkers.reset()
 	ls, err := f.resolve(src)
 	if err != nil {
 		return pathErr("rename", src, err)
