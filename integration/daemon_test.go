@@ -1,16 +1,15 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/emrfsd/emrfsd/internal/procstat"
 	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -202,26 +201,10 @@ func (d *Daemon) Kill() {
 
 // PeakRSS returns the process's peak resident set (VmHWM) in bytes, read
 // from /proc.
-func (d *Daemon) PeakRSS() (int64, error) { return procStatus(d.cmd.Process.Pid, "VmHWM") }
+func (d *Daemon) PeakRSS() (int64, error) { return procstat.Field(d.cmd.Process.Pid, "VmHWM") }
 
 // RSS returns the current resident set (VmRSS) in bytes.
-func (d *Daemon) RSS() (int64, error) { return procStatus(d.cmd.Process.Pid, "VmRSS") }
-
-func procStatus(pid int, field string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("%s not in /proc/%d/status", field, pid)
-}
+func (d *Daemon) RSS() (int64, error) { return procstat.Field(d.cmd.Process.Pid, "VmRSS") }
 
 // hdfsCLI runs the colinmarc hdfs CLI against the daemon.
 func (d *Daemon) hdfsCLI(ctx context.Context, user string, stdin string, args ...string) (string, error) {

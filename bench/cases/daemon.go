@@ -1,11 +1,11 @@
 package cases
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/emrfsd/emrfsd/internal/procstat"
 	"html"
 	"os"
 	"os/exec"
@@ -192,28 +192,12 @@ func (d *Daemon) Stop() error {
 func (d *Daemon) Log() string { return tail(d.log.String()) }
 
 // PeakRSS returns the daemon's peak resident set (VmHWM) in bytes.
-func (d *Daemon) PeakRSS() (int64, error) { return procStatus(d.cmd.Process.Pid, "VmHWM") }
+func (d *Daemon) PeakRSS() (int64, error) { return procstat.Field(d.cmd.Process.Pid, "VmHWM") }
 
 // ResetPeakRSS resets VmHWM to the current RSS (writing 5 to clear_refs), so
 // the next PeakRSS covers only what follows.
 func (d *Daemon) ResetPeakRSS() error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", d.cmd.Process.Pid), []byte("5"), 0)
-}
-
-func procStatus(pid int, field string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("bench: %s not in /proc/%d/status", field, pid)
 }
 
 // Client returns a new HDFS client connected to the daemon.
