@@ -259,15 +259,7 @@ func (d *dirLister) sidecar(ctx context.Context, name string) (bool, error) {
 		return false, nil // the object would have been listed before its sidecar
 	}
 	// The object sorts before this call's start: ask S3.
-	_, err := d.f.head(ctx, d.l.bucket, d.prefix+base)
-	switch {
-	case err == nil:
-		return true, nil
-	case isNotExist(err):
-		return false, nil
-	default:
-		return false, err
-	}
+	return d.f.exists(ctx, d.l.bucket, d.prefix+base)
 }
 
 func (d *dirLister) sortedNames() []string {

@@ -33,13 +33,7 @@ const (
 )
 
 func (c *probeCache) exists(ctx context.Context, f *FS, bucket, key string) (bool, error) {
-	return c.probe(bucket+"\x00"+key, func() (bool, error) {
-		_, err := f.head(ctx, bucket, key)
-		if err != nil && !isNotExist(err) {
-			return false, err
-		}
-		return err == nil, nil
-	})
+	return c.probe(bucket+"\x00"+key, func() (bool, error) { return f.exists(ctx, bucket, key) })
 }
 
 // prefixExists reports whether any key starts with prefix (a directory

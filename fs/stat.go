@@ -91,12 +91,8 @@ func (f *FS) lookupDir(ctx context.Context, l loc) (found, error) {
 	}
 	folder := make(chan folderAnswer, 1)
 	go func() {
-		_, err := f.head(ctx, l.bucket, l.key+folderSuffix)
-		if err == nil || isNotExist(err) {
-			folder <- folderAnswer{exists: err == nil}
-			return
-		}
-		folder <- folderAnswer{err: err}
+		ok, err := f.exists(ctx, l.bucket, l.key+folderSuffix)
+		folder <- folderAnswer{exists: ok, err: err}
 	}()
 	out, err := f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 		Bucket:  aws.String(l.bucket),
@@ -146,15 +142,16 @@ func (f *FS) hiddenKey(ctx context.Context, bucket, key string) (bool, error) {
 	if !ok || base == "" || strings.HasSuffix(base, "/") {
 		return false, nil
 	}
-	_, err := f.head(ctx, bucket, base)
-	switch {
-	case err == nil:
-		return true, nil
-	case isNotExist(err):
-		return false, nil
-	default:
+	return f.exists(ctx, bucket, base)
+}
+
+// exists reports whether an object exists (HEAD; not found is no error).
+func (f *FS) exists(ctx context.Context, bucket, key string) (bool, error) {
+	_, err := f.head(ctx, bucket, key)
+	if err != nil && !isNotExist(err) {
 		return false, err
 	}
+	return err == nil, nil
 }
 
 func (f *FS) head(ctx context.Context, bucket, key string) (*s3.HeadObjectOutput, error) {

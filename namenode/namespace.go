@@ -57,6 +57,18 @@ func (s *Server) anyStat(ctx context.Context, c *caller, p string) (fs.FileInfo,
 	return fi, err
 }
 
+// checkedPath cleans src and checks that the caller has access want on it.
+func (s *Server) checkedPath(ctx context.Context, c *caller, src string, want int) (string, error) {
+	p, err := cleanPath(src)
+	if err != nil {
+		return "", err
+	}
+	if err := c.checkOn(ctx, p, want); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
 // existingPath cleans src and stats it: the path must exist (and its
 // ancestors be traversable by the caller).
 func (s *Server) existingPath(ctx context.Context, c *caller, src string) (string, error) {
@@ -182,11 +194,8 @@ func (s *Server) getListing(ctx context.Context, c *caller, req *hdfspb.GetListi
 }
 
 func (s *Server) getBlockLocations(ctx context.Context, c *caller, req *hdfspb.GetBlockLocationsRequestProto) (*hdfspb.GetBlockLocationsResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.checkedPath(ctx, c, req.GetSrc(), permRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOn(ctx, p, permRead); err != nil {
 		return nil, err
 	}
 	fi, err := s.fileStat(ctx, c, p)
@@ -587,11 +596,8 @@ func (s *Server) setTimes(ctx context.Context, c *caller, req *hdfspb.SetTimesRe
 }
 
 func (s *Server) setReplication(ctx context.Context, c *caller, req *hdfspb.SetReplicationRequestProto) (*hdfspb.SetReplicationResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.checkedPath(ctx, c, req.GetSrc(), permWrite)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOn(ctx, p, permWrite); err != nil {
 		return nil, err
 	}
 	// S3 manages redundancy; the call succeeds for files and changes

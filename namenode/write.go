@@ -118,11 +118,8 @@ func appendUnsupported(p string) error {
 }
 
 func (s *Server) append(ctx context.Context, c *caller, req *hdfspb.AppendRequestProto) (*hdfspb.AppendResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.checkedPath(ctx, c, req.GetSrc(), permWrite)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOn(ctx, p, permWrite); err != nil {
 		return nil, err
 	}
 	if _, err := s.fileStat(ctx, c, p); err != nil {
@@ -269,11 +266,8 @@ func (s *Server) renewLease(ctx context.Context, c *caller, req *hdfspb.RenewLea
 }
 
 func (s *Server) recoverLease(ctx context.Context, c *caller, req *hdfspb.RecoverLeaseRequestProto) (*hdfspb.RecoverLeaseResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.checkedPath(ctx, c, req.GetSrc(), permWrite)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOn(ctx, p, permWrite); err != nil {
 		return nil, err
 	}
 	if f := s.leases.get(p); f != nil {
@@ -363,11 +357,8 @@ func (s *Server) reportBadBlocks(ctx context.Context, c *caller, req *hdfspb.Rep
 }
 
 func (s *Server) truncate(ctx context.Context, c *caller, req *hdfspb.TruncateRequestProto) (*hdfspb.TruncateResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.checkedPath(ctx, c, req.GetSrc(), permWrite)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOn(ctx, p, permWrite); err != nil {
 		return nil, err
 	}
 	fi, err := s.fileStat(ctx, c, p)

@@ -50,11 +50,8 @@ func sortedKeys(m map[string][]byte) []string {
 }
 
 func (s *Server) listXAttrs(ctx context.Context, c *caller, req *hdfspb.ListXAttrsRequestProto) (*hdfspb.ListXAttrsResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.checkedPath(ctx, c, req.GetSrc(), permRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOn(ctx, p, permRead); err != nil {
 		return nil, err
 	}
 	fi, err := s.anyStat(ctx, c, p)
@@ -70,11 +67,8 @@ func (s *Server) listXAttrs(ctx context.Context, c *caller, req *hdfspb.ListXAtt
 }
 
 func (s *Server) getXAttrs(ctx context.Context, c *caller, req *hdfspb.GetXAttrsRequestProto) (*hdfspb.GetXAttrsResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.checkedPath(ctx, c, req.GetSrc(), permRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOn(ctx, p, permRead); err != nil {
 		return nil, err
 	}
 	fi, err := s.anyStat(ctx, c, p)
@@ -134,11 +128,8 @@ func (s *Server) setXAttr(ctx context.Context, c *caller, req *hdfspb.SetXAttrRe
 }
 
 func (s *Server) removeXAttr(ctx context.Context, c *caller, req *hdfspb.RemoveXAttrRequestProto) (*hdfspb.RemoveXAttrResponseProto, error) {
-	p, err := cleanPath(req.GetSrc())
+	p, err := s.checkedPath(ctx, c, req.GetSrc(), permWrite)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOn(ctx, p, permWrite); err != nil {
 		return nil, err
 	}
 	fi, err := s.anyStat(ctx, c, p)
