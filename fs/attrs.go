@@ -6,6 +6,7 @@ import (
 	iofs "io/fs"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // SetAttrs changes permission, ownership or times. Files are copied onto
@@ -36,7 +37,7 @@ func (f *FS) SetXattr(ctx context.Context, p, name string, value []byte) error {
 }
 
 // RemoveXattr removes a user xattr; one that is not set fails with
-// ErrNoXattr.
+// errs.ErrNoXattr.
 func (f *FS) RemoveXattr(ctx context.Context, p, name string) error {
 	defer f.dirs.reset()
 	f.dirs.reset()
@@ -46,7 +47,7 @@ func (f *FS) RemoveXattr(ctx context.Context, p, name string) error {
 	}
 	return f.updateMeta(ctx, "removexattr", p, metaChange{delXattr: []string{name}}, func(a attrs) error {
 		if _, ok := a.xattrs[name]; !ok {
-			return ErrNoXattr
+			return errs.ErrNoXattr
 		}
 		return nil
 	})
@@ -100,7 +101,7 @@ func (f *FS) updateMetaAt(ctx context.Context, l loc, c metaChange, check func(a
 		head: fd.head, meta: md,
 	})
 	if err != nil && isPrecondition(err) {
-		return fmt.Errorf("%w: %w", ErrChanged, err)
+		return fmt.Errorf("%w: %w", errs.ErrChanged, err)
 	}
 	return err
 }

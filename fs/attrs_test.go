@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 func TestDeleteSemantics(t *testing.T) {
@@ -53,7 +54,7 @@ func TestDeleteSemantics(t *testing.T) {
 	}
 	r.write("/t/n/a/b", []byte("x"), CreateOptions{CreateParent: true})
 	_, err = f.Delete(ctx, "/t/n", false)
-	mustErrIs(t, "non-empty", err, ErrNotEmpty)
+	mustErrIs(t, "non-empty", err, errs.ErrNotEmpty)
 	ok, err = f.Delete(ctx, "/t/n", true)
 	if !ok || err != nil || len(r.rawKeys("n")) != 0 {
 		t.Fatalf("recursive: %v %v %v", ok, err, r.rawKeys("n"))
@@ -168,7 +169,7 @@ func TestAttrsAndXattrs(t *testing.T) {
 		t.Fatalf("xattrs %q", fi.Xattrs)
 	}
 	mustOK(t, "removexattr", f.RemoveXattr(ctx, "/t/file", "user.Mixed.Case"))
-	mustErrIs(t, "remove missing", f.RemoveXattr(ctx, "/t/file", "user.Mixed.Case"), ErrNoXattr)
+	mustErrIs(t, "remove missing", f.RemoveXattr(ctx, "/t/file", "user.Mixed.Case"), errs.ErrNoXattr)
 	fi, _ = f.Stat(ctx, "/t/file")
 	if _, ok := fi.Xattrs["user.Mixed.Case"]; ok || len(fi.Xattrs) != 1 {
 		t.Fatalf("after remove %q", fi.Xattrs)

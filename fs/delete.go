@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // deleteBatch is DeleteObjects' limit.
@@ -15,7 +16,7 @@ const deleteBatch = 1000
 
 // Delete removes p; it reports false (and no error) when p does not exist.
 // A file goes with its instruction file. A non-empty directory needs
-// recursive (else ErrNotEmpty); then every object below it is deleted in
+// recursive (else errs.ErrNotEmpty); then every object below it is deleted in
 // batches. The parent stays visible: if p was its last child, a marker is
 // written for it (as S3A does). Top-level directories fail with
 // ErrPermission.
@@ -56,7 +57,7 @@ func (f *FS) delete(ctx context.Context, l loc, recursive bool) (bool, error) {
 				return false, err
 			}
 			if !empty {
-				return false, ErrNotEmpty
+				return false, errs.ErrNotEmpty
 			}
 		}
 		if err := f.deleteTree(ctx, l); err != nil {

@@ -9,8 +9,7 @@ import (
 
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // classified is an S3 error together with the sentinel it was classified
@@ -41,9 +40,9 @@ func codeKind(code string) error {
 	case "KMS.NotFoundException", "KMS.DisabledException", "KMS.KMSInvalidStateException",
 		"KMS.AccessDeniedException", "KMS.ThrottlingException",
 		"kms:KeyNotFound": // MinIO
-		return providers.ErrKeyUnavailable
+		return errs.ErrKeyUnavailable
 	case "KMS.InvalidCiphertextException", "kms:InvalidCiphertextException":
-		return providers.ErrIntegrity
+		return errs.ErrIntegrity
 	}
 	return nil
 }
@@ -68,9 +67,9 @@ func statusKind(status int) error {
 func hasSentinel(err error) bool {
 	for _, s := range [...]error{
 		iofs.ErrNotExist, iofs.ErrExist, iofs.ErrPermission, iofs.ErrInvalid, iofs.ErrClosed,
-		ErrNotDir, ErrIsDir, ErrNotEmpty, ErrChanged, ErrNoXattr,
-		providers.ErrIntegrity, providers.ErrKeyUnavailable, providers.ErrKeyMismatch,
-		providers.ErrUnsupportedAlgorithm, providers.ErrNotEncrypted, providers.ErrSSENotConfirmed,
+		errs.ErrNotDir, errs.ErrIsDir, errs.ErrNotEmpty, errs.ErrChanged, errs.ErrNoXattr,
+		errs.ErrIntegrity, errs.ErrKeyUnavailable, errs.ErrKeyMismatch,
+		errs.ErrUnsupportedAlgorithm, errs.ErrNotEncrypted, errs.ErrSSENotConfirmed,
 	} {
 		if errors.Is(err, s) {
 			return true

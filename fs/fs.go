@@ -4,11 +4,11 @@
 //
 // Errors are classified once, here: every error returned is an
 // *iofs.PathError whose Err satisfies errors.Is with one of io/fs's
-// ErrNotExist, ErrExist, ErrPermission, ErrInvalid, or this package's
-// ErrNotDir, ErrIsDir, ErrNotEmpty, ErrChanged, ErrNoXattr, or a providers
-// sentinel (providers.ErrIntegrity, providers.ErrKeyUnavailable, ...).
-// io.EOF and context errors are returned bare, never wrapped. Callers (the
-// RPC edge) translate those into Hadoop exception classes.
+// ErrNotExist, ErrExist, ErrPermission, ErrInvalid, or a sentinel of
+// internal/errs (ErrNotDir, ErrIsDir, ErrNotEmpty, ErrChanged, ErrNoXattr,
+// ErrIntegrity, ErrKeyUnavailable, ...). io.EOF and context errors are
+// returned bare, never wrapped. The front ends translate them into Hadoop
+// exception classes.
 //
 // # Layout in S3
 //
@@ -37,25 +37,14 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	iofs "io/fs"
 	"log/slog"
 	"time"
 
+	"github.com/emrfsd/emrfsd/internal/partbuf"
+	"github.com/emrfsd/emrfsd/internal/s3api"
 	"github.com/emrfsd/emrfsd/providers"
-)
-
-// Errors beyond io/fs's.
-var (
-	ErrNotDir   = errors.New("not a directory")
-	ErrIsDir    = errors.New("is a directory")
-	ErrNotEmpty = errors.New("directory not empty")
-	// ErrChanged: the object was replaced while an open File read it (the
-	// ranged GET's If-Match failed).
-	ErrChanged = errors.New("file changed while being read")
-	// ErrNoXattr: RemoveXattr of an xattr that is not set.
-	ErrNoXattr = errors.New("no such xattr")
 )
 
 // Defaults for Options.
@@ -76,7 +65,7 @@ const (
 // Options configure a namespace.
 type Options struct {
 	// S3 is the object store (an *s3.Client in production).
-	S3 S3API
+	S3 s3api.API
 	// Buckets maps top-level directory names to bucket names. Nil means the
 	// top-level directories are the buckets the credentials can list.
 	Buckets map[string]string
@@ -93,8 +82,8 @@ type Options struct {
 	Logger                     *slog.Logger
 
 	// Buffers supplies part buffers to writers. Nil means an in-memory pool
-	// of PartSize buffers (NewMemoryBuffers).
-	Buffers Buffers
+	// of PartSize buffers (partbuf.NewMemory).
+	Buffers partbuf.Pool
 	// CopyWorkers bounds the parallel copies of a directory rename
 	// (default 8).
 	CopyWorkers int
@@ -202,7 +191,7 @@ func New(ctx context.Context, o Options) (*FS, error) {
 		o.DefaultGroup = DefaultGroupName
 	}
 	if o.Buffers == nil {
-		o.Buffers = NewMemoryBuffers(o.PartSize, o.ActiveParts+1)
+		o.Buffers = partbuf.NewMemory(o.PartSize, o.ActiveParts+1)
 	}
 	log := o.Logger
 	if log == nil {

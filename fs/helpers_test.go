@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 	"github.com/emrfsd/emrfsd/providers"
 )
@@ -64,7 +65,7 @@ func (w *trailerWriter) Close() error {
 
 func (p *testProvider) Decode(ctx context.Context, obj providers.Object, h providers.Head, src providers.Source, off, n int64) (io.ReadCloser, error) {
 	if h.Metadata[testMetaKey] != "v1" {
-		return nil, providers.ErrNotEncrypted
+		return nil, errs.ErrNotEncrypted
 	}
 	if p.instruction {
 		b, err := src.Instruction(ctx)
@@ -75,7 +76,7 @@ func (p *testProvider) Decode(ctx context.Context, obj providers.Object, h provi
 		// must be this object's own.
 		if !strings.HasPrefix(string(b), `{"x-amz-test":"`) ||
 			!strings.HasSuffix(string(b), `","n":"`+h.Metadata[testInstrKey]+`"}`) {
-			return nil, providers.ErrIntegrity
+			return nil, errs.ErrIntegrity
 		}
 	}
 	plain := h.Size - int64(p.trailer)

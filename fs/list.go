@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // DefaultListLimit is used when List is called with limit <= 0 (HDFS's
@@ -21,7 +22,7 @@ const DefaultListLimit = 1000
 // Entries come from ListObjectsV2 alone (no HEAD per object): file sizes
 // are the provider's ListedSize, and owner, group and permission are the
 // defaults; Stat shows the stored values. Listing a file fails with
-// ErrNotDir; a missing directory with ErrNotExist.
+// errs.ErrNotDir; a missing directory with ErrNotExist.
 func (f *FS) List(ctx context.Context, dir, startAfter string, limit int) ([]FileInfo, bool, error) {
 	l, err := f.resolve(dir)
 	if err != nil {
@@ -149,7 +150,7 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 		case kindNone:
 			return nil, false, iofs.ErrNotExist
 		case kindFile:
-			return nil, false, ErrNotDir
+			return nil, false, errs.ErrNotDir
 		}
 		return nil, false, nil
 	}

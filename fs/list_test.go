@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // expectedChildren computes the listing of dir (key prefix) from raw keys
@@ -86,7 +88,7 @@ func TestListPagination(t *testing.T) {
 	}
 	// Recursive delete over > 1000 keys.
 	ok, err := r.fs.Delete(ctxT(t), "/t/big", false)
-	mustErrIs(t, "non-recursive delete", err, ErrNotEmpty)
+	mustErrIs(t, "non-recursive delete", err, errs.ErrNotEmpty)
 	if ok {
 		t.Fatal("reported deleted")
 	}

@@ -7,12 +7,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // Mkdirs creates a directory (and its parents when createParent) as marker
 // objects "dir/" carrying perm, owner and group. An existing directory is
 // success. A file at p fails with ErrExist, a file among the parents with
-// ErrNotDir, a missing parent without createParent with ErrNotExist, and a
+// errs.ErrNotDir, a missing parent without createParent with ErrNotExist, and a
 // missing top-level directory with ErrPermission.
 func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group string, createParent bool) error {
 	defer f.dirs.reset()
@@ -51,7 +52,7 @@ func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string
 			return err
 		}
 		if fd.kind == kindFile {
-			return ErrNotDir
+			return errs.ErrNotDir
 		}
 		if fd.kind == kindDir {
 			break

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 func TestStatMkdirsCreate(t *testing.T) {
@@ -68,10 +70,10 @@ func TestStatMkdirsCreate(t *testing.T) {
 	if got := r.read("/t/a/b/f1"); string(got) != "v2" {
 		t.Fatalf("overwrite: %q", got)
 	}
-	mustErrIs(t, "create over dir", r.tryWrite("/t/a/b", nil, CreateOptions{Overwrite: true}), ErrIsDir)
+	mustErrIs(t, "create over dir", r.tryWrite("/t/a/b", nil, CreateOptions{Overwrite: true}), errs.ErrIsDir)
 	mustErrIs(t, "create over dir (exist)", r.tryWrite("/t/a/b", nil, CreateOptions{Overwrite: true}), iofs.ErrExist)
 	mustErrIs(t, "create without parent", r.tryWrite("/t/x/y", nil, CreateOptions{}), iofs.ErrNotExist)
-	mustErrIs(t, "create under file", r.tryWrite("/t/a/b/f1/z", nil, CreateOptions{CreateParent: true}), ErrNotDir)
+	mustErrIs(t, "create under file", r.tryWrite("/t/a/b/f1/z", nil, CreateOptions{CreateParent: true}), errs.ErrNotDir)
 	mustErrIs(t, "create folder-marker name", r.tryWrite("/t/a/q_$folder$", nil, CreateOptions{}), iofs.ErrInvalid)
 	r.write("/t/x/y/z", []byte("deep"), CreateOptions{CreateParent: true, Owner: "carol"})
 	if fi, err := f.Stat(ctx, "/t/x/y"); err != nil || !fi.IsDir || fi.Owner != "carol" {
@@ -87,7 +89,7 @@ func TestStatMkdirsCreate(t *testing.T) {
 
 	// Mkdirs over files.
 	mustErrIs(t, "mkdir over file", f.Mkdirs(ctx, "/t/a/b/f1", 0o755, "", "", true), iofs.ErrExist)
-	mustErrIs(t, "mkdir under file", f.Mkdirs(ctx, "/t/a/b/f1/c/d", 0o755, "", "", true), ErrNotDir)
+	mustErrIs(t, "mkdir under file", f.Mkdirs(ctx, "/t/a/b/f1/c/d", 0o755, "", "", true), errs.ErrNotDir)
 
 	// Implicit directories (objects written by other tools).
 	r.putRaw("imp/deep/obj", []byte("hello"), nil)
@@ -109,7 +111,7 @@ func TestStatMkdirsCreate(t *testing.T) {
 		t.Fatalf("error shape %#v", err)
 	}
 	_, err = f.Open(ctx, "/t/a")
-	mustErrIs(t, "open dir", err, ErrIsDir)
+	mustErrIs(t, "open dir", err, errs.ErrIsDir)
 	_, err = f.Open(ctx, "/t/a/none")
 	mustErrIs(t, "open missing", err, iofs.ErrNotExist)
 }
@@ -173,7 +175,7 @@ func TestListBasics(t *testing.T) {
 		t.Fatalf("empty dir lists %v", names(got))
 	}
 	_, _, err = f.List(ctx, "/t/dir/e", "", 10)
-	mustErrIs(t, "list file", err, ErrNotDir)
+	mustErrIs(t, "list file", err, errs.ErrNotDir)
 	_, _, err = f.List(ctx, "/t/nodir", "", 10)
 	mustErrIs(t, "list missing", err, iofs.ErrNotExist)
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -19,7 +20,7 @@ const maxInstruction = 64 << 10
 
 // Open returns a handle for positioned reads of a file. It HEADs the object
 // once; every later Range reads that version (a replaced object fails
-// with ErrChanged). Opening a directory fails with ErrIsDir.
+// with errs.ErrChanged). Opening a directory fails with errs.ErrIsDir.
 func (f *FS) Open(ctx context.Context, p string) (*File, error) {
 	l, err := f.resolve(p)
 	if err != nil {
@@ -33,7 +34,7 @@ func (f *FS) Open(ctx context.Context, p string) (*File, error) {
 	case kindNone:
 		return nil, pathErr("open", p, iofs.ErrNotExist)
 	case kindDir:
-		return nil, pathErr("open", p, ErrIsDir)
+		return nil, pathErr("open", p, errs.ErrIsDir)
 	}
 	fi, err := f.infoOf(ctx, l, fd)
 	if err != nil {
@@ -110,7 +111,7 @@ type source struct {
 }
 
 // Range GETs stored bytes [off, off+n) (n < 0: to the end) of the version
-// opened; a replaced object fails with ErrChanged.
+// opened; a replaced object fails with errs.ErrChanged.
 func (s *source) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 	if off < 0 {
 		return nil, fmt.Errorf("%w: negative offset %d", iofs.ErrInvalid, off)
@@ -127,7 +128,7 @@ func (s *source) Range(ctx context.Context, off, n int64) (io.ReadCloser, error)
 		first = firstWindowAtStart // a read from the start is most likely sequential
 	}
 	w := &windowReader{s: s, ctx: ctx, next: off, end: end, win: first}
-	if err := w.open(); err != nil { // errors (e.g. ErrChanged) surface here
+	if err := w.open(); err != nil { // errors (e.g. errs.ErrChanged) surface here
 		return nil, err
 	}
 	return w, nil
@@ -146,7 +147,7 @@ func (s *source) get(ctx context.Context, off, end int64) (io.ReadCloser, error)
 	out, err := s.fs.opts.S3.GetObject(ctx, in)
 	if err != nil {
 		if isPrecondition(err) {
-			return nil, fmt.Errorf("%w: %w", ErrChanged, err)
+			return nil, fmt.Errorf("%w: %w", errs.ErrChanged, err)
 		}
 		return nil, classify(err)
 	}
@@ -314,7 +315,7 @@ func (s *source) Instruction(ctx context.Context) ([]byte, error) {
 		return nil, classify(err)
 	}
 	if len(b) > maxInstruction {
-		return nil, fmt.Errorf("%w: instruction file larger than %d bytes", providers.ErrIntegrity, maxInstruction)
+		return nil, fmt.Errorf("%w: instruction file larger than %d bytes", errs.ErrIntegrity, maxInstruction)
 	}
 	return b, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -17,9 +18,9 @@ import (
 //
 // HDFS rename2 semantics: a missing src fails with ErrNotExist; src == dst
 // and an existing dst without overwrite with ErrExist; a file onto a
-// directory with ErrIsDir, a directory onto a file with ErrExist; a
-// non-empty dst directory with ErrNotEmpty; a missing dst parent with
-// ErrNotExist (ErrNotDir if it is a file); dst inside src, and src and dst
+// directory with errs.ErrIsDir, a directory onto a file with ErrExist; a
+// non-empty dst directory with errs.ErrNotEmpty; a missing dst parent with
+// ErrNotExist (errs.ErrNotDir if it is a file); dst inside src, and src and dst
 // in different buckets, with ErrInvalid; top-level directories with
 // ErrPermission. The rename is not atomic: a directory is copied (up to
 // CopyWorkers objects at a time) then deleted, one listing page at a time.
@@ -72,7 +73,7 @@ func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
 		case !overwrite:
 			return iofs.ErrExist
 		case sfd.kind == kindFile && dfd.kind == kindDir:
-			return ErrIsDir
+			return errs.ErrIsDir
 		case sfd.kind == kindDir && dfd.kind == kindFile:
 			return fmt.Errorf("%w: cannot overwrite a file with a directory", iofs.ErrExist)
 		case dfd.kind == kindDir:
@@ -81,7 +82,7 @@ func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
 				return err
 			}
 			if !empty {
-				return ErrNotEmpty
+				return errs.ErrNotEmpty
 			}
 		}
 	}
@@ -93,7 +94,7 @@ func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
 	case kindNone:
 		return iofs.ErrNotExist
 	case kindFile:
-		return ErrNotDir
+		return errs.ErrNotDir
 	}
 	pr, err := f.provider(ctx, ls)
 	if err != nil {
@@ -136,7 +137,7 @@ func (f *FS) renameFile(ctx context.Context, pr providers.Provider, ls, ld loc, 
 	})
 	if err != nil {
 		if isPrecondition(err) {
-			return fmt.Errorf("%w: %w", ErrChanged, err) // the source changed meanwhile
+			return fmt.Errorf("%w: %w", errs.ErrChanged, err) // the source changed meanwhile
 		}
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 	"github.com/emrfsd/emrfsd/providers"
 )
@@ -31,11 +32,11 @@ func TestRenameSemantics(t *testing.T) {
 		{"missing src", "/t/nope", "/t/x", false, iofs.ErrNotExist},
 		{"same", "/t/a/f", "/t/a/f", true, iofs.ErrExist},
 		{"dst exists", "/t/a/f", "/t/a/g", false, iofs.ErrExist},
-		{"file onto dir", "/t/a/f", "/t/empty", true, ErrIsDir},
+		{"file onto dir", "/t/a/f", "/t/empty", true, errs.ErrIsDir},
 		{"dir onto file", "/t/b", "/t/a/f", true, iofs.ErrExist},
-		{"dir onto non-empty dir", "/t/b", "/t/a", true, ErrNotEmpty},
+		{"dir onto non-empty dir", "/t/b", "/t/a", true, errs.ErrNotEmpty},
 		{"dst parent missing", "/t/a/f", "/t/q/f", false, iofs.ErrNotExist},
-		{"dst parent is file", "/t/a/f", "/t/a/g/f", false, ErrNotDir},
+		{"dst parent is file", "/t/a/f", "/t/a/g/f", false, errs.ErrNotDir},
 		{"into itself", "/t/a", "/t/a/sub", false, iofs.ErrInvalid},
 		{"top level", "/t", "/t2", false, iofs.ErrPermission},
 		{"onto top level", "/t/a", "/t", true, iofs.ErrPermission},

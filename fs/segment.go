@@ -5,6 +5,7 @@ import (
 	"fmt"
 	iofs "io/fs"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -14,12 +15,12 @@ import (
 // authenticate the whole file with VerifySegments once every piece was read.
 // off must be a multiple of 16 and [off, off+n) a non-empty range inside the
 // file. When the file's format has no whole-object MAC (plain, SSE, legacy
-// CBC objects) the error satisfies errors.Is(err, providers.ErrNoSegments):
+// CBC objects) the error satisfies errors.Is(err, errs.ErrNoSegments):
 // use Range instead.
 func (r *File) RangeSegment(ctx context.Context, off, n int64) (providers.SegmentReader, error) {
 	sd, ok := r.pr.(providers.SegmentDecoder)
 	if !ok {
-		return nil, pathErr("read", r.Info.Path, fmt.Errorf("%s: %w", r.pr.Name(), providers.ErrNoSegments))
+		return nil, pathErr("read", r.Info.Path, fmt.Errorf("%s: %w", r.pr.Name(), errs.ErrNoSegments))
 	}
 	if off < 0 || n <= 0 || n > r.Info.Size-off {
 		return nil, pathErr("read", r.Info.Path, fmt.Errorf("%w: segment [%d,+%d) outside a file of %d bytes", iofs.ErrInvalid, off, n, r.Info.Size))
@@ -33,12 +34,12 @@ func (r *File) RangeSegment(ctx context.Context, off, n int64) (providers.Segmen
 
 // VerifySegments authenticates the whole file from the segments of
 // RangeSegment reads that tile it in order. A mismatch satisfies
-// errors.Is(err, providers.ErrIntegrity); segments that do not tile the file
-// satisfy io/fs.ErrInvalid; providers.ErrNoSegments as for RangeSegment.
+// errors.Is(err, errs.ErrIntegrity); segments that do not tile the file
+// satisfy io/fs.ErrInvalid; errs.ErrNoSegments as for RangeSegment.
 func (r *File) VerifySegments(ctx context.Context, segs []providers.Segment) error {
 	sd, ok := r.pr.(providers.SegmentDecoder)
 	if !ok {
-		return pathErr("read", r.Info.Path, fmt.Errorf("%s: %w", r.pr.Name(), providers.ErrNoSegments))
+		return pathErr("read", r.Info.Path, fmt.Errorf("%s: %w", r.pr.Name(), errs.ErrNoSegments))
 	}
 	return pathErr("read", r.Info.Path, sd.VerifySegments(ctx, r.obj, r.head, r.src, segs))
 }

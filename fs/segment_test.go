@@ -8,6 +8,7 @@ import (
 	iofs "io/fs"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -52,7 +53,7 @@ func (p *segProvider) DecodeSegment(ctx context.Context, obj providers.Object, h
 func (p *segProvider) VerifySegments(ctx context.Context, obj providers.Object, h providers.Head, src providers.Source, segs []providers.Segment) error {
 	p.verified = append(p.verified, segs)
 	if len(segs) == 0 || segs[0].Digest == ([16]byte{}) {
-		return fmt.Errorf("bad digest: %w", providers.ErrIntegrity)
+		return fmt.Errorf("bad digest: %w", errs.ErrIntegrity)
 	}
 	return nil
 }
@@ -67,10 +68,10 @@ func TestRangeSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pe *iofs.PathError
-	if _, err := f.RangeSegment(ctx, 0, 16); !errors.Is(err, providers.ErrNoSegments) || !errors.As(err, &pe) || pe.Path != "/t/f" {
+	if _, err := f.RangeSegment(ctx, 0, 16); !errors.Is(err, errs.ErrNoSegments) || !errors.As(err, &pe) || pe.Path != "/t/f" {
 		t.Fatalf("RangeSegment without a SegmentDecoder: %v", err)
 	}
-	if err := f.VerifySegments(ctx, nil); !errors.Is(err, providers.ErrNoSegments) {
+	if err := f.VerifySegments(ctx, nil); !errors.Is(err, errs.ErrNoSegments) {
 		t.Fatalf("VerifySegments without a SegmentDecoder: %v", err)
 	}
 
@@ -106,7 +107,7 @@ func TestRangeSegment(t *testing.T) {
 		t.Fatalf("VerifySegments: %v", err)
 	}
 	err = g.VerifySegments(ctx, []providers.Segment{{Off: 0, Len: 26}})
-	if !errors.Is(err, providers.ErrIntegrity) || !errors.As(err, &pe) || pe.Path != "/t/g" {
+	if !errors.Is(err, errs.ErrIntegrity) || !errors.As(err, &pe) || pe.Path != "/t/g" {
 		t.Fatalf("failing VerifySegments: %v, want ErrIntegrity in a *PathError", err)
 	}
 	if len(sp.verified) != 2 {

@@ -158,7 +158,7 @@ func (f *FS) head(ctx context.Context, bucket, key string) (*s3.HeadObjectOutput
 	return f.opts.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 }
 
-// bucketExists lists at most one key to check a bucket (S3API has no
+// bucketExists lists at most one key to check a bucket (s3api.API has no
 // HeadBucket).
 func (f *FS) bucketExists(ctx context.Context, bucket string) error {
 	_, err := f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), MaxKeys: aws.Int32(1)})

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
+	"github.com/emrfsd/emrfsd/internal/s3api"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -32,8 +34,8 @@ func unitFS(t *testing.T, buckets map[string]string) *FS {
 	return f
 }
 
-// nilS3 satisfies S3API for tests that never reach S3.
-type nilS3 struct{ S3API }
+// nilS3 satisfies s3api.API for tests that never reach S3.
+type nilS3 struct{ s3api.API }
 
 func TestResolve(t *testing.T) {
 	f := unitFS(t, map[string]string{"data": "bucket-1", "logs": "bucket-2"})
@@ -195,11 +197,11 @@ func TestClassify(t *testing.T) {
 		{"AccessDenied", httpErr(403, &smithy.GenericAPIError{Code: "AccessDenied"}), iofs.ErrPermission},
 		{"403 no code", httpErr(403, errors.New("x")), iofs.ErrPermission},
 		{"MetadataTooLarge", httpErr(400, &smithy.GenericAPIError{Code: "MetadataTooLarge"}), iofs.ErrInvalid},
-		{"MinIO KMS key", httpErr(404, &smithy.GenericAPIError{Code: "kms:KeyNotFound"}), providers.ErrKeyUnavailable},
-		{"KMS disabled", httpErr(400, &smithy.GenericAPIError{Code: "KMS.DisabledException"}), providers.ErrKeyUnavailable},
+		{"MinIO KMS key", httpErr(404, &smithy.GenericAPIError{Code: "kms:KeyNotFound"}), errs.ErrKeyUnavailable},
+		{"KMS disabled", httpErr(400, &smithy.GenericAPIError{Code: "KMS.DisabledException"}), errs.ErrKeyUnavailable},
 		{"DeleteObjects entry", &codeError{key: "k", code: "AccessDenied"}, iofs.ErrPermission},
-		{"provider sentinel", fmt.Errorf("decode: %w", providers.ErrIntegrity), providers.ErrIntegrity},
-		{"own sentinel", ErrNotEmpty, ErrNotEmpty},
+		{"provider sentinel", fmt.Errorf("decode: %w", errs.ErrIntegrity), errs.ErrIntegrity},
+		{"own sentinel", errs.ErrNotEmpty, errs.ErrNotEmpty},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,7 +255,7 @@ func TestBareErrors(t *testing.T) {
 
 func TestExistsAsDir(t *testing.T) {
 	err := pathErr("create", "/p", errExistsAsDir{})
-	mustErrIs(t, "isdir", err, ErrIsDir)
+	mustErrIs(t, "isdir", err, errs.ErrIsDir)
 	mustErrIs(t, "exist", err, iofs.ErrExist)
 }
 
@@ -284,36 +286,5 @@ func TestNewValidates(t *testing.T) {
 	mustOK(t, "defaults", err)
 	if f.opts.PartSize != DefaultPartSize || f.opts.ActiveParts != DefaultActiveParts || f.opts.DefaultOwner != DefaultOwnerName || f.opts.Buffers == nil {
 		t.Fatalf("defaults not applied: %+v", f.opts)
-	}
-}
-
-func TestMemoryBuffers(t *testing.T) {
-	pool := NewMemoryBuffers(8, 1)
-	ctx := context.Background()
-	b, err := pool.New(ctx)
-	mustOK(t, "new", err)
-	if _, err := b.Write([]byte("12345678")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Write([]byte("9")); err == nil {
-		t.Fatal("overfull buffer accepted a write")
-	}
-	r, _ := b.Reader()
-	got, _ := io.ReadAll(r)
-	if string(got) != "12345678" || b.Len() != 8 {
-		t.Fatalf("buffer holds %q", got)
-	}
-	b.Release()
-	b2, _ := pool.New(ctx)
-	if b2.Len() != 0 {
-		t.Fatal("recycled buffer not empty")
-	}
-	if mb := b2.(*memBuffer); cap(mb.buf) != 8 {
-		t.Fatalf("recycled cap %d", cap(mb.buf))
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := pool.New(cctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled New: %v", err)
 	}
 }

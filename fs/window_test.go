@@ -12,12 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/internal/s3api"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
 // rangeS3 serves ranged GETs of one in-memory object and records them.
 type rangeS3 struct {
-	S3API
+	s3api.API
 	data []byte
 
 	mu     sync.Mutex

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
+	"github.com/emrfsd/emrfsd/internal/partbuf"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -37,10 +39,10 @@ var (
 
 // Create starts a new file. Nothing is visible at p until Close succeeds.
 //
-// The parent must be a directory (ErrNotDir when it is a file); when it is
+// The parent must be a directory (errs.ErrNotDir when it is a file); when it is
 // missing, Create makes it if o.CreateParent and fails with ErrNotExist
 // otherwise. An existing directory at p fails with an error satisfying
-// both ErrIsDir and iofs.ErrExist; an existing file with ErrExist unless
+// both errs.ErrIsDir and iofs.ErrExist; an existing file with ErrExist unless
 // o.Overwrite. The final write is conditional (If-None-Match: *) unless
 // o.Overwrite, so of two racing creators exactly one succeeds and the
 // other's Close fails with ErrExist.
@@ -53,12 +55,12 @@ func (f *FS) Create(ctx context.Context, p string, o CreateOptions) (*Writer, er
 }
 
 // errExistsAsDir is the error for creating a file over a directory: it is
-// both ErrIsDir and ErrExist (HDFS answers FileAlreadyExistsException).
+// both errs.ErrIsDir and ErrExist (HDFS answers FileAlreadyExistsException).
 type errExistsAsDir struct{}
 
 func (errExistsAsDir) Error() string { return "path exists as a directory" }
 func (errExistsAsDir) Is(target error) bool {
-	return target == ErrIsDir || target == iofs.ErrExist
+	return target == errs.ErrIsDir || target == iofs.ErrExist
 }
 
 func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, error) {
@@ -145,7 +147,7 @@ func (f *FS) ensureParent(ctx context.Context, l loc, createParent bool, owner, 
 	case kindDir:
 		return nil
 	case kindFile:
-		return ErrNotDir
+		return errs.ErrNotDir
 	}
 	if !createParent || par.isTop() {
 		return iofs.ErrNotExist
@@ -174,11 +176,11 @@ type Writer struct {
 
 	written atomic.Int64
 
-	opMu     sync.Mutex    // serializes Write/Flush/Finish/Close/Abort
-	cur      PartBuffer    // part being filled; guarded by opMu
-	nextPart int32         // parts started; guarded by opMu
-	finished bool          // guarded by opMu
-	sem      chan struct{} // one slot per part upload in flight
+	opMu     sync.Mutex     // serializes Write/Flush/Finish/Close/Abort
+	cur      partbuf.Buffer // part being filled; guarded by opMu
+	nextPart int32          // parts started; guarded by opMu
+	finished bool           // guarded by opMu
+	sem      chan struct{}  // one slot per part upload in flight
 
 	partCtx     context.Context // part uploads; cancelled on failure
 	cancelParts context.CancelFunc
@@ -578,7 +580,7 @@ func (w *Writer) startUpload() error {
 	return nil
 }
 
-func (w *Writer) uploadPart(id string, num int32, buf PartBuffer) (string, error) {
+func (w *Writer) uploadPart(id string, num int32, buf partbuf.Buffer) (string, error) {
 	r, err := buf.Reader()
 	if err != nil {
 		return "", err

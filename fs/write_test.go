@@ -13,8 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
+	"github.com/emrfsd/emrfsd/internal/s3api"
 )
 
 func (r *rig) uploads(key string) int {
@@ -119,7 +119,7 @@ func TestConditionalCreateRace(t *testing.T) {
 // gateS3 holds the first publish of one object key (PutObject or
 // CompleteMultipartUpload) until release is closed.
 type gateS3 struct {
-	S3API
+	s3api.API
 	key     string
 	once    sync.Once
 	reached chan struct{}
@@ -140,12 +140,12 @@ func (g *gateS3) hold(key *string) {
 
 func (g *gateS3) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
 	g.hold(in.Key)
-	return g.S3API.PutObject(ctx, in, opts...)
+	return g.API.PutObject(ctx, in, opts...)
 }
 
 func (g *gateS3) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
 	g.hold(in.Key)
-	return g.S3API.CompleteMultipartUpload(ctx, in, opts...)
+	return g.API.CompleteMultipartUpload(ctx, in, opts...)
 }
 
 // TestConditionalCreateRaceSidecar fixes the interleaving the race above
@@ -160,7 +160,7 @@ func TestConditionalCreateRaceSidecar(t *testing.T) {
 	}{{"single put", 1000}, {"multipart", MinPartSize + 10}} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, &testProvider{instruction: true}, nil)
-			g := &gateS3{S3API: r.s3, key: "race", reached: make(chan struct{}), release: make(chan struct{})}
+			g := &gateS3{API: r.s3, key: "race", reached: make(chan struct{}), release: make(chan struct{})}
 			r.fs.opts.S3 = g
 			ctx := ctxT(t)
 			w1, err := r.fs.Create(ctx, "/t/race", CreateOptions{})
@@ -255,9 +255,9 @@ func TestContextCancelAborts(t *testing.T) {
 
 func TestConfirmFailureDeletes(t *testing.T) {
 	for _, size := range []int{100, MinPartSize + 1} {
-		r := newRig(t, &testProvider{instruction: true, confirmErr: providers.ErrSSENotConfirmed}, nil)
+		r := newRig(t, &testProvider{instruction: true, confirmErr: errs.ErrSSENotConfirmed}, nil)
 		err := r.tryWrite("/t/unconfirmed", pattern(size, 1), CreateOptions{})
-		mustErrIs(t, "close", err, providers.ErrSSENotConfirmed)
+		mustErrIs(t, "close", err, errs.ErrSSENotConfirmed)
 		if r.exists("unconfirmed") || r.exists("unconfirmed.instruction") || r.uploads("unconfirmed") != 0 {
 			t.Fatalf("size %d: object kept after failed Confirm: %v", size, r.rawKeys(""))
 		}
@@ -364,12 +364,12 @@ func TestRangeReads(t *testing.T) {
 		_, err = io.ReadAll(rc)
 		rc.Close()
 	}
-	mustErrIs(t, "read replaced", err, ErrChanged)
+	mustErrIs(t, "read replaced", err, errs.ErrChanged)
 }
 
 // failingS3 fails UploadPart for one part number.
 type failingS3 struct {
-	S3API
+	s3api.API
 	failPart int32
 }
 
@@ -379,12 +379,12 @@ func (f failingS3) UploadPart(ctx context.Context, in *s3.UploadPartInput, opts 
 	if aws.ToInt32(in.PartNumber) == f.failPart {
 		return nil, errInjected
 	}
-	return f.S3API.UploadPart(ctx, in, opts...)
+	return f.API.UploadPart(ctx, in, opts...)
 }
 
 func TestPartFailureAborts(t *testing.T) {
 	r := newRig(t, nil, nil)
-	r.fs.opts.S3 = failingS3{S3API: r.s3, failPart: 2}
+	r.fs.opts.S3 = failingS3{API: r.s3, failPart: 2}
 	ctx := ctxT(t)
 	w, err := r.fs.Create(ctx, "/t/pf", CreateOptions{})
 	mustOK(t, "create", err)

@@ -4,17 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"io"
 	iofs "io/fs"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/emrfsd/emrfsd/fs"
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 const firstGenStamp = 1001
@@ -144,7 +145,7 @@ func (r *ReadBlock) Len() int64 { return r.n }
 // ciphertext digest is recorded, and for the file's final block the last
 // bytes are released only once the whole file's tag verified (when every
 // earlier block was served whole), or the read fails with an error wrapping
-// providers.ErrIntegrity.
+// errs.ErrIntegrity.
 func (r *ReadBlock) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 	if off < 0 || n < 0 || off > r.n || n > r.n-off {
 		return nil, fmt.Errorf("%w: range [%d,+%d) outside block of %d bytes", iofs.ErrInvalid, off, n, r.n)
@@ -157,7 +158,7 @@ func (r *ReadBlock) Range(ctx context.Context, off, n int64) (io.ReadCloser, err
 		rc, err = r.f.Range(ctx, r.off+off, n)
 	}
 	if err != nil {
-		if errors.Is(err, providers.ErrIntegrity) {
+		if errors.Is(err, errs.ErrIntegrity) {
 			r.markFailed(err)
 		}
 		return nil, err
@@ -197,7 +198,7 @@ func (s *Server) OpenReadBlock(ctx context.Context, pool string, id int64) (*Rea
 	}
 	s.blocks.digests.observe(b.path, f.Info.ETag)
 	if s.blocks.digests.failed(b.path, f.Info.ETag) {
-		return nil, fmt.Errorf("%s failed whole-file authentication when last read: %w", b.path, providers.ErrIntegrity)
+		return nil, fmt.Errorf("%s failed whole-file authentication when last read: %w", b.path, errs.ErrIntegrity)
 	}
 	return &ReadBlock{f: f, off: b.off, n: b.n, digests: s.blocks.digests, log: s.log}, nil
 }

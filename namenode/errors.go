@@ -7,8 +7,7 @@ import (
 	iofs "io/fs"
 	"strings"
 
-	"github.com/emrfsd/emrfsd/fs"
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // Hadoop exception class names sent to clients. Java rebuilds the typed
@@ -72,19 +71,19 @@ var errorClasses = []struct {
 	{errIllegalArgument, exIllegalArgument},
 	{errIOMessage, exIO},
 	{iofs.ErrPermission, exAccessControl},
-	{fs.ErrNotEmpty, exPathNotEmpty},
-	{fs.ErrNotDir, exParentNotDirectory},
-	{fs.ErrIsDir, exFileAlreadyExists},
+	{errs.ErrNotEmpty, exPathNotEmpty},
+	{errs.ErrNotDir, exParentNotDirectory},
+	{errs.ErrIsDir, exFileAlreadyExists},
 	{iofs.ErrNotExist, exFileNotFound},
 	{iofs.ErrExist, exFileAlreadyExists},
 	{iofs.ErrInvalid, exIllegalArgument},
 	{errors.ErrUnsupported, exUnsupported},
-	{providers.ErrIntegrity, exIO},
-	{providers.ErrKeyUnavailable, exIO},
-	{providers.ErrKeyMismatch, exIO},
-	{providers.ErrUnsupportedAlgorithm, exIO},
-	{providers.ErrNotEncrypted, exIO},
-	{providers.ErrSSENotConfirmed, exIO},
+	{errs.ErrIntegrity, exIO},
+	{errs.ErrKeyUnavailable, exIO},
+	{errs.ErrKeyMismatch, exIO},
+	{errs.ErrUnsupportedAlgorithm, exIO},
+	{errs.ErrNotEncrypted, exIO},
+	{errs.ErrSSENotConfirmed, exIO},
 	{context.DeadlineExceeded, exIO},
 	{context.Canceled, exIO},
 }
@@ -104,9 +103,9 @@ func remoteError(err error) (class, msg string) {
 	switch {
 	case errors.As(err, &f):
 		// Our own message, sent as written.
-	case errors.Is(err, providers.ErrIntegrity):
+	case errors.Is(err, errs.ErrIntegrity):
 		msg = "data integrity check failed (object corrupt or tampered with): " + msg
-	case errors.Is(err, providers.ErrKeyUnavailable), errors.Is(err, providers.ErrKeyMismatch):
+	case errors.Is(err, errs.ErrKeyUnavailable), errors.Is(err, errs.ErrKeyMismatch):
 		msg = "encryption key problem: " + msg
 	}
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {

@@ -15,14 +15,15 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/s3api"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	"github.com/emrfsd/emrfsd/providers"
 	"github.com/emrfsd/emrfsd/providers/plain"
 )
 
-// noS3 is an S3API that must not be used: protocol-level tests never reach
+// noS3 is an s3api.API that must not be used: protocol-level tests never reach
 // the namespace.
-type noS3 struct{ fs.S3API }
+type noS3 struct{ s3api.API }
 
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/errs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
@@ -31,7 +32,7 @@ func cleanPath(p string) (string, error) {
 // missing reports errors meaning "no such path" (including a file used as
 // a directory along the way).
 func missing(err error) bool {
-	return errors.Is(err, iofs.ErrNotExist) || errors.Is(err, fs.ErrNotDir)
+	return errors.Is(err, iofs.ErrNotExist) || errors.Is(err, errs.ErrNotDir)
 }
 
 // fileStat stats a path that must be an existing file.
@@ -248,7 +249,7 @@ func (s *Server) mkdirs(ctx context.Context, c *caller, req *hdfspb.MkdirsReques
 	pfi, err := c.stat(ctx, parent)
 	switch {
 	case err == nil && !pfi.IsDir:
-		return nil, failf(fs.ErrNotDir, "%s (is not a directory)", parent)
+		return nil, failf(errs.ErrNotDir, "%s (is not a directory)", parent)
 	case err == nil:
 		group = pfi.Group
 	case missing(err) && !req.GetCreateParent():
@@ -276,8 +277,8 @@ func (s *Server) delete(ctx context.Context, c *caller, req *hdfspb.DeleteReques
 	}
 	deleted, err := s.opts.FS.Delete(ctx, p, req.GetRecursive())
 	if err != nil {
-		if errors.Is(err, fs.ErrNotEmpty) {
-			return nil, failf(fs.ErrNotEmpty, "`%s is non empty': Directory is not empty", p)
+		if errors.Is(err, errs.ErrNotEmpty) {
+			return nil, failf(errs.ErrNotEmpty, "`%s is non empty': Directory is not empty", p)
 		}
 		return nil, err
 	}
@@ -434,7 +435,7 @@ func (s *Server) rename2(ctx context.Context, c *caller, req *hdfspb.Rename2Requ
 		case err != nil:
 			return nil, err
 		case !pfi.IsDir:
-			return nil, failf(fs.ErrNotDir, "rename destination parent %s is a file.", parent)
+			return nil, failf(errs.ErrNotDir, "rename destination parent %s is a file.", parent)
 		}
 	default:
 		return nil, err

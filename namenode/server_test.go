@@ -15,9 +15,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/errs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
-	"github.com/emrfsd/emrfsd/providers"
 )
 
 func TestServerDefaultsAndEcho(t *testing.T) {
@@ -237,18 +237,18 @@ func TestErrorTable(t *testing.T) {
 	}{
 		{pe(iofs.ErrNotExist), "java.io.FileNotFoundException", "/b/k"},
 		{pe(iofs.ErrExist), "org.apache.hadoop.fs.FileAlreadyExistsException", "/b/k"},
-		{pe(fs.ErrNotDir), "org.apache.hadoop.fs.ParentNotDirectoryException", "/b/k"},
-		{pe(fs.ErrNotEmpty), "org.apache.hadoop.fs.PathIsNotEmptyDirectoryException", "/b/k"},
-		{pe(fs.ErrIsDir), "org.apache.hadoop.fs.FileAlreadyExistsException", "/b/k"},
+		{pe(errs.ErrNotDir), "org.apache.hadoop.fs.ParentNotDirectoryException", "/b/k"},
+		{pe(errs.ErrNotEmpty), "org.apache.hadoop.fs.PathIsNotEmptyDirectoryException", "/b/k"},
+		{pe(errs.ErrIsDir), "org.apache.hadoop.fs.FileAlreadyExistsException", "/b/k"},
 		{pe(iofs.ErrPermission), "org.apache.hadoop.security.AccessControlException", "/b/k"},
 		{pe(iofs.ErrInvalid), "org.apache.hadoop.HadoopIllegalArgumentException", "/b/k"},
 		{pe(errors.ErrUnsupported), "java.lang.UnsupportedOperationException", "/b/k"},
-		{pe(providers.ErrIntegrity), "java.io.IOException", "integrity"},
-		{pe(providers.ErrKeyUnavailable), "java.io.IOException", "encryption key"},
-		{pe(providers.ErrKeyMismatch), "java.io.IOException", "encryption key"},
-		{pe(providers.ErrUnsupportedAlgorithm), "java.io.IOException", "algorithm"},
-		{pe(providers.ErrNotEncrypted), "java.io.IOException", "not encrypted"},
-		{pe(providers.ErrSSENotConfirmed), "java.io.IOException", "server-side encryption"},
+		{pe(errs.ErrIntegrity), "java.io.IOException", "integrity"},
+		{pe(errs.ErrKeyUnavailable), "java.io.IOException", "encryption key"},
+		{pe(errs.ErrKeyMismatch), "java.io.IOException", "encryption key"},
+		{pe(errs.ErrUnsupportedAlgorithm), "java.io.IOException", "algorithm"},
+		{pe(errs.ErrNotEncrypted), "java.io.IOException", "not encrypted"},
+		{pe(errs.ErrSSENotConfirmed), "java.io.IOException", "server-side encryption"},
 		{context.DeadlineExceeded, "java.io.IOException", "deadline"},
 		{errors.New("boom\nsecond line"), "java.io.IOException", "boom"},
 		{failf(errDenied, "Permission denied: user=u, access=WRITE, inode=%q:o:g:drwxr-xr-x", "/b"), "org.apache.hadoop.security.AccessControlException", "Permission denied: user=u, access=WRITE"},

@@ -9,6 +9,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -24,13 +25,13 @@ import (
 // and digests of all earlier blocks are on record, its last verifyHold bytes
 // are held back until fs.File.VerifySegments has checked the composed digest
 // against the stored tag; on a mismatch the read fails with
-// providers.ErrIntegrity and the DataNode never sends the final packet.
+// errs.ErrIntegrity and the DataNode never sends the final packet.
 //
 // A one-block file read whole is authenticated by the provider itself
 // (fs.File.Range of the whole object releases its last 64 KiB chunk only
 // after the tag verified).
 //
-// Any read that fails with providers.ErrIntegrity marks that object version
+// Any read that fails with errs.ErrIntegrity marks that object version
 // as failed, and every later READ_BLOCK of it is refused: clients retry a
 // cut-off block read from the offset where the stream stopped (colinmarc
 // even takes a stream cut at a packet boundary for a clean end of block),
@@ -227,7 +228,7 @@ func (r *verifyingReader) Read(p []byte) (int, error) {
 		r.pos += r.hold
 		seg, ok := r.sr.Segment()
 		if !ok {
-			r.err = fmt.Errorf("final block read ended without its digest: %w", providers.ErrIntegrity)
+			r.err = fmt.Errorf("final block read ended without its digest: %w", errs.ErrIntegrity)
 			return 0, r.err
 		}
 		if err := r.verify(seg); err != nil {
@@ -272,7 +273,7 @@ func (r *ReadBlock) rangeWhole(ctx context.Context) (io.ReadCloser, error) {
 	}
 	sr, err := f.RangeSegment(ctx, r.off, r.n)
 	if err != nil {
-		if errors.Is(err, providers.ErrNoSegments) {
+		if errors.Is(err, errs.ErrNoSegments) {
 			return f.Range(ctx, r.off, r.n)
 		}
 		return nil, err
@@ -301,7 +302,7 @@ type integrityWatch struct {
 
 func (w *integrityWatch) Read(p []byte) (int, error) {
 	n, err := w.ReadCloser.Read(p)
-	if err != nil && errors.Is(err, providers.ErrIntegrity) {
+	if err != nil && errors.Is(err, errs.ErrIntegrity) {
 		w.fail(err)
 	}
 	return n, err

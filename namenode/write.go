@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/errs"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) create(ctx context.Context, c *caller, req *hdfspb.CreateReques
 		if err := c.checkOn(ctx, p, permWrite); err != nil {
 			return nil, err
 		}
-	case errors.Is(err, iofs.ErrNotExist) || errors.Is(err, fs.ErrNotDir):
+	case errors.Is(err, iofs.ErrNotExist) || errors.Is(err, errs.ErrNotDir):
 		if flag&(flagCreate|flagAppend) == 0 {
 			return nil, failf(iofs.ErrNotExist, "File does not exist: %s", p)
 		}
@@ -58,12 +59,12 @@ func (s *Server) create(ctx context.Context, c *caller, req *hdfspb.CreateReques
 	pfi, err := c.stat(ctx, parent)
 	switch {
 	case err == nil && !pfi.IsDir:
-		return nil, failf(fs.ErrNotDir, "%s (is not a directory)", parent)
+		return nil, failf(errs.ErrNotDir, "%s (is not a directory)", parent)
 	case err == nil:
 		group = pfi.Group
 	case errors.Is(err, iofs.ErrNotExist) && !req.GetCreateParent():
 		return nil, failf(iofs.ErrNotExist, "Parent directory doesn't exist: %s", parent)
-	case errors.Is(err, iofs.ErrNotExist), errors.Is(err, fs.ErrNotDir):
+	case errors.Is(err, iofs.ErrNotExist), errors.Is(err, errs.ErrNotDir):
 	default:
 		return nil, err
 	}

@@ -12,7 +12,6 @@ package providers
 
 import (
 	"context"
-	"errors"
 	"io"
 )
 
@@ -125,11 +124,6 @@ type Segment struct {
 	Off, Len int64
 	Digest   [16]byte
 }
-
-// ErrNoSegments: the object's format has no whole-object MAC that segments
-// could be checked against (plain objects, legacy CBC). Callers fall back to
-// an ordinary Decode.
-var ErrNoSegments = errors.New("segment authentication not available")
 
 // SegmentReader is a plaintext range whose ciphertext is hashed as it is
 // read.

@@ -32,6 +32,7 @@ import (
 	"github.com/emrfsd/emrfsd/internal/kms/embedded"
 	"github.com/emrfsd/emrfsd/internal/localdisk"
 	"github.com/emrfsd/emrfsd/internal/localstore"
+	"github.com/emrfsd/emrfsd/internal/partbuf"
 	"github.com/emrfsd/emrfsd/internal/uploadjournal"
 	"github.com/emrfsd/emrfsd/namenode"
 	"github.com/emrfsd/emrfsd/providers"
@@ -269,7 +270,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		d.closers = append(d.closers, d.nodeKey.Close)
 		log.Info("local disk encryption unlocked", "key_id", opts.LocalKMSKeyID, "key_check", d.nodeKey.Check())
 	}
-	var buffers fs.Buffers
+	var buffers partbuf.Pool
 	if opts.UploadBuffer == config.BufferDisk {
 		staging, removed, err := localdisk.NewStaging(filepath.Join(opts.LocalDir, "staging"), d.nodeKey)
 		if err != nil {

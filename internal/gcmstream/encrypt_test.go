@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 var sizes = []int{0, 1, 15, 16, 17, 100, 4095, 4096, 4097, 64<<10 - 1, 64 << 10, 64<<10 + 1, 1 << 20, 3<<20 + 5}
@@ -182,7 +182,7 @@ func TestBadInputs(t *testing.T) {
 		if _, err := NewEncrypter(key, v, io.Discard); !errors.Is(err, ErrNonceSize) {
 			t.Errorf("NewEncrypter iv len %d: %v", len(v), err)
 		}
-		if _, err := NewDecrypter(key, v, bytes.NewReader(nil), 16); !errors.Is(err, ErrNonceSize) || !errors.Is(err, providers.ErrIntegrity) {
+		if _, err := NewDecrypter(key, v, bytes.NewReader(nil), 16); !errors.Is(err, ErrNonceSize) || !errors.Is(err, errs.ErrIntegrity) {
 			t.Errorf("NewDecrypter iv len %d: %v", len(v), err)
 		}
 		if _, err := NewRangeDecrypter(key, v, bytes.NewReader(nil), 0, 1); !errors.Is(err, ErrNonceSize) {
@@ -199,8 +199,8 @@ func TestBadInputs(t *testing.T) {
 			t.Errorf("NewRangeDecrypter(%d, %d): %v", r[0], r[1], err)
 		}
 	}
-	if !errors.Is(ErrAuth, providers.ErrIntegrity) {
-		t.Error("ErrAuth does not wrap providers.ErrIntegrity")
+	if !errors.Is(ErrAuth, errs.ErrIntegrity) {
+		t.Error("ErrAuth does not wrap errs.ErrIntegrity")
 	}
 	h, err := NewHasher(key)
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 const (
@@ -33,11 +33,11 @@ const (
 
 var (
 	// ErrAuth reports a tag mismatch or a ciphertext that is shorter or
-	// longer than expected. It wraps providers.ErrIntegrity.
-	ErrAuth = fmt.Errorf("gcmstream: message authentication failed: %w", providers.ErrIntegrity)
+	// longer than expected. It wraps errs.ErrIntegrity.
+	ErrAuth = fmt.Errorf("gcmstream: message authentication failed: %w", errs.ErrIntegrity)
 	// ErrNonceSize reports an IV that is not NonceSize bytes long. It wraps
-	// providers.ErrIntegrity, since the IV usually comes from object metadata.
-	ErrNonceSize = fmt.Errorf("gcmstream: IV must be %d bytes: %w", NonceSize, providers.ErrIntegrity)
+	// errs.ErrIntegrity, since the IV usually comes from object metadata.
+	ErrNonceSize = fmt.Errorf("gcmstream: IV must be %d bytes: %w", NonceSize, errs.ErrIntegrity)
 	// ErrKeySize reports a key that is not 16, 24 or 32 bytes long.
 	ErrKeySize = errors.New("gcmstream: key must be 16, 24 or 32 bytes")
 	// ErrTooLarge reports plaintext beyond MaxPlaintext.

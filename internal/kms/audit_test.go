@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/internal/kms/embedded"
 	"github.com/emrfsd/emrfsd/internal/kms/kmstest"
 	"github.com/emrfsd/emrfsd/internal/testenv"
-	"github.com/emrfsd/emrfsd/providers"
 )
 
 func openAudit(t *testing.T, path string) *kms.AuditLog {
@@ -54,21 +54,21 @@ func TestAuditLocalKMS(t *testing.T) {
 	if _, err := a.Decrypt(ctx, "", wrapped, encCtx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Decrypt(ctx, "", wrapped, map[string]string{"kms_cmk_id": "other"}); !errors.Is(err, providers.ErrKeyMismatch) {
+	if _, err := a.Decrypt(ctx, "", wrapped, map[string]string{"kms_cmk_id": "other"}); !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Fatalf("mismatched context: %v", err)
 	}
 	if _, err := a.DescribeKey(context.Background(), key.Alias); err != nil {
 		t.Fatal(err)
 	}
 	missing := "alias/" + testenv.Unique("emrfsd-audit-missing")
-	if _, err := a.DescribeKey(ctx, missing); !errors.Is(err, providers.ErrKeyUnavailable) {
+	if _, err := a.DescribeKey(ctx, missing); !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Fatalf("missing alias: %v", err)
 	}
 	// An unreachable service has no error code: the class is logged.
 	cfg := env.AWSConfig()
 	cfg.RetryMaxAttempts = 1
 	dead := kms.NewAudited(kms.NewAWS(awskms.NewFromConfig(cfg, func(o *awskms.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:1") })), log)
-	if _, _, err := dead.GenerateDataKey(ctx, key.Alias, nil); !errors.Is(err, providers.ErrKeyUnavailable) {
+	if _, _, err := dead.GenerateDataKey(ctx, key.Alias, nil); !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Fatalf("unreachable: %v", err)
 	}
 

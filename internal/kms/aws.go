@@ -7,8 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // awsAPI is the part of *kms.Client (aws-sdk-go-v2) the adapter uses.
@@ -20,7 +19,7 @@ type awsAPI interface {
 
 // AWS adapts an AWS KMS client (or anything speaking its API, such as
 // local-kms) to Service. Errors are *Error values classified into
-// providers.ErrKeyMismatch / providers.ErrKeyUnavailable, with the SDK error
+// errs.ErrKeyMismatch / errs.ErrKeyUnavailable, with the SDK error
 // still reachable through errors.As.
 type AWS struct {
 	c awsAPI
@@ -46,7 +45,7 @@ func contextOrNil(encCtx map[string]string) map[string]string {
 func (a *AWS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) ([]byte, []byte, error) {
 	const op = "GenerateDataKey"
 	if keyID == "" {
-		return nil, nil, &Error{Op: op, Kind: providers.ErrKeyUnavailable, Err: fmt.Errorf("no key id given")}
+		return nil, nil, &Error{Op: op, Kind: errs.ErrKeyUnavailable, Err: fmt.Errorf("no key id given")}
 	}
 	out, err := a.c.GenerateDataKey(ctx, &awskms.GenerateDataKeyInput{
 		KeyId:             aws.String(keyID),
@@ -74,7 +73,7 @@ func (a *AWS) Decrypt(ctx context.Context, keyID string, wrapped []byte, encCtx 
 func (a *AWS) DecryptARN(ctx context.Context, keyID string, wrapped []byte, encCtx map[string]string) ([]byte, string, error) {
 	const op = "Decrypt"
 	if len(wrapped) == 0 {
-		return nil, "", &Error{Op: op, Kind: providers.ErrKeyMismatch, Err: fmt.Errorf("empty wrapped key")}
+		return nil, "", &Error{Op: op, Kind: errs.ErrKeyMismatch, Err: fmt.Errorf("empty wrapped key")}
 	}
 	in := &awskms.DecryptInput{CiphertextBlob: wrapped, EncryptionContext: contextOrNil(encCtx)}
 	if keyID != "" {
@@ -91,7 +90,7 @@ func (a *AWS) DecryptARN(ctx context.Context, keyID string, wrapped []byte, encC
 func (a *AWS) DescribeKey(ctx context.Context, keyID string) (KeyInfo, error) {
 	const op = "DescribeKey"
 	if keyID == "" {
-		return KeyInfo{}, &Error{Op: op, Kind: providers.ErrKeyUnavailable, Err: fmt.Errorf("no key id given")}
+		return KeyInfo{}, &Error{Op: op, Kind: errs.ErrKeyUnavailable, Err: fmt.Errorf("no key id given")}
 	}
 	out, err := a.c.DescribeKey(ctx, &awskms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {

@@ -10,10 +10,10 @@ import (
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/internal/kms/kmstest"
 	"github.com/emrfsd/emrfsd/internal/testenv"
-	"github.com/emrfsd/emrfsd/providers"
 )
 
 func localKMSHarness(t *testing.T) kmstest.Harness {
@@ -55,7 +55,7 @@ func TestAWSErrorsKeepSDKType(t *testing.T) {
 	}
 	_, err = a.Decrypt(ctx, "", wrapped, map[string]string{"a": "2"})
 	var ice *kmstypes.InvalidCiphertextException
-	if !errors.As(err, &ice) || !errors.Is(err, providers.ErrKeyMismatch) {
+	if !errors.As(err, &ice) || !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Fatalf("err = %v (%T), want ErrKeyMismatch wrapping *InvalidCiphertextException", err, err)
 	}
 	var ke *kms.Error
@@ -64,7 +64,7 @@ func TestAWSErrorsKeepSDKType(t *testing.T) {
 	}
 	_, err = a.DescribeKey(ctx, "alias/"+testenv.Unique("emrfsd-nope"))
 	var nf *kmstypes.NotFoundException
-	if !errors.As(err, &nf) || !errors.Is(err, providers.ErrKeyUnavailable) {
+	if !errors.As(err, &nf) || !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Fatalf("err = %v, want ErrKeyUnavailable wrapping *NotFoundException", err)
 	}
 	if got := kms.Outcome(err); got != "NotFoundException" {
@@ -80,7 +80,7 @@ func TestAWSUnreachable(t *testing.T) {
 	cfg.RetryMaxAttempts = 1
 	c := awskms.NewFromConfig(cfg, func(o *awskms.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:1") })
 	_, _, err := kms.NewAWS(c).GenerateDataKey(context.Background(), "alias/x", nil)
-	if !errors.Is(err, providers.ErrKeyUnavailable) {
+	if !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Fatalf("err = %v, want ErrKeyUnavailable", err)
 	}
 	if got := kms.Outcome(err); got != kms.OutcomeKeyUnavailable {

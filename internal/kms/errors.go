@@ -9,8 +9,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // Outcome classes used when an error carries no service error code.
@@ -22,14 +21,14 @@ const (
 )
 
 // Error is a classified key-service error. errors.Is matches Kind (one of
-// the providers sentinels, when the error could be classified) and
+// the internal/errs sentinels, when the error could be classified) and
 // errors.As reaches the underlying error (e.g. *types.InvalidCiphertextException).
 // It never carries key material: only the operation, a service error code
 // and the underlying error.
 type Error struct {
 	Op   string // KMS API name: GenerateDataKey, Decrypt, DescribeKey
 	Code string // service error code, e.g. InvalidCiphertextException; "" if none
-	Kind error  // providers.ErrKeyMismatch, providers.ErrKeyUnavailable or nil
+	Kind error  // errs.ErrKeyMismatch, errs.ErrKeyUnavailable or nil
 	Err  error  // underlying error; may be nil when Code says it all
 }
 
@@ -73,9 +72,9 @@ func Outcome(err error) string {
 		return api.ErrorCode()
 	}
 	switch {
-	case errors.Is(err, providers.ErrKeyMismatch):
+	case errors.Is(err, errs.ErrKeyMismatch):
 		return OutcomeKeyMismatch
-	case errors.Is(err, providers.ErrKeyUnavailable):
+	case errors.Is(err, errs.ErrKeyUnavailable):
 		return OutcomeKeyUnavailable
 	}
 	return OutcomeError
@@ -126,22 +125,22 @@ func awsKind(err error) error {
 	)
 	switch {
 	case errors.As(err, &invalidCiphertext), errors.As(err, &incorrectKey):
-		return providers.ErrKeyMismatch
+		return errs.ErrKeyMismatch
 	case errors.As(err, &notFound), errors.As(err, &disabled), errors.As(err, &invalidState),
 		errors.As(err, &unavailable), errors.As(err, &dependency), errors.As(err, &internal),
 		errors.As(err, &limit), errors.As(err, &invalidArn), errors.As(err, &invalidAlias),
 		errors.As(err, &invalidUsage):
-		return providers.ErrKeyUnavailable
+		return errs.ErrKeyUnavailable
 	case errors.Is(err, context.Canceled):
 		// The caller gave up; that says nothing about the key.
 		return nil
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &sendErr),
 		errors.As(err, &maxAttempts), errors.As(err, &netErr):
-		return providers.ErrKeyUnavailable
+		return errs.ErrKeyUnavailable
 	case errors.As(err, &api):
 		code := api.ErrorCode()
 		if isThrottle(code) || code == "AccessDeniedException" || api.ErrorFault() == smithy.FaultServer {
-			return providers.ErrKeyUnavailable
+			return errs.ErrKeyUnavailable
 		}
 	}
 	return nil

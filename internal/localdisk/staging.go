@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/partbuf"
 )
 
 // stagingPrefix names every staged part file, so leftovers from a crashed
@@ -102,8 +102,8 @@ func (s *Staging) Close() error {
 // counted).
 func (s *Staging) Live() int64 { return s.files.Load() }
 
-// New implements fs.Buffers.
-func (s *Staging) New(ctx context.Context) (fs.PartBuffer, error) {
+// New implements partbuf.Pool.
+func (s *Staging) New(ctx context.Context) (partbuf.Buffer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

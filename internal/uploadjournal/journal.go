@@ -21,8 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
-	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/s3api"
 )
 
 type record struct {
@@ -32,9 +31,9 @@ type record struct {
 	ID     string `json:"upload_id"`
 }
 
-// Journal is an fs.S3API that records multipart upload lifecycles.
+// Journal is an s3api.API that records multipart upload lifecycles.
 type Journal struct {
-	fs.S3API
+	s3api.API
 	mu   sync.Mutex
 	f    *os.File
 	path string
@@ -122,12 +121,12 @@ func Recover(ctx context.Context, c Aborter, path string) (int, error) {
 }
 
 // Open starts a fresh journal at path (call Recover first).
-func Open(inner fs.S3API, path string) (*Journal, error) {
+func Open(inner s3api.API, path string) (*Journal, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	return &Journal{S3API: inner, f: f, path: path}, nil
+	return &Journal{API: inner, f: f, path: path}, nil
 }
 
 func (j *Journal) append(r record) error {
@@ -153,13 +152,13 @@ func (j *Journal) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultip
 	if err := j.append(record{Op: "intent", Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key)}); err != nil {
 		return nil, fmt.Errorf("uploadjournal: %w", err)
 	}
-	out, err := j.S3API.CreateMultipartUpload(ctx, in, opts...)
+	out, err := j.API.CreateMultipartUpload(ctx, in, opts...)
 	if err != nil {
 		return out, err
 	}
 	if jerr := j.append(record{Op: "start", Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key), ID: aws.ToString(out.UploadId)}); jerr != nil {
 		// Without a journal entry a crash would orphan it: refuse.
-		j.S3API.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: in.Bucket, Key: in.Key, UploadId: out.UploadId})
+		j.API.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: in.Bucket, Key: in.Key, UploadId: out.UploadId})
 		return nil, fmt.Errorf("uploadjournal: %w", jerr)
 	}
 	return out, nil
@@ -167,7 +166,7 @@ func (j *Journal) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultip
 
 // CompleteMultipartUpload records the end of an upload.
 func (j *Journal) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
-	out, err := j.S3API.CompleteMultipartUpload(ctx, in, opts...)
+	out, err := j.API.CompleteMultipartUpload(ctx, in, opts...)
 	if err == nil {
 		j.append(record{Op: "end", Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key), ID: aws.ToString(in.UploadId)})
 	}
@@ -176,7 +175,7 @@ func (j *Journal) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMu
 
 // AbortMultipartUpload records the end of an upload.
 func (j *Journal) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
-	out, err := j.S3API.AbortMultipartUpload(ctx, in, opts...)
+	out, err := j.API.AbortMultipartUpload(ctx, in, opts...)
 	var nsu *types.NoSuchUpload
 	if err == nil || errors.As(err, &nsu) {
 		j.append(record{Op: "end", Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key), ID: aws.ToString(in.UploadId)})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -23,7 +24,7 @@ import (
 
 const cbcChunk = 64 << 10 // ciphertext read per step, a multiple of 16
 
-var errCBCPadding = fmt.Errorf("cse: legacy CBC object has invalid PKCS#5 padding (CBC is unauthenticated; the object is corrupt or was tampered with): %w", providers.ErrIntegrity)
+var errCBCPadding = fmt.Errorf("cse: legacy CBC object has invalid PKCS#5 padding (CBC is unauthenticated; the object is corrupt or was tampered with): %w", errs.ErrIntegrity)
 
 // checkPad returns the PKCS#5 pad length of a final plaintext block, or 0
 // when the padding is invalid. It does not branch on the block contents.
@@ -95,7 +96,7 @@ func (r *cbcReader) fill() error {
 		return err
 	}
 	if n%cbcBlockSize != 0 {
-		return fmt.Errorf("cse: legacy CBC object is truncated (not a whole number of blocks): %w", providers.ErrIntegrity)
+		return fmt.Errorf("cse: legacy CBC object is truncated (not a whole number of blocks): %w", errs.ErrIntegrity)
 	}
 	h := 0
 	if r.held {
@@ -114,7 +115,7 @@ func (r *cbcReader) fill() error {
 		r.out = r.pt[:t-cbcBlockSize]
 	default:
 		if t == 0 {
-			return fmt.Errorf("cse: legacy CBC object has no blocks: %w", providers.ErrIntegrity)
+			return fmt.Errorf("cse: legacy CBC object has no blocks: %w", errs.ErrIntegrity)
 		}
 		pad := checkPad(r.pt[t-cbcBlockSize : t])
 		if pad == 0 {
@@ -128,7 +129,7 @@ func (r *cbcReader) fill() error {
 	}
 	if r.expect >= 0 && r.seen != r.expect {
 		return fmt.Errorf("cse: legacy CBC object yielded %d plaintext bytes, want %d (truncated, or %s is wrong): %w",
-			r.seen, r.expect, MetaPlainLen, providers.ErrIntegrity)
+			r.seen, r.expect, MetaPlainLen, errs.ErrIntegrity)
 	}
 	return io.EOF
 }
@@ -233,7 +234,7 @@ func (p *Provider) cbcPlainSize(ctx context.Context, env *envelope, stored int64
 
 func cbcShort(name string, err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%s: legacy CBC object is shorter than its size: %w", name, providers.ErrIntegrity)
+		return fmt.Errorf("%s: legacy CBC object is shorter than its size: %w", name, errs.ErrIntegrity)
 	}
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -131,14 +132,14 @@ func TestCBCBadPadding(t *testing.T) {
 		// of the last plaintext block: the pad byte.
 		s.src.data = flip(s.src.data, len(s.src.data)-17)
 		got, err := decode(p, s, 0, -1)
-		if !errors.Is(err, providers.ErrIntegrity) {
+		if !errors.Is(err, errs.ErrIntegrity) {
 			t.Fatalf("%+v: full read: %v, want ErrIntegrity", o, err)
 		}
 		if len(got) > 32 || !bytes.HasPrefix(plain, got) {
 			t.Fatalf("%+v: %d bytes returned, beyond the untouched blocks", o, len(got))
 		}
 		if !o.withLen {
-			if _, err := p.PlainSize(context.Background(), testObj, s.head, s.src); !errors.Is(err, providers.ErrIntegrity) {
+			if _, err := p.PlainSize(context.Background(), testObj, s.head, s.src); !errors.Is(err, errs.ErrIntegrity) {
 				t.Fatalf("PlainSize: %v, want ErrIntegrity", err)
 			}
 		}
@@ -148,21 +149,21 @@ func TestCBCBadPadding(t *testing.T) {
 	bad := s
 	bad.head.Metadata = maps.Clone(s.head.Metadata)
 	bad.head.Metadata[MetaPlainLen] = "20"
-	if _, err := decode(p, bad, 0, -1); !errors.Is(err, providers.ErrIntegrity) {
+	if _, err := decode(p, bad, 0, -1); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("length field outside the last block: %v", err)
 	}
 	bad.head.Metadata[MetaPlainLen] = "47"
-	if _, err := decode(p, bad, 0, -1); !errors.Is(err, providers.ErrIntegrity) {
+	if _, err := decode(p, bad, 0, -1); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("length field inside the last block but wrong: %v", err)
 	}
 	short := s
 	short.head.Size = 40
-	if _, err := decode(p, short, 0, -1); !errors.Is(err, providers.ErrIntegrity) {
+	if _, err := decode(p, short, 0, -1); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("size not a multiple of 16: %v", err)
 	}
 	trunc := s
 	trunc.src = &memSource{data: s.src.data[:32]}
-	if _, err := decode(p, trunc, 0, -1); !errors.Is(err, providers.ErrIntegrity) {
+	if _, err := decode(p, trunc, 0, -1); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("truncated body: %v", err)
 	}
 }

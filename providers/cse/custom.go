@@ -7,7 +7,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // Materials wraps and unwraps data keys for cse-custom, in the role of
@@ -109,7 +109,7 @@ func (c *customKeys) newKey(ctx context.Context) (dataKey, []byte, map[string]st
 
 func (c *customKeys) accepts(env *envelope) error {
 	if env.wrapAlg == WrapKMS || env.wrapAlg == WrapKMSContext {
-		return envelopeError(providers.ErrUnsupportedAlgorithm,
+		return envelopeError(errs.ErrUnsupportedAlgorithm,
 			"cse-custom cannot read an object wrapped with KMS (%s); use cse-kms", quote(env.wrapAlg))
 	}
 	return nil

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // writeKeyring writes a keyring file with the given KEKs and returns its path.
@@ -131,7 +131,7 @@ func TestKeyringRotation(t *testing.T) {
 	if s2.head.Metadata[MetaMatDesc] != `{"keyring-key":"k2"}` {
 		t.Fatalf("new object matdesc %s", s2.head.Metadata[MetaMatDesc])
 	}
-	if _, err := decode(old, s2, 0, -1); !errors.Is(err, providers.ErrKeyMismatch) {
+	if _, err := decode(old, s2, 0, -1); !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Fatalf("k2 object with a keyring lacking k2: %v, want ErrKeyMismatch", err)
 	}
 	// Without a keyring-key entry (as S3EC-Java writes), every KEK is tried.
@@ -144,13 +144,13 @@ func TestKeyringRotation(t *testing.T) {
 	// known forms are accepted.
 	for _, md := range []string{`{"leyring-key":"k1"}`, `{"keyring-key":"k1","x":"y"}`} {
 		s1.head.Metadata[MetaMatDesc] = md
-		if _, err := decode(rotated, s1, 0, -1); !errors.Is(err, providers.ErrKeyMismatch) {
+		if _, err := decode(rotated, s1, 0, -1); !errors.Is(err, errs.ErrKeyMismatch) {
 			t.Fatalf("matdesc %s: %v", md, err)
 		}
 	}
 	// A lying keyring-key entry fails.
 	s1.head.Metadata[MetaMatDesc] = `{"keyring-key":"k2"}`
-	if _, err := decode(rotated, s1, 0, -1); !errors.Is(err, providers.ErrKeyMismatch) {
+	if _, err := decode(rotated, s1, 0, -1); !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Fatalf("wrong keyring-key: %v", err)
 	}
 	// Tampered wrapped key.
@@ -158,11 +158,11 @@ func TestKeyringRotation(t *testing.T) {
 	w, _ := base64.StdEncoding.DecodeString(s3.head.Metadata[MetaKeyV2])
 	s3.head.Metadata = maps.Clone(s3.head.Metadata)
 	s3.head.Metadata[MetaKeyV2] = base64.StdEncoding.EncodeToString(flip(w, 20))
-	if _, err := decode(rotated, s3, 0, -1); !errors.Is(err, providers.ErrKeyMismatch) {
+	if _, err := decode(rotated, s3, 0, -1); !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Fatalf("tampered wrapped key: %v", err)
 	}
 	s3.head.Metadata[MetaKeyV2] = base64.StdEncoding.EncodeToString(w[:20])
-	if _, err := decode(rotated, s3, 0, -1); !errors.Is(err, providers.ErrIntegrity) {
+	if _, err := decode(rotated, s3, 0, -1); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("short wrapped key: %v", err)
 	}
 }
@@ -239,14 +239,14 @@ func TestProvidersRefuseEachOther(t *testing.T) {
 	f := newFakeKMS(t)
 	kmsP := newKMSProvider(t, f, "", "")
 	sc := encode(t, custom, []byte("custom"))
-	if _, err := decode(kmsP, sc, 0, -1); !errors.Is(err, providers.ErrUnsupportedAlgorithm) {
+	if _, err := decode(kmsP, sc, 0, -1); !errors.Is(err, errs.ErrUnsupportedAlgorithm) {
 		t.Fatalf("cse-kms reading a keyring object: %v", err)
 	}
 	if _, d := f.calls(); d != 0 {
 		t.Fatal("KMS called for a keyring object")
 	}
 	sk := encode(t, kmsP, []byte("kms"))
-	if _, err := decode(custom, sk, 0, -1); !errors.Is(err, providers.ErrUnsupportedAlgorithm) {
+	if _, err := decode(custom, sk, 0, -1); !errors.Is(err, errs.ErrUnsupportedAlgorithm) {
 		t.Fatalf("cse-custom reading a KMS object: %v", err)
 	}
 }
@@ -259,7 +259,7 @@ func (b badMaterials) Wrap(context.Context, []byte) ([]byte, map[string]string, 
 	return []byte("wrapped"), map[string]string{"a": "b"}, b.wrapAlg, nil
 }
 func (badMaterials) Unwrap(context.Context, []byte, map[string]string, string) ([]byte, error) {
-	return nil, providers.ErrKeyMismatch
+	return nil, errs.ErrKeyMismatch
 }
 
 func TestCustomRefusesUnreadableEnvelope(t *testing.T) {

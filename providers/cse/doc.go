@@ -36,16 +36,16 @@
 // Reads accept V2 objects (GCM, or CBC written by S3EC-Java v1 in
 // EncryptionOnly mode) and legacy V1 objects (x-amz-key, AES/CBC/PKCS5Padding,
 // decrypt-only). S3EC V3 (key-committing, x-amz-3/x-amz-c) is refused with
-// providers.ErrUnsupportedAlgorithm. The envelope is parsed and validated
+// errs.ErrUnsupportedAlgorithm. The envelope is parsed and validated
 // completely before any key-service call or cryptographic operation; hostile
-// metadata yields an error wrapping providers.ErrIntegrity or
-// providers.ErrUnsupportedAlgorithm, never a panic.
+// metadata yields an error wrapping errs.ErrIntegrity or
+// errs.ErrUnsupportedAlgorithm, never a panic.
 //
 // # Authentication
 //
 // A read that covers a whole GCM object is authenticated: the tag is checked
 // as the last ciphertext bytes arrive, and a mismatch is reported as an
-// error wrapping providers.ErrIntegrity instead of io.EOF. Plaintext is
+// error wrapping errs.ErrIntegrity instead of io.EOF. Plaintext is
 // released in whole 64 KiB ciphertext chunks and the last chunk only after
 // the tag verified: an object of up to 64 KiB yields no byte at all unless it
 // authenticates; for larger objects the chunks before the last are handed
@@ -54,8 +54,8 @@
 // A KMS Decrypt without a key id that fails as "key unavailable" is asked
 // once more naming the key the envelope names (kms_cmk_id, else the
 // configured key). If that unwraps the blob, the blob's own key reference
-// was altered (providers.ErrIntegrity); if KMS says the blob does not fit
-// that key, the result is providers.ErrKeyMismatch; otherwise the
+// was altered (errs.ErrIntegrity); if KMS says the blob does not fit
+// that key, the result is errs.ErrKeyMismatch; otherwise the
 // unavailability stands. This costs one extra KMS call on failures only.
 //
 // Ranged reads (any read that does not cover the whole object) decrypt with
@@ -72,7 +72,7 @@
 // its ciphertext, and VerifySegments composes the values of pieces that tile
 // the object (GHASH composes over concatenation), reads only the stored
 // 16-byte tag, and compares in constant time: a mismatch is
-// providers.ErrIntegrity. Both get the data key through the same unwrap path
+// errs.ErrIntegrity. Both get the data key through the same unwrap path
 // as Decode, so with a key cache configured they cost no extra KMS call.
 // The NameNode uses them as follows (namenode/verify.go):
 //
@@ -93,9 +93,9 @@
 //     before a restart, or evicted from the bounded in-memory record).
 //
 // Legacy CBC objects carry no MAC at all: a CBC read is never authenticated
-// (DecodeSegment and VerifySegments return providers.ErrNoSegments for them).
+// (DecodeSegment and VerifySegments return errs.ErrNoSegments for them).
 // PKCS#5 padding is validated at the end of the object and a bad padding is
-// reported as providers.ErrIntegrity, but that is not an integrity check
+// reported as errs.ErrIntegrity, but that is not an integrity check
 // (CVE-2020-8911 describes the padding-oracle risk of such objects).
 //
 // # Key handling

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // S3EC metadata keys (stored as x-amz-meta-KEY, or as JSON keys in an
@@ -116,11 +116,11 @@ func lowerKeys(md map[string]string) map[string]string {
 // fields) numbers, as aws-sdk-go v1 accepts.
 func parseInstruction(body []byte) (map[string]string, error) {
 	if len(body) > maxInstructionSize {
-		return nil, envelopeError(providers.ErrIntegrity, "instruction file is %d bytes (limit %d)", len(body), maxInstructionSize)
+		return nil, envelopeError(errs.ErrIntegrity, "instruction file is %d bytes (limit %d)", len(body), maxInstructionSize)
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return nil, envelopeError(providers.ErrIntegrity, "instruction file is not a JSON object")
+		return nil, envelopeError(errs.ErrIntegrity, "instruction file is not a JSON object")
 	}
 	out := make(map[string]string, len(raw))
 	for k, v := range raw {
@@ -131,12 +131,12 @@ func parseInstruction(body []byte) (map[string]string, error) {
 			continue
 		case len(v) > 0 && v[0] == '"':
 			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, envelopeError(providers.ErrIntegrity, "instruction file field %s is not a string", quote(k))
+				return nil, envelopeError(errs.ErrIntegrity, "instruction file field %s is not a string", quote(k))
 			}
 		default:
 			var n json.Number
 			if err := json.Unmarshal(v, &n); err != nil {
-				return nil, envelopeError(providers.ErrIntegrity, "instruction file field %s is neither string nor number", quote(k))
+				return nil, envelopeError(errs.ErrIntegrity, "instruction file field %s is neither string nor number", quote(k))
 			}
 			s = n.String()
 		}
@@ -147,11 +147,11 @@ func parseInstruction(body []byte) (map[string]string, error) {
 
 // parseEnvelope validates an S3EC envelope given as a flat key map (object
 // metadata without the x-amz-meta- prefix, or a decoded instruction file).
-// Every failure wraps providers.ErrIntegrity (malformed or inconsistent) or
-// providers.ErrUnsupportedAlgorithm (well-formed but not readable here).
+// Every failure wraps errs.ErrIntegrity (malformed or inconsistent) or
+// errs.ErrUnsupportedAlgorithm (well-formed but not readable here).
 func parseEnvelope(md map[string]string) (*envelope, error) {
 	if _, v3 := headerKind(md); v3 {
-		return nil, envelopeError(providers.ErrUnsupportedAlgorithm, "key-committing S3EC v3 format not supported yet")
+		return nil, envelopeError(errs.ErrUnsupportedAlgorithm, "key-committing S3EC v3 format not supported yet")
 	}
 	k1, has1 := md[MetaKeyV1]
 	k2, has2 := md[MetaKeyV2]
@@ -159,23 +159,23 @@ func parseEnvelope(md map[string]string) (*envelope, error) {
 	var keyB64 string
 	switch {
 	case has1 && has2:
-		return nil, envelopeError(providers.ErrIntegrity, "both %s and %s are present", MetaKeyV1, MetaKeyV2)
+		return nil, envelopeError(errs.ErrIntegrity, "both %s and %s are present", MetaKeyV1, MetaKeyV2)
 	case has2:
 		keyB64 = k2
 	case has1:
 		keyB64, env.v1 = k1, true
 	default:
-		return nil, envelopeError(providers.ErrIntegrity, "no wrapped data key (%s or %s)", MetaKeyV2, MetaKeyV1)
+		return nil, envelopeError(errs.ErrIntegrity, "no wrapped data key (%s or %s)", MetaKeyV2, MetaKeyV1)
 	}
 	if keyB64 == "" {
-		return nil, envelopeError(providers.ErrIntegrity, "wrapped data key is empty")
+		return nil, envelopeError(errs.ErrIntegrity, "wrapped data key is empty")
 	}
 	if base64.StdEncoding.DecodedLen(len(keyB64)) > maxWrappedKeySize {
-		return nil, envelopeError(providers.ErrIntegrity, "wrapped data key is too long")
+		return nil, envelopeError(errs.ErrIntegrity, "wrapped data key is too long")
 	}
 	w, err := base64.StdEncoding.DecodeString(keyB64)
 	if err != nil || len(w) == 0 {
-		return nil, envelopeError(providers.ErrIntegrity, "wrapped data key is not valid base64")
+		return nil, envelopeError(errs.ErrIntegrity, "wrapped data key is not valid base64")
 	}
 	env.wrapped = w
 
@@ -183,7 +183,7 @@ func parseEnvelope(md map[string]string) (*envelope, error) {
 	env.cekAlg = md[MetaCEKAlg]
 	if env.cekAlg == "" {
 		if !env.v1 {
-			return nil, envelopeError(providers.ErrIntegrity, "%s is missing", MetaCEKAlg)
+			return nil, envelopeError(errs.ErrIntegrity, "%s is missing", MetaCEKAlg)
 		}
 		env.cekAlg = CEKAlgCBC
 	}
@@ -192,30 +192,30 @@ func parseEnvelope(md map[string]string) (*envelope, error) {
 	case CEKAlgGCM:
 		ivLen = gcmIVSize
 		if tl, ok := md[MetaTagLen]; ok && tl != tagLen128 {
-			return nil, envelopeError(providers.ErrUnsupportedAlgorithm, "%s %s, only 128 is supported", MetaTagLen, quote(tl))
+			return nil, envelopeError(errs.ErrUnsupportedAlgorithm, "%s %s, only 128 is supported", MetaTagLen, quote(tl))
 		}
 	case CEKAlgCBC:
 		ivLen = cbcIVSize
 		if tl, ok := md[MetaTagLen]; ok && tl != "" {
-			return nil, envelopeError(providers.ErrIntegrity, "%s %s on an unauthenticated CBC object", MetaTagLen, quote(tl))
+			return nil, envelopeError(errs.ErrIntegrity, "%s %s on an unauthenticated CBC object", MetaTagLen, quote(tl))
 		}
 	default:
-		return nil, envelopeError(providers.ErrUnsupportedAlgorithm, "content algorithm %s", quote(env.cekAlg))
+		return nil, envelopeError(errs.ErrUnsupportedAlgorithm, "content algorithm %s", quote(env.cekAlg))
 	}
 
 	ivB64, ok := md[MetaIV]
 	if !ok || ivB64 == "" {
-		return nil, envelopeError(providers.ErrIntegrity, "%s is missing", MetaIV)
+		return nil, envelopeError(errs.ErrIntegrity, "%s is missing", MetaIV)
 	}
 	if len(ivB64) > 64 {
-		return nil, envelopeError(providers.ErrIntegrity, "%s is too long", MetaIV)
+		return nil, envelopeError(errs.ErrIntegrity, "%s is too long", MetaIV)
 	}
 	iv, err := base64.StdEncoding.DecodeString(ivB64)
 	if err != nil {
-		return nil, envelopeError(providers.ErrIntegrity, "%s is not valid base64", MetaIV)
+		return nil, envelopeError(errs.ErrIntegrity, "%s is not valid base64", MetaIV)
 	}
 	if len(iv) != ivLen {
-		return nil, envelopeError(providers.ErrIntegrity, "%s is %d bytes, %s needs %d", MetaIV, len(iv), env.cekAlg, ivLen)
+		return nil, envelopeError(errs.ErrIntegrity, "%s is %d bytes, %s needs %d", MetaIV, len(iv), env.cekAlg, ivLen)
 	}
 	env.iv = iv
 
@@ -223,32 +223,32 @@ func parseEnvelope(md map[string]string) (*envelope, error) {
 	// asymmetric master key, which a Materials implementation may read.
 	env.wrapAlg = md[MetaWrapAlg]
 	if env.wrapAlg == "" && !env.v1 {
-		return nil, envelopeError(providers.ErrIntegrity, "%s is missing", MetaWrapAlg)
+		return nil, envelopeError(errs.ErrIntegrity, "%s is missing", MetaWrapAlg)
 	}
 	if env.wrapAlg != "" && !knownWrap(env.wrapAlg) {
-		return nil, envelopeError(providers.ErrUnsupportedAlgorithm, "wrap algorithm %s", quote(env.wrapAlg))
+		return nil, envelopeError(errs.ErrUnsupportedAlgorithm, "wrap algorithm %s", quote(env.wrapAlg))
 	}
 
 	env.matdesc = map[string]string{}
 	if s := md[MetaMatDesc]; s != "" {
 		if err := json.Unmarshal([]byte(s), &env.matdesc); err != nil || env.matdesc == nil {
-			return nil, envelopeError(providers.ErrIntegrity, "%s is not a JSON object of strings", MetaMatDesc)
+			return nil, envelopeError(errs.ErrIntegrity, "%s is not a JSON object of strings", MetaMatDesc)
 		}
 	}
 	if env.wrapAlg == WrapKMSContext {
 		got, ok := env.matdesc[reservedCEKAlgKey]
 		if !ok {
-			return nil, envelopeError(providers.ErrIntegrity, "%s lacks %q required by %s", MetaMatDesc, reservedCEKAlgKey, WrapKMSContext)
+			return nil, envelopeError(errs.ErrIntegrity, "%s lacks %q required by %s", MetaMatDesc, reservedCEKAlgKey, WrapKMSContext)
 		}
 		if got != env.cekAlg {
-			return nil, envelopeError(providers.ErrIntegrity, "%s names content algorithm %s but %s is %s", MetaMatDesc, quote(got), MetaCEKAlg, quote(env.cekAlg))
+			return nil, envelopeError(errs.ErrIntegrity, "%s names content algorithm %s but %s is %s", MetaMatDesc, quote(got), MetaCEKAlg, quote(env.cekAlg))
 		}
 	}
 
 	if s, ok := md[MetaPlainLen]; ok && s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			return nil, envelopeError(providers.ErrIntegrity, "%s %s is not a length", MetaPlainLen, quote(s))
+			return nil, envelopeError(errs.ErrIntegrity, "%s %s is not a length", MetaPlainLen, quote(s))
 		}
 		env.plainLen = n
 	}
@@ -261,18 +261,18 @@ func (e *envelope) plainSize(stored int64) (int64, error) {
 	switch e.cekAlg {
 	case CEKAlgGCM:
 		if stored < gcmTagSize {
-			return 0, envelopeError(providers.ErrIntegrity, "object is %d bytes, shorter than the GCM tag", stored)
+			return 0, envelopeError(errs.ErrIntegrity, "object is %d bytes, shorter than the GCM tag", stored)
 		}
 		return stored - gcmTagSize, nil
 	default: // CBC
 		if stored < cbcBlockSize || stored%cbcBlockSize != 0 {
-			return 0, envelopeError(providers.ErrIntegrity, "CBC object is %d bytes, not a positive multiple of 16", stored)
+			return 0, envelopeError(errs.ErrIntegrity, "CBC object is %d bytes, not a positive multiple of 16", stored)
 		}
 		if e.plainLen < 0 {
 			return -1, nil
 		}
 		if e.plainLen < stored-cbcBlockSize || e.plainLen >= stored {
-			return 0, envelopeError(providers.ErrIntegrity, "%s %d does not fit a %d-byte CBC object", MetaPlainLen, e.plainLen, stored)
+			return 0, envelopeError(errs.ErrIntegrity, "%s %d does not fit a %d-byte CBC object", MetaPlainLen, e.plainLen, stored)
 		}
 		return e.plainLen, nil
 	}

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
 // FuzzParseEnvelope feeds hostile metadata and instruction files to the
 // envelope parser and to Decode/PlainSize. They must never panic, never
 // call the key service for an envelope they reject, and classify every
-// rejection with a providers sentinel.
+// rejection with an internal/errs sentinel.
 func FuzzParseEnvelope(f *testing.F) {
 	f.Add("AAAA", "", "AAAAAAAAAAAAAAAA", `{"kms_cmk_id":"x"}`, "kms", "AES/GCM/NoPadding", "128", "", []byte(nil), int64(32))
 	f.Add("", "AAAA", "AAAAAAAAAAAAAAAAAAAAAA==", `{}`, "kms", "", "", "5", []byte(nil), int64(32))
@@ -27,10 +28,10 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 		}
 		if env, err := parseEnvelope(md); err == nil {
-			if _, err := env.plainSize(size); err != nil && !errors.Is(err, providers.ErrIntegrity) {
+			if _, err := env.plainSize(size); err != nil && !errors.Is(err, errs.ErrIntegrity) {
 				t.Fatalf("plainSize: unclassified %v", err)
 			}
-		} else if !errors.Is(err, providers.ErrIntegrity) && !errors.Is(err, providers.ErrUnsupportedAlgorithm) {
+		} else if !errors.Is(err, errs.ErrIntegrity) && !errors.Is(err, errs.ErrUnsupportedAlgorithm) {
 			t.Fatalf("unclassified %v", err)
 		}
 		if imd, err := parseInstruction(instr); err == nil {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/providers"
 )
@@ -65,7 +66,7 @@ func (f *fakeKMS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[
 	f.gens++
 	f.note(ctx, encCtx)
 	if keyID == "" {
-		return nil, nil, fmt.Errorf("fake: no key id: %w", providers.ErrKeyUnavailable)
+		return nil, nil, fmt.Errorf("fake: no key id: %w", errs.ErrKeyUnavailable)
 	}
 	pt := make([]byte, 32)
 	if _, err := rand.Read(pt); err != nil {
@@ -87,11 +88,11 @@ func (f *fakeKMS) Decrypt(ctx context.Context, keyID string, wrapped []byte, enc
 	f.decs++
 	f.note(ctx, encCtx)
 	if len(wrapped) < 12+16 {
-		return nil, fmt.Errorf("fake: InvalidCiphertextException: %w", providers.ErrKeyMismatch)
+		return nil, fmt.Errorf("fake: InvalidCiphertextException: %w", errs.ErrKeyMismatch)
 	}
 	pt, err := f.aead.Open(nil, wrapped[:12], wrapped[12:], kms.CanonicalContext(encCtx))
 	if err != nil {
-		return nil, fmt.Errorf("fake: InvalidCiphertextException: %w", providers.ErrKeyMismatch)
+		return nil, fmt.Errorf("fake: InvalidCiphertextException: %w", errs.ErrKeyMismatch)
 	}
 	f.handed = append(f.handed, pt)
 	f.copies = append(f.copies, bytes.Clone(pt))

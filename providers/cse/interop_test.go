@@ -27,6 +27,7 @@ import (
 	v1s3 "github.com/aws/aws-sdk-go/service/s3"
 	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 	"github.com/emrfsd/emrfsd/providers"
@@ -276,20 +277,20 @@ func TestInteropTamper(t *testing.T) {
 				b, _ := json.Marshal(m)
 				h.Metadata["x-amz-matdesc"] = string(b)
 				return src0
-			}, providers.ErrKeyMismatch},
+			}, errs.ErrKeyMismatch},
 			{"wrapped key bit", func(h *providers.Head) providers.Source {
 				w, _ := b64.DecodeString(h.Metadata["x-amz-key-v2"])
 				h.Metadata["x-amz-key-v2"] = b64.EncodeToString(flip(w, len(w)-1)) // in the blob's ciphertext
 				return src0
-			}, providers.ErrKeyMismatch},
+			}, errs.ErrKeyMismatch},
 			{"iv bit", func(h *providers.Head) providers.Source {
 				iv, _ := b64.DecodeString(h.Metadata["x-amz-iv"])
 				h.Metadata["x-amz-iv"] = b64.EncodeToString(flip(iv, 0))
 				return src0
-			}, providers.ErrIntegrity},
+			}, errs.ErrIntegrity},
 			{"body bit", func(h *providers.Head) providers.Source {
 				return &memBody{data: flip(body, 5000)}
-			}, providers.ErrIntegrity},
+			}, errs.ErrIntegrity},
 		}
 		if wrap == cse.WrapKMS {
 			cases = append(cases, struct {
@@ -301,7 +302,7 @@ func TestInteropTamper(t *testing.T) {
 				md[len(md)-3] ^= 0x01 // inside the ARN's key id
 				h.Metadata["x-amz-matdesc"] = string(md)
 				return src0
-			}, providers.ErrKeyMismatch})
+			}, errs.ErrKeyMismatch})
 		}
 		for _, c := range cases {
 			h := h0

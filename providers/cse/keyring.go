@@ -11,7 +11,7 @@ import (
 	"os"
 	"slices"
 
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // KeyringFileName selects KeyringFile in NewMaterials.
@@ -138,10 +138,10 @@ func (k *KeyringFile) Wrap(_ context.Context, dataKey []byte) ([]byte, map[strin
 // Unwrap recovers a data key wrapped with "AES/GCM" under one of the KEKs.
 func (k *KeyringFile) Unwrap(_ context.Context, wrapped []byte, matdesc map[string]string, wrapAlg string) ([]byte, error) {
 	if wrapAlg != WrapAESGCM {
-		return nil, fmt.Errorf("keyring file reads wrap algorithm %q, object uses %q: %w", WrapAESGCM, wrapAlg, providers.ErrUnsupportedAlgorithm)
+		return nil, fmt.Errorf("keyring file reads wrap algorithm %q, object uses %q: %w", WrapAESGCM, wrapAlg, errs.ErrUnsupportedAlgorithm)
 	}
 	if len(wrapped) < gcmIVSize+gcmTagSize {
-		return nil, fmt.Errorf("keyring file: wrapped key is %d bytes, too short for AES/GCM: %w", len(wrapped), providers.ErrIntegrity)
+		return nil, fmt.Errorf("keyring file: wrapped key is %d bytes, too short for AES/GCM: %w", len(wrapped), errs.ErrIntegrity)
 	}
 	nonce, ct := wrapped[:gcmIVSize], wrapped[gcmIVSize:]
 	// The matdesc is not authenticated by the AES/GCM wrap, so accept only
@@ -152,18 +152,18 @@ func (k *KeyringFile) Unwrap(_ context.Context, wrapped []byte, matdesc map[stri
 	switch {
 	case named && len(matdesc) == 1:
 		if _, have := k.keks[name]; !have {
-			return nil, fmt.Errorf("keyring file %s has no key %q: %w", k.path, name, providers.ErrKeyMismatch)
+			return nil, fmt.Errorf("keyring file %s has no key %q: %w", k.path, name, errs.ErrKeyMismatch)
 		}
 		names = []string{name}
 	case len(matdesc) != 0:
-		return nil, fmt.Errorf("keyring file: material description is neither {} nor {%q: NAME}: %w", keyringKeyMatDesc, providers.ErrKeyMismatch)
+		return nil, fmt.Errorf("keyring file: material description is neither {} nor {%q: NAME}: %w", keyringKeyMatDesc, errs.ErrKeyMismatch)
 	}
 	for _, name := range names {
 		if pt, err := k.keks[name].Open(nil, nonce, ct, wrapAAD); err == nil {
 			return pt, nil
 		}
 	}
-	return nil, fmt.Errorf("keyring file %s: no key unwraps this data key (wrong key, or the wrapped key was altered): %w", k.path, providers.ErrKeyMismatch)
+	return nil, fmt.Errorf("keyring file %s: no key unwraps this data key (wrong key, or the wrapped key was altered): %w", k.path, errs.ErrKeyMismatch)
 }
 
 // Interface guards.

@@ -9,15 +9,15 @@ import (
 	"strings"
 
 	"github.com/emrfsd/emrfsd/cache"
-	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // KMS is the part of a key service cse-kms uses. keyID may be a key id, key
 // ARN or alias; Decrypt is called with keyID "" and lets the service take
 // the key from the wrapped blob (EMRFS reads objects under any CMK).
 // Implementations return the plaintext key in a slice the caller owns and
-// zeroes, and classify failures with providers.ErrKeyMismatch (wrong key or
-// context) or providers.ErrKeyUnavailable (refused, unreachable).
+// zeroes, and classify failures with errs.ErrKeyMismatch (wrong key or
+// context) or errs.ErrKeyUnavailable (refused, unreachable).
 type KMS interface {
 	GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) (plaintext, wrapped []byte, err error)
 	Decrypt(ctx context.Context, keyID string, wrapped []byte, encCtx map[string]string) (plaintext []byte, err error)
@@ -114,7 +114,7 @@ func (k *kmsKeys) newKey(ctx context.Context) (dataKey, []byte, map[string]strin
 	if len(pt) != dataKeySize || len(wrapped) == 0 {
 		clear(pt)
 		return nil, nil, nil, "", fmt.Errorf("cse-kms: key service returned a %d-byte data key and a %d-byte wrapped key: %w",
-			len(pt), len(wrapped), providers.ErrKeyUnavailable)
+			len(pt), len(wrapped), errs.ErrKeyUnavailable)
 	}
 	return dataKey(pt), wrapped, encCtx, k.wrapAlg, nil
 }
@@ -124,10 +124,10 @@ func (k *kmsKeys) accepts(env *envelope) error {
 	case WrapKMS, WrapKMSContext:
 		return nil
 	case "":
-		return envelopeError(providers.ErrUnsupportedAlgorithm,
+		return envelopeError(errs.ErrUnsupportedAlgorithm,
 			"cse-kms cannot read a legacy object wrapped with a client master key (no %s)", MetaWrapAlg)
 	}
-	return envelopeError(providers.ErrUnsupportedAlgorithm,
+	return envelopeError(errs.ErrUnsupportedAlgorithm,
 		"cse-kms reads wrap algorithms %q and %q, object uses %s", WrapKMS, WrapKMSContext, quote(env.wrapAlg))
 }
 
@@ -147,7 +147,7 @@ func (k *kmsKeys) unwrap(ctx context.Context, env *envelope) (dataKey, error) {
 			return pt, nil
 		}
 		err = classifyKMS(err)
-		if errors.Is(err, providers.ErrKeyUnavailable) && ctx.Err() == nil {
+		if errors.Is(err, errs.ErrKeyUnavailable) && ctx.Err() == nil {
 			// KMS could not use the key the blob refers to: a real
 			// availability problem, a key we may not use, or a damaged key
 			// reference in the blob. Ask again naming the key the envelope
@@ -160,9 +160,9 @@ func (k *kmsKeys) unwrap(ctx context.Context, env *envelope) (dataKey, error) {
 			if err2 == nil {
 				clear(pt2)
 				return nil, fmt.Errorf("cse-kms: wrapped data key refers to a key KMS cannot use, yet %s unwraps it: the key reference was altered: %w",
-					quote(hint), providers.ErrIntegrity)
+					quote(hint), errs.ErrIntegrity)
 			}
-			if err2 = classifyKMS(err2); errors.Is(err2, providers.ErrKeyMismatch) {
+			if err2 = classifyKMS(err2); errors.Is(err2, errs.ErrKeyMismatch) {
 				return nil, fmt.Errorf("cse-kms: decrypt data key: KMS cannot use the key the wrapped key refers to, and it does not fit %s: %w",
 					quote(hint), err2)
 			}
@@ -182,10 +182,10 @@ func (k *kmsKeys) unwrap(ctx context.Context, env *envelope) (dataKey, error) {
 // context errors alone.
 func classifyKMS(err error) error {
 	switch {
-	case errors.Is(err, providers.ErrKeyMismatch), errors.Is(err, providers.ErrKeyUnavailable),
-		errors.Is(err, providers.ErrIntegrity),
+	case errors.Is(err, errs.ErrKeyMismatch), errors.Is(err, errs.ErrKeyUnavailable),
+		errors.Is(err, errs.ErrIntegrity),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}
-	return fmt.Errorf("%w: %w", providers.ErrKeyUnavailable, err)
+	return fmt.Errorf("%w: %w", errs.ErrKeyUnavailable, err)
 }

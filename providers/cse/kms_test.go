@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/emrfsd/emrfsd/cache"
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -232,40 +233,40 @@ func TestKMSMalformedEnvelope(t *testing.T) {
 		mut  mut
 		want error
 	}{
-		{"missing key", WrapKMS, func(md map[string]string) { delete(md, MetaKeyV2) }, providers.ErrIntegrity},
-		{"empty key", WrapKMS, func(md map[string]string) { md[MetaKeyV2] = "" }, providers.ErrIntegrity},
-		{"bad base64 key", WrapKMS, func(md map[string]string) { md[MetaKeyV2] = "!!not base64!!" }, providers.ErrIntegrity},
-		{"huge key", WrapKMS, func(md map[string]string) { md[MetaKeyV2] = strings.Repeat("A", 20000) }, providers.ErrIntegrity},
-		{"missing iv", WrapKMS, func(md map[string]string) { delete(md, MetaIV) }, providers.ErrIntegrity},
-		{"bad base64 iv", WrapKMS, func(md map[string]string) { md[MetaIV] = "***" }, providers.ErrIntegrity},
-		{"iv 11 bytes", WrapKMS, func(md map[string]string) { md[MetaIV] = b64(make([]byte, 11)) }, providers.ErrIntegrity},
-		{"iv 16 bytes for GCM", WrapKMS, func(md map[string]string) { md[MetaIV] = b64(make([]byte, 16)) }, providers.ErrIntegrity},
-		{"iv 12 bytes for CBC", WrapKMS, func(md map[string]string) { md[MetaCEKAlg] = CEKAlgCBC; delete(md, MetaTagLen) }, providers.ErrIntegrity},
-		{"missing cek-alg", WrapKMS, func(md map[string]string) { delete(md, MetaCEKAlg) }, providers.ErrIntegrity},
-		{"unknown cek-alg", WrapKMS, func(md map[string]string) { md[MetaCEKAlg] = "AES/CTR/NoPadding" }, providers.ErrUnsupportedAlgorithm},
-		{"missing wrap-alg", WrapKMS, func(md map[string]string) { delete(md, MetaWrapAlg) }, providers.ErrIntegrity},
-		{"unknown wrap-alg", WrapKMS, func(md map[string]string) { md[MetaWrapAlg] = "rot13" }, providers.ErrUnsupportedAlgorithm},
-		{"wrap-alg for cse-custom", WrapKMS, func(md map[string]string) { md[MetaWrapAlg] = WrapAESGCM }, providers.ErrUnsupportedAlgorithm},
-		{"tag-len 96", WrapKMS, func(md map[string]string) { md[MetaTagLen] = "96" }, providers.ErrUnsupportedAlgorithm},
-		{"tag-len garbage", WrapKMS, func(md map[string]string) { md[MetaTagLen] = "x" }, providers.ErrUnsupportedAlgorithm},
-		{"matdesc not JSON", WrapKMS, func(md map[string]string) { md[MetaMatDesc] = "{kms_cmk_id:" }, providers.ErrIntegrity},
-		{"matdesc array", WrapKMS, func(md map[string]string) { md[MetaMatDesc] = `["a"]` }, providers.ErrIntegrity},
-		{"matdesc number value", WrapKMS, func(md map[string]string) { md[MetaMatDesc] = `{"a":1}` }, providers.ErrIntegrity},
-		{"matdesc null", WrapKMS, func(md map[string]string) { md[MetaMatDesc] = `null` }, providers.ErrIntegrity},
-		{"kms+context lacks cek-alg", WrapKMSContext, func(md map[string]string) { md[MetaMatDesc] = `{"a":"b"}` }, providers.ErrIntegrity},
+		{"missing key", WrapKMS, func(md map[string]string) { delete(md, MetaKeyV2) }, errs.ErrIntegrity},
+		{"empty key", WrapKMS, func(md map[string]string) { md[MetaKeyV2] = "" }, errs.ErrIntegrity},
+		{"bad base64 key", WrapKMS, func(md map[string]string) { md[MetaKeyV2] = "!!not base64!!" }, errs.ErrIntegrity},
+		{"huge key", WrapKMS, func(md map[string]string) { md[MetaKeyV2] = strings.Repeat("A", 20000) }, errs.ErrIntegrity},
+		{"missing iv", WrapKMS, func(md map[string]string) { delete(md, MetaIV) }, errs.ErrIntegrity},
+		{"bad base64 iv", WrapKMS, func(md map[string]string) { md[MetaIV] = "***" }, errs.ErrIntegrity},
+		{"iv 11 bytes", WrapKMS, func(md map[string]string) { md[MetaIV] = b64(make([]byte, 11)) }, errs.ErrIntegrity},
+		{"iv 16 bytes for GCM", WrapKMS, func(md map[string]string) { md[MetaIV] = b64(make([]byte, 16)) }, errs.ErrIntegrity},
+		{"iv 12 bytes for CBC", WrapKMS, func(md map[string]string) { md[MetaCEKAlg] = CEKAlgCBC; delete(md, MetaTagLen) }, errs.ErrIntegrity},
+		{"missing cek-alg", WrapKMS, func(md map[string]string) { delete(md, MetaCEKAlg) }, errs.ErrIntegrity},
+		{"unknown cek-alg", WrapKMS, func(md map[string]string) { md[MetaCEKAlg] = "AES/CTR/NoPadding" }, errs.ErrUnsupportedAlgorithm},
+		{"missing wrap-alg", WrapKMS, func(md map[string]string) { delete(md, MetaWrapAlg) }, errs.ErrIntegrity},
+		{"unknown wrap-alg", WrapKMS, func(md map[string]string) { md[MetaWrapAlg] = "rot13" }, errs.ErrUnsupportedAlgorithm},
+		{"wrap-alg for cse-custom", WrapKMS, func(md map[string]string) { md[MetaWrapAlg] = WrapAESGCM }, errs.ErrUnsupportedAlgorithm},
+		{"tag-len 96", WrapKMS, func(md map[string]string) { md[MetaTagLen] = "96" }, errs.ErrUnsupportedAlgorithm},
+		{"tag-len garbage", WrapKMS, func(md map[string]string) { md[MetaTagLen] = "x" }, errs.ErrUnsupportedAlgorithm},
+		{"matdesc not JSON", WrapKMS, func(md map[string]string) { md[MetaMatDesc] = "{kms_cmk_id:" }, errs.ErrIntegrity},
+		{"matdesc array", WrapKMS, func(md map[string]string) { md[MetaMatDesc] = `["a"]` }, errs.ErrIntegrity},
+		{"matdesc number value", WrapKMS, func(md map[string]string) { md[MetaMatDesc] = `{"a":1}` }, errs.ErrIntegrity},
+		{"matdesc null", WrapKMS, func(md map[string]string) { md[MetaMatDesc] = `null` }, errs.ErrIntegrity},
+		{"kms+context lacks cek-alg", WrapKMSContext, func(md map[string]string) { md[MetaMatDesc] = `{"a":"b"}` }, errs.ErrIntegrity},
 		{"kms+context cek-alg mismatch", WrapKMSContext, func(md map[string]string) {
 			md[MetaMatDesc] = `{"aws:x-amz-cek-alg":"AES/CBC/PKCS5Padding"}`
-		}, providers.ErrIntegrity},
-		{"both key headers", WrapKMS, func(md map[string]string) { md[MetaKeyV1] = md[MetaKeyV2] }, providers.ErrIntegrity},
-		{"v3 x-amz-3", WrapKMS, func(md map[string]string) { md["x-amz-3"] = md[MetaKeyV2]; delete(md, MetaKeyV2) }, providers.ErrUnsupportedAlgorithm},
-		{"v3 x-amz-c beside v2", WrapKMS, func(md map[string]string) { md["x-amz-c"] = "115" }, providers.ErrUnsupportedAlgorithm},
-		{"v3 only x-amz-c", WrapKMS, func(md map[string]string) { clear(md); md["x-amz-c"] = "115" }, providers.ErrUnsupportedAlgorithm},
-		{"bad plaintext length", WrapKMS, func(md map[string]string) { md[MetaPlainLen] = "-5" }, providers.ErrIntegrity},
+		}, errs.ErrIntegrity},
+		{"both key headers", WrapKMS, func(md map[string]string) { md[MetaKeyV1] = md[MetaKeyV2] }, errs.ErrIntegrity},
+		{"v3 x-amz-3", WrapKMS, func(md map[string]string) { md["x-amz-3"] = md[MetaKeyV2]; delete(md, MetaKeyV2) }, errs.ErrUnsupportedAlgorithm},
+		{"v3 x-amz-c beside v2", WrapKMS, func(md map[string]string) { md["x-amz-c"] = "115" }, errs.ErrUnsupportedAlgorithm},
+		{"v3 only x-amz-c", WrapKMS, func(md map[string]string) { clear(md); md["x-amz-c"] = "115" }, errs.ErrUnsupportedAlgorithm},
+		{"bad plaintext length", WrapKMS, func(md map[string]string) { md[MetaPlainLen] = "-5" }, errs.ErrIntegrity},
 		{"v1 without wrap-alg", WrapKMS, func(md map[string]string) {
 			md[MetaKeyV1] = md[MetaKeyV2]
 			delete(md, MetaKeyV2)
 			delete(md, MetaWrapAlg)
-		}, providers.ErrUnsupportedAlgorithm},
+		}, errs.ErrUnsupportedAlgorithm},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -308,7 +309,7 @@ func TestKMSMalformedInstruction(t *testing.T) {
 			p := newKMSProvider(t, f, "", StorageInstructionFile)
 			s := encode(t, p, []byte("x"))
 			s.src.instr = []byte(body)
-			if _, err := decode(p, s, 0, -1); !errors.Is(err, providers.ErrIntegrity) {
+			if _, err := decode(p, s, 0, -1); !errors.Is(err, errs.ErrIntegrity) {
 				t.Fatalf("Decode: %v, want ErrIntegrity", err)
 			}
 			if _, d := f.calls(); d != 0 {
@@ -336,7 +337,7 @@ func TestKMSNoEnvelope(t *testing.T) {
 	f := newFakeKMS(t)
 	p := newKMSProvider(t, f, "", "")
 	s := stored{head: providers.Head{Size: 20, Metadata: map[string]string{"owner": "x"}}, src: &memSource{data: make([]byte, 20)}}
-	if _, err := decode(p, s, 0, -1); !errors.Is(err, providers.ErrNotEncrypted) {
+	if _, err := decode(p, s, 0, -1); !errors.Is(err, errs.ErrNotEncrypted) {
 		t.Fatalf("plain object: %v, want ErrNotEncrypted", err)
 	}
 	if s.src.instrGet != 1 {
@@ -359,27 +360,27 @@ func TestKMSTamper(t *testing.T) {
 			mut  func(s *stored)
 			want error
 		}{
-			{"body byte", func(s *stored) { s.src.data = flip(s.src.data, 2500) }, providers.ErrIntegrity},
-			{"first byte", func(s *stored) { s.src.data = flip(s.src.data, 0) }, providers.ErrIntegrity},
-			{"tag", func(s *stored) { s.src.data = flip(s.src.data, len(s.src.data)-1) }, providers.ErrIntegrity},
-			{"truncated", func(s *stored) { s.src.data = s.src.data[:len(s.src.data)-1]; s.head.Size-- }, providers.ErrIntegrity},
-			{"extended", func(s *stored) { s.src.data = append(bytes.Clone(s.src.data), 0); s.head.Size++ }, providers.ErrIntegrity},
-			{"short body, size kept", func(s *stored) { s.src.data = s.src.data[:100] }, providers.ErrIntegrity},
+			{"body byte", func(s *stored) { s.src.data = flip(s.src.data, 2500) }, errs.ErrIntegrity},
+			{"first byte", func(s *stored) { s.src.data = flip(s.src.data, 0) }, errs.ErrIntegrity},
+			{"tag", func(s *stored) { s.src.data = flip(s.src.data, len(s.src.data)-1) }, errs.ErrIntegrity},
+			{"truncated", func(s *stored) { s.src.data = s.src.data[:len(s.src.data)-1]; s.head.Size-- }, errs.ErrIntegrity},
+			{"extended", func(s *stored) { s.src.data = append(bytes.Clone(s.src.data), 0); s.head.Size++ }, errs.ErrIntegrity},
+			{"short body, size kept", func(s *stored) { s.src.data = s.src.data[:100] }, errs.ErrIntegrity},
 			{"iv", func(s *stored) {
 				iv, _ := b64.DecodeString(s.head.Metadata[MetaIV])
 				s.head.Metadata[MetaIV] = b64.EncodeToString(flip(iv, 3))
-			}, providers.ErrIntegrity},
+			}, errs.ErrIntegrity},
 			{"wrapped key", func(s *stored) {
 				w, _ := b64.DecodeString(s.head.Metadata[MetaKeyV2])
 				s.head.Metadata[MetaKeyV2] = b64.EncodeToString(flip(w, len(w)/2))
-			}, providers.ErrKeyMismatch},
+			}, errs.ErrKeyMismatch},
 			{"matdesc value", func(s *stored) {
 				var m map[string]string
 				_ = json.Unmarshal([]byte(s.head.Metadata[MetaMatDesc]), &m)
 				m["extra"] = "entry"
 				b, _ := json.Marshal(m)
 				s.head.Metadata[MetaMatDesc] = string(b)
-			}, providers.ErrKeyMismatch},
+			}, errs.ErrKeyMismatch},
 		}
 		if wrap == WrapKMS {
 			cases = append(cases, struct {
@@ -388,7 +389,7 @@ func TestKMSTamper(t *testing.T) {
 				want error
 			}{"kms_cmk_id", func(s *stored) {
 				s.head.Metadata[MetaMatDesc] = `{"kms_cmk_id":"arn:aws:kms:us-east-1:111122223333:key/other"}`
-			}, providers.ErrKeyMismatch})
+			}, errs.ErrKeyMismatch})
 		}
 		for _, c := range cases {
 			t.Run(wrap+"/"+c.name, func(t *testing.T) {
@@ -422,7 +423,7 @@ func TestKMSTamperLarge(t *testing.T) {
 		t2 := s
 		t2.src = &memSource{data: flip(s.src.data, pos)}
 		got, err := decode(p, t2, 0, -1)
-		if !errors.Is(err, providers.ErrIntegrity) {
+		if !errors.Is(err, errs.ErrIntegrity) {
 			t.Fatalf("flip at %d: %v, want ErrIntegrity", pos, err)
 		}
 		if len(got) > len(plain)-1 || len(got)%(64<<10) != 0 {
@@ -549,7 +550,7 @@ func TestKMSCache(t *testing.T) {
 	// A tampered context must not be served from the cache.
 	s.head.Metadata = maps.Clone(s.head.Metadata)
 	s.head.Metadata[MetaMatDesc] = `{"kms_cmk_id":"` + fakeARN + `","x":"y"}`
-	if _, err := decode(p, s, 0, -1); !errors.Is(err, providers.ErrKeyMismatch) {
+	if _, err := decode(p, s, 0, -1); !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Fatalf("tampered matdesc through the cache: %v", err)
 	}
 	f.mu.Lock()
@@ -620,7 +621,7 @@ func TestKMSGenerateFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := p.Encode(context.Background(), testObj, &bytes.Buffer{}); !errors.Is(err, providers.ErrKeyUnavailable) {
+	if _, _, err := p.Encode(context.Background(), testObj, &bytes.Buffer{}); !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Fatalf("unclassified KMS failure: %v, want ErrKeyUnavailable", err)
 	}
 }
@@ -654,7 +655,7 @@ func (r refKMS) Decrypt(ctx context.Context, keyID string, wrapped []byte, encCt
 		r.fakeKMS.mu.Lock()
 		r.fakeKMS.decs++
 		r.fakeKMS.mu.Unlock()
-		return nil, fmt.Errorf("fake: AccessDeniedException: %w", providers.ErrKeyUnavailable)
+		return nil, fmt.Errorf("fake: AccessDeniedException: %w", errs.ErrKeyUnavailable)
 	}
 	return r.fakeKMS.Decrypt(ctx, keyID, wrapped[1:], encCtx)
 }
@@ -675,7 +676,7 @@ func TestKMSDamagedKeyReference(t *testing.T) {
 		s.head.Metadata[MetaKeyV2] = base64.StdEncoding.EncodeToString(flip(w, 0))
 		_, d0 := f.calls()
 		got, err := decode(p, s, 0, -1)
-		if !errors.Is(err, providers.ErrIntegrity) || len(got) != 0 {
+		if !errors.Is(err, errs.ErrIntegrity) || len(got) != 0 {
 			t.Fatalf("%s: damaged key reference: %q, %v, want ErrIntegrity", wrap, got, err)
 		}
 		if _, d := f.calls(); d-d0 != 2 {
@@ -691,7 +692,7 @@ func TestKMSDamagedKeyReference(t *testing.T) {
 		// A key service that is down stays "unavailable".
 		pDown, _ := NewKMS(KMSOptions{KMS: refKMS{fakeKMS: f, down: true}, KeyID: "alias/test", KeyARN: fakeARN, WrapAlg: wrap})
 		s.head.Metadata[MetaKeyV2] = base64.StdEncoding.EncodeToString(w)
-		if _, err := decode(pDown, s, 0, -1); !errors.Is(err, providers.ErrKeyUnavailable) || errors.Is(err, providers.ErrIntegrity) {
+		if _, err := decode(pDown, s, 0, -1); !errors.Is(err, errs.ErrKeyUnavailable) || errors.Is(err, errs.ErrIntegrity) {
 			t.Fatalf("%s: KMS down: %v, want only ErrKeyUnavailable", wrap, err)
 		}
 	}
@@ -711,7 +712,7 @@ func TestKMSForeignKeyUnavailable(t *testing.T) {
 	s.head.Metadata = maps.Clone(s.head.Metadata)
 	s.head.Metadata[MetaKeyV2] = base64.StdEncoding.EncodeToString(flip(wb, 0)) // "no access" to its key
 	p, _ := NewKMS(KMSOptions{KMS: refKMS{fakeKMS: f}, KeyID: "alias/test", KeyARN: fakeARN, WrapAlg: WrapKMSContext})
-	if _, err := decode(p, s, 0, -1); !errors.Is(err, providers.ErrKeyMismatch) {
+	if _, err := decode(p, s, 0, -1); !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Fatalf("foreign key: %v, want ErrKeyMismatch", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	iofs "io/fs"
 	"strings"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/gcmstream"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/providers"
@@ -130,11 +131,11 @@ func (p *Provider) loadEnvelope(ctx context.Context, h providers.Head, src provi
 			for _, k := range []string{MetaIV, MetaCEKAlg, MetaWrapAlg, MetaMatDesc} {
 				if _, ok := md[k]; ok {
 					return nil, fmt.Errorf("%s: object metadata has %s but no wrapped data key (%s) and there is no instruction file: %w",
-						p.name, k, MetaKeyV2, providers.ErrIntegrity)
+						p.name, k, MetaKeyV2, errs.ErrIntegrity)
 				}
 			}
 			return nil, fmt.Errorf("%s: object has no S3EC envelope (no %s metadata, no instruction file): %w",
-				p.name, MetaKeyV2, providers.ErrNotEncrypted)
+				p.name, MetaKeyV2, errs.ErrNotEncrypted)
 		}
 		if ierr != nil {
 			return nil, fmt.Errorf("%s: read instruction file: %w", p.name, ierr)
@@ -165,7 +166,7 @@ func (p *Provider) unwrapKey(ctx context.Context, env *envelope) (dataKey, error
 	}
 	if len(k) != dataKeySize {
 		k.zero()
-		return nil, fmt.Errorf("%s: unwrapped data key is %d bytes, want %d: %w", p.name, len(k), dataKeySize, providers.ErrIntegrity)
+		return nil, fmt.Errorf("%s: unwrapped data key is %d bytes, want %d: %w", p.name, len(k), dataKeySize, errs.ErrIntegrity)
 	}
 	return k, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	iofs "io/fs"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/gcmstream"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/providers"
@@ -19,7 +20,7 @@ func (p *Provider) gcmEnvelope(ctx context.Context, h providers.Head, src provid
 		return nil, 0, err
 	}
 	if env.cekAlg != CEKAlgGCM {
-		return nil, 0, fmt.Errorf("%s: %s object has no MAC: %w", p.name, env.cekAlg, providers.ErrNoSegments)
+		return nil, 0, fmt.Errorf("%s: %s object has no MAC: %w", p.name, env.cekAlg, errs.ErrNoSegments)
 	}
 	plain, err := env.plainSize(h.Size)
 	if err != nil {
@@ -99,7 +100,7 @@ func (s *segmentReader) Segment() (providers.Segment, bool) {
 
 // VerifySegments checks a GCM object's stored tag against the composition
 // of segs, which must tile [0, plaintext size) in order. It reads only the
-// 16-byte tag. A mismatch is gcmstream.ErrAuth (providers.ErrIntegrity).
+// 16-byte tag. A mismatch is gcmstream.ErrAuth (errs.ErrIntegrity).
 func (p *Provider) VerifySegments(ctx context.Context, obj providers.Object, h providers.Head, src providers.Source, segs []providers.Segment) error {
 	env, plain, err := p.gcmEnvelope(ctx, h, src)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emrfsd/emrfsd/cache"
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -88,24 +89,24 @@ func TestVerifySegments(t *testing.T) {
 	bad := s
 	bad.src = &memSource{data: flip(s.src.data, bs+1234)}
 	_, badSegs := readSegments(t, p, bad, bs)
-	if err := p.VerifySegments(ctx, testObj, bad.head, bad.src, badSegs); !errors.Is(err, providers.ErrIntegrity) {
+	if err := p.VerifySegments(ctx, testObj, bad.head, bad.src, badSegs); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("tampered block 1: %v, want ErrIntegrity", err)
 	}
 	// Good segments, tampered tag.
 	badTag := s
 	badTag.src = &memSource{data: flip(s.src.data, len(s.src.data)-3)}
-	if err := p.VerifySegments(ctx, testObj, badTag.head, badTag.src, segs); !errors.Is(err, providers.ErrIntegrity) {
+	if err := p.VerifySegments(ctx, testObj, badTag.head, badTag.src, segs); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("tampered tag: %v, want ErrIntegrity", err)
 	}
 	// A segment from another block swapped in with the right offsets.
 	forged := []providers.Segment{segs[0], {Off: bs, Len: bs, Digest: segs[0].Digest}, segs[2]}
-	if err := p.VerifySegments(ctx, testObj, s.head, s.src, forged); !errors.Is(err, providers.ErrIntegrity) {
+	if err := p.VerifySegments(ctx, testObj, s.head, s.src, forged); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("forged digest: %v, want ErrIntegrity", err)
 	}
 	// Truncated object (tag missing).
 	short := s
 	short.src = &memSource{data: s.src.data[:len(plain)+5]}
-	if err := p.VerifySegments(ctx, testObj, short.head, short.src, segs); !errors.Is(err, providers.ErrIntegrity) {
+	if err := p.VerifySegments(ctx, testObj, short.head, short.src, segs); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("missing tag: %v, want ErrIntegrity", err)
 	}
 
@@ -152,7 +153,7 @@ func TestDecodeSegmentArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.ReadAll(sr); !errors.Is(err, providers.ErrIntegrity) {
+	if _, err := io.ReadAll(sr); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("short object: %v, want ErrIntegrity", err)
 	}
 	if _, ok := sr.Segment(); ok {
@@ -165,7 +166,7 @@ func TestDecodeSegmentArgs(t *testing.T) {
 		t.Fatalf("empty object: %v", err)
 	}
 	e.src = &memSource{data: flip(e.src.data, 3)}
-	if err := p.VerifySegments(ctx, testObj, e.head, e.src, nil); !errors.Is(err, providers.ErrIntegrity) {
+	if err := p.VerifySegments(ctx, testObj, e.head, e.src, nil); !errors.Is(err, errs.ErrIntegrity) {
 		t.Fatalf("empty object, tampered tag: %v", err)
 	}
 }
@@ -175,10 +176,10 @@ func TestSegmentsCBCUnavailable(t *testing.T) {
 	f := newFakeKMS(t)
 	p := newKMSProvider(t, f, "", "")
 	s := v1Object(t, f, randBytes(t, 100), v1Opts{withLen: true, withCEK: true})
-	if _, err := p.DecodeSegment(context.Background(), testObj, s.head, s.src, 0, 96); !errors.Is(err, providers.ErrNoSegments) {
+	if _, err := p.DecodeSegment(context.Background(), testObj, s.head, s.src, 0, 96); !errors.Is(err, errs.ErrNoSegments) {
 		t.Fatalf("DecodeSegment on CBC: %v, want ErrNoSegments", err)
 	}
-	if err := p.VerifySegments(context.Background(), testObj, s.head, s.src, nil); !errors.Is(err, providers.ErrNoSegments) {
+	if err := p.VerifySegments(context.Background(), testObj, s.head, s.src, nil); !errors.Is(err, errs.ErrNoSegments) {
 		t.Fatalf("VerifySegments on CBC: %v, want ErrNoSegments", err)
 	}
 	if _, d := f.calls(); d != 0 {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -119,7 +120,7 @@ func testConfirm(t *testing.T, s *suite) {
 	}
 	for _, got := range wrong {
 		err := p.Confirm(st.Upload, got)
-		if !errors.Is(err, providers.ErrSSENotConfirmed) {
+		if !errors.Is(err, errs.ErrSSENotConfirmed) {
 			t.Errorf("asked %+v; Confirm(%+v) = %v, want ErrSSENotConfirmed", st.Upload.SSE, got, err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -139,7 +140,7 @@ func failedClosed(got []byte, err error, want []byte, accept ...error) error {
 }
 
 // integrityErrs are the sentinels a damaged object may fail with.
-func integrityErrs() []error { return []error{providers.ErrIntegrity, providers.ErrKeyMismatch} }
+func integrityErrs() []error { return []error{errs.ErrIntegrity, errs.ErrKeyMismatch} }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 

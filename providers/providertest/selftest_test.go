@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 	"github.com/emrfsd/emrfsd/providers"
 	"github.com/emrfsd/emrfsd/providers/providertest"
@@ -187,11 +188,11 @@ func (x *xorProvider) Encode(ctx context.Context, obj providers.Object, dst io.W
 func (x *xorProvider) Decode(ctx context.Context, obj providers.Object, h providers.Head, src providers.Source, off, n int64) (io.ReadCloser, error) {
 	key, err := hex.DecodeString(h.Metadata[xorKeyMeta])
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", providers.ErrIntegrity, err)
+		return nil, fmt.Errorf("%w: %v", errs.ErrIntegrity, err)
 	}
 	s, err := ctrAt(key, off)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", providers.ErrIntegrity, err)
+		return nil, fmt.Errorf("%w: %v", errs.ErrIntegrity, err)
 	}
 	rc, err := x.pass.Decode(ctx, obj, h, src, off, n)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -118,7 +119,7 @@ func testTruncate(t *testing.T, s *suite) {
 // (object metadata and instruction-file fields) in turn.
 func testAlterMetadata(t *testing.T, s *suite) {
 	o := s.original(t, "alter/obj", Chunk+33)
-	accept := append(integrityErrs(), providers.ErrUnsupportedAlgorithm)
+	accept := append(integrityErrs(), errs.ErrUnsupportedAlgorithm)
 	altered := 0
 	for _, k := range slices.Sorted(maps.Keys(o.md)) {
 		for i, v := range alterations(o.md[k]) {

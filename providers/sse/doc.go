@@ -31,7 +31,7 @@
 // ("alias/NAME" or an alias ARN) cannot be resolved to its key without
 // calling KMS, so for an alias any aws:kms key is accepted; configure a key
 // id or key ARN to have the key itself confirmed. A mismatch is
-// providers.ErrSSENotConfirmed, and fs deletes the object.
+// errs.ErrSSENotConfirmed, and fs deletes the object.
 //
 // # Wire format
 //

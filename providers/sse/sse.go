@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -112,10 +113,10 @@ func (p *Provider) Confirm(up providers.Upload, got providers.SSE) error {
 		return nil
 	}
 	if got.Algorithm != asked.Algorithm {
-		return fmt.Errorf("%s: asked for %q, S3 reported %q: %w", p.name, asked.Algorithm, got.Algorithm, providers.ErrSSENotConfirmed)
+		return fmt.Errorf("%s: asked for %q, S3 reported %q: %w", p.name, asked.Algorithm, got.Algorithm, errs.ErrSSENotConfirmed)
 	}
 	if asked.Algorithm == AlgorithmKMS && !KeyMatches(asked.KMSKeyID, got.KMSKeyID) {
-		return fmt.Errorf("%s: asked for KMS key %q, S3 reported %q: %w", p.name, asked.KMSKeyID, got.KMSKeyID, providers.ErrSSENotConfirmed)
+		return fmt.Errorf("%s: asked for KMS key %q, S3 reported %q: %w", p.name, asked.KMSKeyID, got.KMSKeyID, errs.ErrSSENotConfirmed)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 	"github.com/emrfsd/emrfsd/providers/sse"
 )
@@ -55,7 +56,7 @@ func TestConfirm(t *testing.T) {
 			if tc.ok && err != nil {
 				t.Errorf("Confirm(%+v) = %v, want nil", tc.got, err)
 			}
-			if !tc.ok && !errors.Is(err, providers.ErrSSENotConfirmed) {
+			if !tc.ok && !errors.Is(err, errs.ErrSSENotConfirmed) {
 				t.Errorf("Confirm(%+v) = %v, want ErrSSENotConfirmed", tc.got, err)
 			}
 		})

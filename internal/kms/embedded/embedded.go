@@ -39,8 +39,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/kms"
-	"github.com/emrfsd/emrfsd/providers"
 )
 
 const (
@@ -233,7 +233,7 @@ func (k *KMS) save() error {
 }
 
 // Close zeroes every master key held in memory. Later calls fail with
-// providers.ErrKeyUnavailable.
+// errs.ErrKeyUnavailable.
 func (k *KMS) Close() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -340,7 +340,7 @@ func (k *KMS) EnsureKey(alias string) (string, error) {
 }
 
 // DisableKey disables a key: GenerateDataKey and Decrypt then fail with
-// providers.ErrKeyUnavailable until EnableKey.
+// errs.ErrKeyUnavailable until EnableKey.
 func (k *KMS) DisableKey(keyID string) error { return k.setEnabled("DisableKey", keyID, false) }
 
 // EnableKey re-enables a disabled key.
@@ -365,11 +365,11 @@ func (k *KMS) setEnabled(op, keyID string, on bool) error {
 }
 
 func errClosed(op string) error {
-	return &kms.Error{Op: op, Kind: providers.ErrKeyUnavailable, Err: errors.New("embedded key service is closed")}
+	return &kms.Error{Op: op, Kind: errs.ErrKeyUnavailable, Err: errors.New("embedded key service is closed")}
 }
 
 func notFound(op, what string) error {
-	return &kms.Error{Op: op, Code: codeNotFound, Kind: providers.ErrKeyUnavailable, Err: fmt.Errorf("key %q not found", what)}
+	return &kms.Error{Op: op, Code: codeNotFound, Kind: errs.ErrKeyUnavailable, Err: fmt.Errorf("key %q not found", what)}
 }
 
 // resolveLocked finds a key by id, key ARN, alias name or alias ARN.
@@ -398,7 +398,7 @@ func (k *KMS) resolveLocked(op, keyID string) (*key, error) {
 		// Another region/account or a malformed ARN: this service has no such key.
 		return nil, notFound(op, keyID)
 	case !uuidRe.MatchString(keyID):
-		return nil, &kms.Error{Op: op, Code: codeInvalidArn, Kind: providers.ErrKeyUnavailable, Err: fmt.Errorf("invalid key id %q", keyID)}
+		return nil, &kms.Error{Op: op, Code: codeInvalidArn, Kind: errs.ErrKeyUnavailable, Err: fmt.Errorf("invalid key id %q", keyID)}
 	}
 	kk, ok := k.keys[id]
 	if !ok {
@@ -408,7 +408,7 @@ func (k *KMS) resolveLocked(op, keyID string) (*key, error) {
 }
 
 func disabled(op, id string) error {
-	return &kms.Error{Op: op, Code: codeDisabled, Kind: providers.ErrKeyUnavailable, Err: fmt.Errorf("key %s is disabled", id)}
+	return &kms.Error{Op: op, Code: codeDisabled, Kind: errs.ErrKeyUnavailable, Err: fmt.Errorf("key %s is disabled", id)}
 }
 
 func header(id string) []byte {
@@ -475,7 +475,7 @@ func (k *KMS) Decrypt(ctx context.Context, keyID string, wrapped []byte, encCtx 
 }
 
 func invalidCiphertext(why string) error {
-	return &kms.Error{Op: "Decrypt", Code: codeInvalidCiphertext, Kind: providers.ErrKeyMismatch, Err: errors.New(why)}
+	return &kms.Error{Op: "Decrypt", Code: codeInvalidCiphertext, Kind: errs.ErrKeyMismatch, Err: errors.New(why)}
 }
 
 // DecryptARN is Decrypt that also returns the ARN of the key used.
@@ -504,7 +504,7 @@ func (k *KMS) DecryptARN(_ context.Context, keyID string, wrapped []byte, encCtx
 			return nil, "", err
 		}
 		if want.ID != blobID {
-			return nil, "", &kms.Error{Op: op, Code: codeIncorrectKey, Kind: providers.ErrKeyMismatch,
+			return nil, "", &kms.Error{Op: op, Code: codeIncorrectKey, Kind: errs.ErrKeyMismatch,
 				Err: fmt.Errorf("blob was not wrapped under key %s", keyID)}
 		}
 		kk = want

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/kms/embedded"
 	"github.com/emrfsd/emrfsd/internal/kms/kmstest"
-	"github.com/emrfsd/emrfsd/providers"
 )
 
 const (
@@ -83,7 +83,7 @@ func TestReopenKeepsKeys(t *testing.T) {
 	if err := k1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k1.Decrypt(ctx, "", wrapped, encCtx); !errors.Is(err, providers.ErrKeyUnavailable) {
+	if _, err := k1.Decrypt(ctx, "", wrapped, encCtx); !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Fatalf("Decrypt after Close: err = %v, want ErrKeyUnavailable", err)
 	}
 
@@ -109,7 +109,7 @@ func TestReopenKeepsKeys(t *testing.T) {
 	}
 	k2.Close()
 	k3 := open(t, dir)
-	if _, err := k3.Decrypt(ctx, "", wrapped, encCtx); !errors.Is(err, providers.ErrKeyUnavailable) {
+	if _, err := k3.Decrypt(ctx, "", wrapped, encCtx); !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Fatalf("Decrypt with key disabled before reopen: err = %v, want ErrKeyUnavailable", err)
 	}
 	if err := k3.EnableKey("alias/emrfsd-default"); err != nil {
@@ -200,14 +200,14 @@ func TestAliases(t *testing.T) {
 	if err != nil || info.ARN != arn || info.AWSManaged {
 		t.Fatalf("DescribeKey(alias ARN) = %+v, %v; want ARN %s, customer managed", info, err, arn)
 	}
-	if _, err := k.DescribeKey(ctx, "alias/aws/s3"); !errors.Is(err, providers.ErrKeyUnavailable) {
+	if _, err := k.DescribeKey(ctx, "alias/aws/s3"); !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Errorf("DescribeKey(alias/aws/s3): err = %v, want ErrKeyUnavailable", err)
 	}
-	if _, err := k.DescribeKey(ctx, "not-a-key-id"); !errors.Is(err, providers.ErrKeyUnavailable) {
+	if _, err := k.DescribeKey(ctx, "not-a-key-id"); !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Errorf("DescribeKey(malformed): err = %v, want ErrKeyUnavailable", err)
 	}
 	other := strings.Replace(arn, "us-east-1", "eu-west-1", 1)
-	if _, err := k.DescribeKey(ctx, other); !errors.Is(err, providers.ErrKeyUnavailable) {
+	if _, err := k.DescribeKey(ctx, other); !errors.Is(err, errs.ErrKeyUnavailable) {
 		t.Errorf("DescribeKey(ARN of another region): err = %v, want ErrKeyUnavailable", err)
 	}
 }
@@ -226,10 +226,10 @@ func TestBlobFromAnotherStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Decrypt(t.Context(), "", wrapped, nil); !errors.Is(err, providers.ErrKeyMismatch) {
+	if _, err := b.Decrypt(t.Context(), "", wrapped, nil); !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Errorf("no key id: err = %v, want ErrKeyMismatch", err)
 	}
-	if _, err := b.Decrypt(t.Context(), "alias/k", wrapped, nil); !errors.Is(err, providers.ErrKeyMismatch) {
+	if _, err := b.Decrypt(t.Context(), "alias/k", wrapped, nil); !errors.Is(err, errs.ErrKeyMismatch) {
 		t.Errorf("with key id: err = %v, want ErrKeyMismatch", err)
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/kms"
-	"github.com/emrfsd/emrfsd/providers"
 )
 
 // KeyRef names one key three ways.
@@ -118,7 +118,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			t.Fatal("Decrypt without context returned a different key")
 		}
 		_, err = h.KMS.Decrypt(ctx, key.ARN, wrapped, map[string]string{"k": "v"})
-		if !errors.Is(err, providers.ErrKeyMismatch) {
+		if !errors.Is(err, errs.ErrKeyMismatch) {
 			t.Fatalf("Decrypt with a context of a blob made without one: err = %v, want ErrKeyMismatch", err)
 		}
 	})
@@ -139,7 +139,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		}
 		for name, c := range cases {
 			got, err := h.KMS.Decrypt(ctx, key.ARN, wrapped, c)
-			if !errors.Is(err, providers.ErrKeyMismatch) {
+			if !errors.Is(err, errs.ErrKeyMismatch) {
 				t.Errorf("%s context: err = %v, want ErrKeyMismatch", name, err)
 			}
 			if got != nil {
@@ -148,7 +148,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			if err != nil {
 				assertNoKeyMaterial(t, err.Error(), pt, wrapped)
 			}
-			if _, err := h.KMS.Decrypt(ctx, "", wrapped, c); !errors.Is(err, providers.ErrKeyMismatch) {
+			if _, err := h.KMS.Decrypt(ctx, "", wrapped, c); !errors.Is(err, errs.ErrKeyMismatch) {
 				t.Errorf("%s context, no key id: err = %v, want ErrKeyMismatch", name, err)
 			}
 		}
@@ -166,7 +166,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			bad := bytes.Clone(wrapped)
 			bad[off] ^= 0x01
 			got, err := h.KMS.Decrypt(ctx, key.ARN, bad, encCtx)
-			if !errors.Is(err, providers.ErrKeyMismatch) {
+			if !errors.Is(err, errs.ErrKeyMismatch) {
 				t.Errorf("flipped byte %d of %d: err = %v, want ErrKeyMismatch", off, len(wrapped), err)
 			}
 			if got != nil {
@@ -176,10 +176,10 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 				assertNoKeyMaterial(t, err.Error(), pt, wrapped)
 			}
 		}
-		if _, err := h.KMS.Decrypt(ctx, key.ARN, wrapped[:len(wrapped)-1], encCtx); !errors.Is(err, providers.ErrKeyMismatch) {
+		if _, err := h.KMS.Decrypt(ctx, key.ARN, wrapped[:len(wrapped)-1], encCtx); !errors.Is(err, errs.ErrKeyMismatch) {
 			t.Errorf("truncated blob: err = %v, want ErrKeyMismatch", err)
 		}
-		if _, err := h.KMS.Decrypt(ctx, key.ARN, []byte("not a wrapped key at all"), encCtx); !errors.Is(err, providers.ErrKeyMismatch) {
+		if _, err := h.KMS.Decrypt(ctx, key.ARN, []byte("not a wrapped key at all"), encCtx); !errors.Is(err, errs.ErrKeyMismatch) {
 			t.Errorf("garbage blob: err = %v, want ErrKeyMismatch", err)
 		}
 	})
@@ -190,7 +190,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		if err != nil {
 			t.Fatalf("GenerateDataKey: %v", err)
 		}
-		if _, err := h.KMS.Decrypt(ctx, other.ARN, wrapped, encCtx); !errors.Is(err, providers.ErrKeyMismatch) {
+		if _, err := h.KMS.Decrypt(ctx, other.ARN, wrapped, encCtx); !errors.Is(err, errs.ErrKeyMismatch) {
 			t.Errorf("Decrypt under another key: err = %v, want ErrKeyMismatch", err)
 		}
 	})
@@ -211,18 +211,18 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 
 	t.Run("MissingKey", func(t *testing.T) {
 		ctx := ctxTimeout(t)
-		if _, err := h.KMS.DescribeKey(ctx, h.MissingAlias); !errors.Is(err, providers.ErrKeyUnavailable) {
+		if _, err := h.KMS.DescribeKey(ctx, h.MissingAlias); !errors.Is(err, errs.ErrKeyUnavailable) {
 			t.Errorf("DescribeKey(missing alias): err = %v, want ErrKeyUnavailable", err)
 		}
 		pt, wrapped, err := h.KMS.GenerateDataKey(ctx, h.MissingAlias, encCtx)
-		if !errors.Is(err, providers.ErrKeyUnavailable) {
+		if !errors.Is(err, errs.ErrKeyUnavailable) {
 			t.Errorf("GenerateDataKey(missing alias): err = %v, want ErrKeyUnavailable", err)
 		}
 		if pt != nil || wrapped != nil {
 			t.Error("GenerateDataKey(missing alias) returned key bytes")
 		}
 		missingARN := key.ARN[:strings.LastIndex(key.ARN, "/")+1] + "00000000-0000-4000-8000-000000000000"
-		if _, err := h.KMS.DescribeKey(ctx, missingARN); !errors.Is(err, providers.ErrKeyUnavailable) {
+		if _, err := h.KMS.DescribeKey(ctx, missingARN); !errors.Is(err, errs.ErrKeyUnavailable) {
 			t.Errorf("DescribeKey(missing ARN): err = %v, want ErrKeyUnavailable", err)
 		}
 	})
@@ -235,13 +235,13 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			t.Fatalf("GenerateDataKey: %v", err)
 		}
 		h.Disable(t, k)
-		if _, _, err := h.KMS.GenerateDataKey(ctx, k.ARN, encCtx); !errors.Is(err, providers.ErrKeyUnavailable) {
+		if _, _, err := h.KMS.GenerateDataKey(ctx, k.ARN, encCtx); !errors.Is(err, errs.ErrKeyUnavailable) {
 			t.Errorf("GenerateDataKey(disabled): err = %v, want ErrKeyUnavailable", err)
 		}
-		if _, err := h.KMS.Decrypt(ctx, k.ARN, wrapped, encCtx); !errors.Is(err, providers.ErrKeyUnavailable) {
+		if _, err := h.KMS.Decrypt(ctx, k.ARN, wrapped, encCtx); !errors.Is(err, errs.ErrKeyUnavailable) {
 			t.Errorf("Decrypt(disabled, key id): err = %v, want ErrKeyUnavailable", err)
 		}
-		if _, err := h.KMS.Decrypt(ctx, "", wrapped, encCtx); !errors.Is(err, providers.ErrKeyUnavailable) {
+		if _, err := h.KMS.Decrypt(ctx, "", wrapped, encCtx); !errors.Is(err, errs.ErrKeyUnavailable) {
 			t.Errorf("Decrypt(disabled, no key id): err = %v, want ErrKeyUnavailable", err)
 		}
 		info, err := h.KMS.DescribeKey(ctx, k.Alias)

@@ -1,4 +1,8 @@
-package fs
+// Package partbuf holds the buffers one part of a multipart upload waits in
+// while it is filled and uploaded: the interface the namespace writes
+// through, and the in-memory pool used when parts are not staged on disk
+// (internal/localdisk stages them in sealed files). It is a leaf.
+package partbuf
 
 import (
 	"bytes"
@@ -7,10 +11,10 @@ import (
 	"io"
 )
 
-// PartBuffer holds one part of a multipart upload while it is filled and
+// Buffer holds one part of a multipart upload while it is filled and
 // uploaded. Writers fill it with at most the part size, then read it back
 // (possibly several times: retries rewind the body) and release it.
-type PartBuffer interface {
+type Buffer interface {
 	io.Writer
 	// Len is the number of bytes written.
 	Len() int64
@@ -22,29 +26,29 @@ type PartBuffer interface {
 	Release()
 }
 
-// Buffers supplies part buffers. An implementation staging parts on disk
+// Pool supplies part buffers. An implementation staging parts on disk
 // (encrypted local files) can replace the in-memory default.
-type Buffers interface {
+type Pool interface {
 	// New returns an empty buffer able to hold one part.
-	New(ctx context.Context) (PartBuffer, error)
+	New(ctx context.Context) (Buffer, error)
 }
 
-// MemoryBuffers is the default Buffers: in-memory buffers of a fixed
+// Memory is the default Pool: in-memory buffers of a fixed
 // capacity, recycled through a bounded free list so a stream of parts
 // reuses the same few allocations.
-type MemoryBuffers struct {
+type Memory struct {
 	size int64
 	free chan []byte
 }
 
-// NewMemoryBuffers returns a pool of size-byte buffers keeping at most
+// NewMemory returns a pool of size-byte buffers keeping at most
 // keep released buffers for reuse.
-func NewMemoryBuffers(size int64, keep int) *MemoryBuffers {
-	return &MemoryBuffers{size: size, free: make(chan []byte, max(keep, 0))}
+func NewMemory(size int64, keep int) *Memory {
+	return &Memory{size: size, free: make(chan []byte, max(keep, 0))}
 }
 
 // New returns a recycled or freshly allocated buffer.
-func (m *MemoryBuffers) New(ctx context.Context) (PartBuffer, error) {
+func (m *Memory) New(ctx context.Context) (Buffer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -56,10 +60,10 @@ func (m *MemoryBuffers) New(ctx context.Context) (PartBuffer, error) {
 	}
 }
 
-var errBufferFull = errors.New("fs: part buffer full")
+var errBufferFull = errors.New("partbuf: part buffer full")
 
 type memBuffer struct {
-	pool *MemoryBuffers
+	pool *Memory
 	buf  []byte
 }
 
@@ -91,4 +95,4 @@ func (b *memBuffer) Release() {
 }
 
 // Interface guards.
-var _ Buffers = (*MemoryBuffers)(nil)
+var _ Pool = (*Memory)(nil)

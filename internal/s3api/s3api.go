@@ -1,4 +1,8 @@
-package fs
+// Package s3api declares the part of the S3 API that emrfsd uses, so the
+// namespace, the upload journal and tests can share one narrow seam that
+// *s3.Client, decorators and fakes satisfy. It is a leaf: it imports only
+// the AWS SDK.
+package s3api
 
 import (
 	"context"
@@ -6,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// S3API is the part of the S3 API the namespace uses; *s3.Client satisfies it.
-type S3API interface {
+// API is the part of the S3 API emrfsd uses; *s3.Client satisfies it.
+type API interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
@@ -24,4 +28,4 @@ type S3API interface {
 	ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, opts ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
 }
 
-var _ S3API = (*s3.Client)(nil)
+var _ API = (*s3.Client)(nil)
