@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
 
@@ -56,7 +57,7 @@ func (m *memBlocks) get(id int64) ([]byte, bool) {
 	return b, ok
 }
 
-func (m *memBlocks) OpenRead(ctx context.Context, b BlockRef) (ReadTarget, error) {
+func (m *memBlocks) OpenRead(ctx context.Context, b blocks.Ref) (blocks.ReadTarget, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	data, ok := m.blocks[b.ID]
@@ -91,7 +92,7 @@ func (r *memRead) Range(ctx context.Context, off, n int64) (io.ReadCloser, error
 	return io.NopCloser(rd), nil
 }
 
-func (m *memBlocks) OpenWrite(ctx context.Context, b BlockRef) (WriteTarget, error) {
+func (m *memBlocks) OpenWrite(ctx context.Context, b blocks.Ref) (blocks.WriteTarget, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := &memWrite{m: m, id: b.ID, done: make(chan struct{})}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
 
@@ -133,13 +134,13 @@ func appendDelimited(dst []byte, m proto.Message) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
-// blockRef converts the wire block into a BlockRef. The unsigned wire fields
+// blockRef converts the wire block into a blocks.Ref. The unsigned wire fields
 // are reinterpreted as Java longs.
-func blockRef(b *hdfspb.ExtendedBlockProto) (BlockRef, error) {
+func blockRef(b *hdfspb.ExtendedBlockProto) (blocks.Ref, error) {
 	if b == nil {
-		return BlockRef{}, fmt.Errorf("%w: op header has no block", errMalformed)
+		return blocks.Ref{}, fmt.Errorf("%w: op header has no block", errMalformed)
 	}
-	return BlockRef{
+	return blocks.Ref{
 		PoolID:   b.GetPoolId(),
 		ID:       int64(b.GetBlockId()),
 		GenStamp: int64(b.GetGenerationStamp()),

@@ -12,12 +12,13 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
 
 // writeBlock serves WRITE_BLOCK: the BlockOpResponseProto, then packets in
 // and pipeline acks out (in packet order, from their own goroutine) until the
-// last packet, which is acked once WriteTarget.End has returned.
+// last packet, which is acked once blocks.WriteTarget.End has returned.
 func (s *Server) writeBlock(ctx context.Context, c *conn, req *hdfspb.OpWriteBlockProto) error {
 	ref, err := blockRef(req.GetHeader().GetBaseHeader().GetBlock())
 	if err != nil {
@@ -87,7 +88,7 @@ type receiver struct {
 	s       *Server
 	c       *conn
 	log     *slog.Logger
-	wt      WriteTarget
+	wt      blocks.WriteTarget
 	tab     *crc32.Table // nil: CHECKSUM_NULL
 	csize   int
 	bpc     int

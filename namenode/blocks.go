@@ -2,210 +2,16 @@ package namenode
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	iofs "io/fs"
-	"log/slog"
-	"sync"
-	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
-
-	lru "github.com/hashicorp/golang-lru/v2"
-
-	"github.com/emrfsd/emrfsd/fs"
-	"github.com/emrfsd/emrfsd/internal/errs"
+	"github.com/emrfsd/emrfsd/blocks"
 )
 
-const firstGenStamp = 1001
-
-// errNoBlock: a block id the table does not know (evicted, from before a
-// restart, or never handed out). Clients refetch locations.
-// It satisfies errors.Is(err, io/fs.ErrNotExist), which the DataNode
-// reports as ERROR_INVALID.
-var errNoBlock = fmt.Errorf("unknown block (%w)", iofs.ErrNotExist)
-
-// readBlock is a block of a closed file: a byte range of an object.
-type readBlock struct {
-	id, gs int64
-	path   string
-	etag   string // the object version the locations were computed for
-	off, n int64
-}
-
-// versionKey names one version of an object.
-type versionKey struct{ path, etag string }
-
-type readKey struct {
-	path, etag string
-	blockSize  int64
-	index      int64
-}
-
-// blockTable maps block ids to what they hold. Read blocks live in a
-// bounded LRU (a lost entry only makes the client refetch locations);
-// blocks being written live with their open file until it closes.
-type blockTable struct {
-	mu     sync.Mutex
-	next   int64
-	reads  *lru.Cache[int64, *readBlock]
-	byKey  *lru.Cache[readKey, int64]
-	writes map[int64]*writeBlock
-
-	// digests records the ciphertext digests of blocks served whole, for
-	// whole-file authentication (verify.go). It has its own lock.
-	digests *digestTable
-
-	// opened keeps recently opened object versions (path + ETag), so the
-	// READ_BLOCKs of one file, and a client's many positioned reads, cost
-	// no HEAD each. A version replaced in S3 fails its ranged GETs
-	// (If-Match), so a stale entry can only fail a read, never mix versions.
-	opened *expirable.LRU[versionKey, *fs.File]
-}
-
-// openedTTL bounds how long an opened object version is reused.
-const openedTTL = 30 * time.Second
-
-func newBlockTable(size int) *blockTable {
-	reads, _ := lru.New[int64, *readBlock](size)
-	byKey, _ := lru.New[readKey, int64](size)
-	// Start ids from the clock so ids from before a restart are unlikely to
-	// be reused for other data; ids stay positive (the top bit means EC).
-	next := (time.Now().UnixMilli() & (1<<40 - 1)) << 20
-	opened := expirable.NewLRU[versionKey, *fs.File](1024, nil, openedTTL)
-	return &blockTable{next: max(next, 1<<30), reads: reads, byKey: byKey, writes: map[int64]*writeBlock{}, digests: newDigestTable(), opened: opened}
-}
-
-func (t *blockTable) allocID() int64 {
-	t.next++
-	if t.next <= 0 {
-		t.next = 1 << 30
-	}
-	return t.next
-}
-
-// readID returns the (stable while cached) id of block index of a file.
-func (t *blockTable) readID(path, etag string, blockSize, index, off, n int64) (id, gs int64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k := readKey{path, etag, blockSize, index}
-	if id, ok := t.byKey.Get(k); ok {
-		if b, ok := t.reads.Get(id); ok {
-			return b.id, b.gs
-		}
-	}
-	b := &readBlock{id: t.allocID(), gs: firstGenStamp, path: path, etag: etag, off: off, n: n}
-	t.reads.Add(b.id, b)
-	t.byKey.Add(k, b.id)
-	return b.id, b.gs
-}
-
-func (t *blockTable) read(id int64) (*readBlock, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.reads.Get(id)
-}
-
-func (t *blockTable) write(id int64) (*writeBlock, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b, ok := t.writes[id]
-	return b, ok
-}
-
-func (t *blockTable) addWrite(b *writeBlock) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b.id = t.allocID()
-	t.writes[b.id] = b
-}
-
-func (t *blockTable) dropWrites(bs []*writeBlock) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, b := range bs {
-		delete(t.writes, b.id)
-	}
-}
-
-// ReadBlock is a block opened for reading by the DataNode.
-type ReadBlock struct {
-	f       *fs.File
-	off, n  int64
-	digests *digestTable // nil: no whole-file authentication across blocks
-	log     *slog.Logger
-}
-
-// Len is the block length.
-func (r *ReadBlock) Len() int64 { return r.n }
-
-// Range returns plaintext bytes [off, off+n) of the block. A read of the
-// whole block takes part in whole-file authentication (see verify.go): its
-// ciphertext digest is recorded, and for the file's final block the last
-// bytes are released only once the whole file's tag verified (when every
-// earlier block was served whole), or the read fails with an error wrapping
-// errs.ErrIntegrity.
-func (r *ReadBlock) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
-	if off < 0 || n < 0 || off > r.n || n > r.n-off {
-		return nil, fmt.Errorf("%w: range [%d,+%d) outside block of %d bytes", iofs.ErrInvalid, off, n, r.n)
-	}
-	var rc io.ReadCloser
-	var err error
-	if off == 0 && n == r.n && n > 0 {
-		rc, err = r.rangeWhole(ctx)
-	} else {
-		rc, err = r.f.Range(ctx, r.off+off, n)
-	}
-	if err != nil {
-		if errors.Is(err, errs.ErrIntegrity) {
-			r.markFailed(err)
-		}
-		return nil, err
-	}
-	return &integrityWatch{ReadCloser: rc, fail: r.markFailed}, nil
-}
-
-// OpenReadBlock opens block id of pool for reading. It fails if the file
-// changed since the block's locations were handed out.
-func (s *Server) OpenReadBlock(ctx context.Context, pool string, id int64) (*ReadBlock, error) {
-	if pool != s.opts.PoolID {
-		return nil, fmt.Errorf("%w: block pool %q is not %q", errNoBlock, pool, s.opts.PoolID)
-	}
-	b, ok := s.blocks.read(id)
-	if !ok {
-		if _, writing := s.blocks.write(id); writing {
-			return nil, fmt.Errorf("block %d belongs to a file still being written: S3 objects become readable when closed", id)
-		}
-		return nil, fmt.Errorf("%w: %d", errNoBlock, id)
-	}
-	key := versionKey{path: b.path, etag: b.etag}
-	f, cached := s.blocks.opened.Get(key)
-	if !cached || b.etag == "" {
-		var err error
-		if f, err = s.opts.FS.Open(ctx, b.path); err != nil {
-			return nil, err
-		}
-		if b.etag != "" && f.Info.ETag == b.etag {
-			s.blocks.opened.Add(key, f)
-		}
-	}
-	if b.etag != "" && f.Info.ETag != "" && f.Info.ETag != b.etag {
-		return nil, fmt.Errorf("%w: %s changed since its block locations were fetched", errNoBlock, b.path)
-	}
-	if b.off+b.n > f.Info.Size {
-		return nil, fmt.Errorf("%w: %s is shorter than block %d", errNoBlock, b.path, id)
-	}
-	s.blocks.digests.observe(b.path, f.Info.ETag)
-	if s.blocks.digests.failed(b.path, f.Info.ETag) {
-		return nil, fmt.Errorf("%s failed whole-file authentication when last read: %w", b.path, errs.ErrIntegrity)
-	}
-	return &ReadBlock{f: f, off: b.off, n: b.n, digests: s.blocks.digests, log: s.log}, nil
-}
-
-// writeBlock is a block of a file being written. Its fields other than id
-// and off are guarded by the file's mutex.
+// writeBlock is a block of a file being written. Its fields other than s,
+// f, id and off are guarded by the file's mutex.
 type writeBlock struct {
+	s       *Server
 	f       *openFile
 	id, gs  int64
 	off     int64 // offset of the block in the file
@@ -220,16 +26,10 @@ type WriteBlock struct {
 	b *writeBlock
 }
 
-// OpenWriteBlock opens block id of pool for writing. Only the last block of
-// an open file can be written, by one DataNode stream at a time.
-func (s *Server) OpenWriteBlock(ctx context.Context, pool string, id int64) (*WriteBlock, error) {
-	if pool != s.opts.PoolID {
-		return nil, fmt.Errorf("%w: block pool %q is not %q", errNoBlock, pool, s.opts.PoolID)
-	}
-	b, ok := s.blocks.write(id)
-	if !ok {
-		return nil, fmt.Errorf("%w: %d is not a block being written", errNoBlock, id)
-	}
+// OpenWrite opens the block for writing (blocks.Writable). Only the last
+// block of an open file can be written, by one DataNode stream at a time.
+func (b *writeBlock) OpenWrite(ctx context.Context) (blocks.WriteTarget, error) {
+	s, id := b.s, b.id
 	f := b.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -246,6 +46,15 @@ func (s *Server) OpenWriteBlock(ctx context.Context, pool string, id int64) (*Wr
 	b.busy = true
 	s.leases.touch(f.holder)
 	return &WriteBlock{s: s, b: b}, nil
+}
+
+// dropWrites unregisters blocks of a file that closed or was aborted.
+func (s *Server) dropWrites(bs []*writeBlock) {
+	ids := make([]int64, len(bs))
+	for i, b := range bs {
+		ids[i] = b.id
+	}
+	s.blocks.DropWrites(ids...)
 }
 
 // Received is the number of bytes of the block already written.
@@ -309,3 +118,9 @@ func (w *WriteBlock) Fail(err error) {
 	f.mu.Unlock()
 	w.s.log.Info("block write failed", "path", f.path, "block", b.id, "received", n, "err", err)
 }
+
+// Interface guards.
+var (
+	_ blocks.Writable    = (*writeBlock)(nil)
+	_ blocks.WriteTarget = (*WriteBlock)(nil)
+)

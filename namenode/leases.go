@@ -153,7 +153,7 @@ func (s *Server) abort(ctx context.Context, f *openFile, why string) {
 	w, blocks := f.w, f.blocks
 	f.mu.Unlock()
 	s.leases.release(f)
-	s.blocks.dropWrites(blocks)
+	s.dropWrites(blocks)
 	if w != nil {
 		if err := w.Abort(ctx); err != nil {
 			s.log.Warn("aborting write failed", "path", f.path, "err", err)

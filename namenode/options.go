@@ -6,6 +6,7 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/fs"
 )
 
@@ -47,7 +48,12 @@ type Options struct {
 	LeaseSoftLimit time.Duration
 	LeaseHardLimit time.Duration
 
-	// PoolID is the block pool id; ClusterID/ID name this NameNode.
+	// Blocks is the block map shared with the DataNode. Nil: the server
+	// makes its own from FS, PoolID and MaxReadBlocks (see Server.Blocks).
+	Blocks *blocks.Table
+
+	// PoolID is the block pool id (ignored when Blocks is set); ClusterID/ID
+	// name this NameNode.
 	PoolID    string
 	ClusterID string
 	ID        string

@@ -18,6 +18,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 )
 
@@ -43,7 +44,7 @@ type Server struct {
 	connWG sync.WaitGroup // connection goroutines
 	callWG sync.WaitGroup // calls being processed
 
-	blocks   *blockTable
+	blocks   *blocks.Table
 	leases   *leaseTable
 	listings listingCache // directories being listed in batches
 	groups   *lru.Cache[string, groupEntry]
@@ -69,7 +70,6 @@ func New(o Options) (*Server, error) {
 		stopReap:  make(chan struct{}),
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
-	s.blocks = newBlockTable(o.MaxReadBlocks)
 	s.leases = newLeaseTable()
 	var err error
 	if s.groups, err = lru.New[string, groupEntry](4096); err != nil {
@@ -78,11 +78,20 @@ func New(o Options) (*Server, error) {
 	if s.retry, err = lru.New[retryKey, retryEntry](16384); err != nil {
 		return nil, err
 	}
+	s.blocks = o.Blocks
+	if s.blocks == nil {
+		if s.blocks, err = blocks.New(blocks.Options{FS: o.FS, PoolID: o.PoolID, MaxReadBlocks: o.MaxReadBlocks, Logger: s.log}); err != nil {
+			return nil, err
+		}
+	}
 	if s.methods, err = s.methodTable(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
+
+// Blocks is the block map the DataNode must resolve block ids through.
+func (s *Server) Blocks() *blocks.Table { return s.blocks }
 
 // Serve accepts connections on l until ctx ends or Shutdown is called.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {

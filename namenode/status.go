@@ -100,7 +100,7 @@ func emptyToken() *commonpb.TokenProto {
 func (s *Server) locatedBlock(id, gs, fileOff, n int64) *hdfspb.LocatedBlockProto {
 	return &hdfspb.LocatedBlockProto{
 		B: &hdfspb.ExtendedBlockProto{
-			PoolId:          proto.String(s.opts.PoolID),
+			PoolId:          proto.String(s.blocks.PoolID()),
 			BlockId:         proto.Uint64(uint64(id)),
 			GenerationStamp: proto.Uint64(uint64(gs)),
 			NumBytes:        proto.Uint64(uint64(n)),
@@ -132,7 +132,7 @@ func (s *Server) locatedBlocks(fi fs.FileInfo, off, length int64) *hdfspb.Locate
 	block := func(i int64) *hdfspb.LocatedBlockProto {
 		start := i * bs
 		n := min(bs, size-start)
-		id, gs := s.blocks.readID(fi.Path, fi.ETag, bs, i, start, n)
+		id, gs := s.blocks.ReadID(fi.Path, fi.ETag, bs, i, start, n)
 		return s.locatedBlock(id, gs, start, n)
 	}
 	if off < 0 {

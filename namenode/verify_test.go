@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/cache"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/internal/testenv"
-	"github.com/emrfsd/emrfsd/providers"
 	"github.com/emrfsd/emrfsd/providers/cse"
 )
 
@@ -124,9 +124,9 @@ func TestWholeFileAuthenticatedAcrossBlocks(t *testing.T) {
 	// Blocks 0 and 1 were handed out (unauthenticated, as in any streaming
 	// GCM reader); the held-back end of the final block, which contains its
 	// last packet, was not.
-	if n < 2*bs || n > len(data)-verifyHold {
+	if n < 2*bs || n > len(data)-blocks.VerifyHold {
 		t.Fatalf("tampered read returned %d of %d bytes before failing (%v), want between %d and %d",
-			n, len(data), err, 2*bs, len(data)-verifyHold)
+			n, len(data), err, 2*bs, len(data)-blocks.VerifyHold)
 	}
 	want := bytes.Clone(data[:n])
 	want[bs+12345] ^= 0x20 // CTR: the flipped ciphertext bit flips the plaintext bit
@@ -205,40 +205,5 @@ func TestWholeFileAuthenticatedAcrossBlocks(t *testing.T) {
 	// The integrity failure is not reported as a missing block.
 	if strings.Contains(err.Error(), "unknown block") {
 		t.Fatalf("integrity failure surfaced as %v", err)
-	}
-}
-
-// digestTable unit behaviour: prefixes need every block, a new version
-// drops the old record, and the digest budget is enforced.
-func TestDigestTable(t *testing.T) {
-	d := newDigestTable()
-	seg := func(off, n int64) providers.Segment {
-		return providers.Segment{Off: off, Len: n, Digest: [16]byte{byte(off)}}
-	}
-	d.record("/b/f", "e1", seg(0, 512))
-	d.record("/b/f", "e1", seg(1024, 512))
-	if _, ok := d.prefix("/b/f", "e1", 1024); ok {
-		t.Fatal("prefix with block [512,1024) missing")
-	}
-	d.record("/b/f", "e1", seg(512, 512))
-	got, ok := d.prefix("/b/f", "e1", 1536)
-	if !ok || len(got) != 3 || got[1] != seg(512, 512) {
-		t.Fatalf("prefix: %v %v", got, ok)
-	}
-	if _, ok := d.prefix("/b/f", "e2", 1536); ok {
-		t.Fatal("prefix served for another ETag")
-	}
-	if _, ok := d.prefix("/b/f", "e1", 1000); ok {
-		t.Fatal("prefix that ends inside a block")
-	}
-	d.observe("/b/f", "e2")
-	if _, ok := d.prefix("/b/f", "e1", 512); ok || d.total != 0 {
-		t.Fatalf("record kept after the file changed (total %d)", d.total)
-	}
-	for i := range int64(digestSegments + 10) {
-		d.record("/b/g"+string(rune('a'+i%7)), "e", seg(i*512, 512))
-	}
-	if d.total > digestSegments {
-		t.Fatalf("%d digests held, bound %d", d.total, digestSegments)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/fs"
 	"github.com/emrfsd/emrfsd/internal/errs"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
@@ -181,8 +182,8 @@ func (s *Server) addBlock(ctx context.Context, c *caller, req *hdfspb.AddBlockRe
 	} else if prev != nil {
 		return nil, fmt.Errorf("addBlock on %s: previous block %d given, but the file has no blocks", f.path, prev.GetBlockId())
 	}
-	b := &writeBlock{f: f, gs: firstGenStamp, off: off}
-	s.blocks.addWrite(b)
+	b := &writeBlock{s: s, f: f, gs: blocks.FirstGenStamp, off: off}
+	b.id = s.blocks.AddWrite(b)
 	f.blocks = append(f.blocks, b)
 	return &hdfspb.AddBlockResponseProto{Block: s.locatedBlock(b.id, b.gs, b.off, 0)}, nil
 }
@@ -204,7 +205,7 @@ func (s *Server) abandonBlock(ctx context.Context, c *caller, req *hdfspb.Abando
 		return nil, fmt.Errorf("cannot abandon block %d of %s: it already holds %d bytes and S3 uploads cannot be rewound", last.id, f.path, last.written)
 	}
 	f.blocks = f.blocks[:n-1]
-	s.blocks.dropWrites([]*writeBlock{last})
+	s.dropWrites([]*writeBlock{last})
 	return &hdfspb.AbandonBlockResponseProto{}, nil
 }
 
@@ -228,7 +229,7 @@ func (s *Server) complete(ctx context.Context, c *caller, req *hdfspb.CompleteRe
 		if !last.ended && last.written == 0 {
 			// Allocated, never used.
 			f.blocks = f.blocks[:n-1]
-			s.blocks.dropWrites([]*writeBlock{last})
+			s.dropWrites([]*writeBlock{last})
 		} else if !last.ended {
 			f.mu.Unlock()
 			return notYet, nil
@@ -251,7 +252,7 @@ func (s *Server) complete(ctx context.Context, c *caller, req *hdfspb.CompleteRe
 	f.mu.Unlock()
 	err = w.Close(ctx)
 	s.leases.release(f)
-	s.blocks.dropWrites(blocks)
+	s.dropWrites(blocks)
 	if err != nil {
 		if aerr := w.Abort(context.WithoutCancel(ctx)); aerr != nil {
 			s.log.Warn("abort after failed close", "path", f.path, "err", aerr)
@@ -302,7 +303,8 @@ func (s *Server) isFileClosed(ctx context.Context, c *caller, req *hdfspb.IsFile
 
 // pipelineBlock finds a block being written by holder.
 func (s *Server) pipelineBlock(id uint64, holder string) (*writeBlock, error) {
-	b, ok := s.blocks.write(int64(id))
+	w, _ := s.blocks.Writing(int64(id))
+	b, ok := w.(*writeBlock)
 	if !ok {
 		return nil, fmt.Errorf("block %d is not under construction", id)
 	}

@@ -24,6 +24,7 @@ import (
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/cache"
 	"github.com/emrfsd/emrfsd/datanode"
 	"github.com/emrfsd/emrfsd/fs"
@@ -348,8 +349,14 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	host, portS, _ := net.SplitHostPort(dnLn.Addr().String())
 	port, _ := strconv.Atoi(portS)
 	hostname, _ := os.Hostname()
+	// The block map is shared: the NameNode hands block ids out, the
+	// DataNode resolves them.
+	blockMap, err := blocks.New(blocks.Options{FS: d.fs, PoolID: "BP-emrfsd-1", Logger: log.With("component", "blocks")})
+	if err != nil {
+		return err
+	}
 	nn, err := namenode.New(namenode.Options{
-		FS: d.fs, Logger: log.With("component", "namenode"),
+		FS: d.fs, Logger: log.With("component", "namenode"), Blocks: blockMap,
 		DataNode:    namenode.DataNode{IPAddr: host, Hostname: hostname, UUID: "emrfsd-" + hostname, XferPort: port},
 		BlockSize:   d.opts.BlockSize,
 		Replication: d.opts.Replication, PermissionsEnabled: d.opts.PermissionsEnabled,
@@ -358,7 +365,7 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dn := datanode.New(datanode.Options{Blocks: nn.Blocks(), Logger: log.With("component", "datanode")})
+	dn := datanode.New(datanode.Options{Blocks: blockMap, Logger: log.With("component", "datanode")})
 
 	errc := make(chan error, 2)
 	go func() { errc <- nn.Serve(ctx, nnLn) }()

@@ -1,4 +1,4 @@
-package namenode
+package blocks
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // the block's full length) is read through fs.File.RangeSegment, and the
 // digest of its ciphertext is remembered per object version (path + ETag,
 // bounded LRU, in memory only). When the file's final block is served whole
-// and digests of all earlier blocks are on record, its last verifyHold bytes
+// and digests of all earlier blocks are on record, its last VerifyHold bytes
 // are held back until fs.File.VerifySegments has checked the composed digest
 // against the stored tag; on a mismatch the read fails with
 // errs.ErrIntegrity and the DataNode never sends the final packet.
@@ -44,10 +44,10 @@ import (
 // unauthenticated, as every S3EC ranged read is.
 
 const (
-	// verifyHold is how many bytes at the end of a final block are held
+	// VerifyHold is how many bytes at the end of a final block are held
 	// back until the whole-object tag verifies: at least the DataNode's
 	// last packet (64 KiB of data).
-	verifyHold = 64 << 10
+	VerifyHold = 64 << 10
 	// digestObjects bounds the objects with digests on record, and
 	// digestSegments the digests held over all of them (40 bytes each).
 	digestObjects  = 4096
@@ -281,7 +281,7 @@ func (r *ReadBlock) rangeWhole(ctx context.Context) (io.ReadCloser, error) {
 	if !final {
 		return &recordingReader{SegmentReader: sr, record: func(s providers.Segment) { r.digests.record(path, etag, s) }}, nil
 	}
-	return &verifyingReader{sr: sr, n: r.n, hold: min(int64(verifyHold), r.n), verify: func(last providers.Segment) error {
+	return &verifyingReader{sr: sr, n: r.n, hold: min(int64(VerifyHold), r.n), verify: func(last providers.Segment) error {
 		// A failure is logged and recorded by integrityWatch (Range).
 		err := f.VerifySegments(ctx, append(earlier, last))
 		if err == nil {
