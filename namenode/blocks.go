@@ -6,13 +6,14 @@ import (
 	iofs "io/fs"
 
 	"github.com/emrfsd/emrfsd/blocks"
+	"github.com/emrfsd/emrfsd/dfs"
 )
 
 // writeBlock is a block of a file being written. Its fields other than s,
-// f, id and off are guarded by the file's mutex.
+// fb, id and off are guarded by fb.mu.
 type writeBlock struct {
 	s       *Server
-	f       *openFile
+	fb      *fileBlocks
 	id, gs  int64
 	off     int64 // offset of the block in the file
 	written int64
@@ -20,32 +21,29 @@ type writeBlock struct {
 	busy    bool // a DataNode is streaming into it
 }
 
-// WriteBlock is a block opened for writing by the DataNode.
-type WriteBlock struct {
-	s *Server
-	b *writeBlock
+func noLonger(f *dfs.OpenFile) error {
+	return dfs.Failf(dfs.ErrLeaseExpired, "%s is no longer open for writing", f.Path)
 }
 
 // OpenWrite opens the block for writing (blocks.Writable). Only the last
 // block of an open file can be written, by one DataNode stream at a time.
 func (b *writeBlock) OpenWrite(ctx context.Context) (blocks.WriteTarget, error) {
-	s, id := b.s, b.id
-	f := b.f
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	fb, f := b.fb, b.fb.f
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
 	switch {
-	case f.done:
-		return nil, fmt.Errorf("%w: %s is no longer open for writing", errLeaseExpired, f.path)
-	case f.blocks[len(f.blocks)-1] != b:
-		return nil, fmt.Errorf("block %d is not the last block of %s", id, f.path)
+	case f.Done():
+		return nil, noLonger(f)
+	case fb.blocks[len(fb.blocks)-1] != b:
+		return nil, fmt.Errorf("block %d is not the last block of %s", b.id, f.Path)
 	case b.ended:
-		return nil, fmt.Errorf("block %d of %s is already finalized", id, f.path)
+		return nil, fmt.Errorf("block %d of %s is already finalized", b.id, f.Path)
 	case b.busy:
-		return nil, fmt.Errorf("block %d of %s is already being written", id, f.path)
+		return nil, fmt.Errorf("block %d of %s is already being written", b.id, f.Path)
 	}
 	b.busy = true
-	s.leases.touch(f.holder)
-	return &WriteBlock{s: s, b: b}, nil
+	b.s.ns.RenewLease(f.Holder)
+	return &WriteBlock{s: b.s, b: b}, nil
 }
 
 // dropWrites unregisters blocks of a file that closed or was aborted.
@@ -57,27 +55,33 @@ func (s *Server) dropWrites(bs []*writeBlock) {
 	s.blocks.DropWrites(ids...)
 }
 
+// WriteBlock is a block opened for writing by the DataNode.
+type WriteBlock struct {
+	s *Server
+	b *writeBlock
+}
+
 // Received is the number of bytes of the block already written.
 func (w *WriteBlock) Received() int64 {
-	w.b.f.mu.Lock()
-	defer w.b.f.mu.Unlock()
+	w.b.fb.mu.Lock()
+	defer w.b.fb.mu.Unlock()
 	return w.b.written
 }
 
 // Write appends to the block (at Received()).
 func (w *WriteBlock) Write(p []byte) (int, error) {
-	b, f := w.b, w.b.f
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	b, fb := w.b, w.b.fb
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
 	switch {
-	case f.done:
-		return 0, fmt.Errorf("%w: %s is no longer open for writing", errLeaseExpired, f.path)
+	case fb.f.Done():
+		return 0, noLonger(fb.f)
 	case b.ended:
 		return 0, fmt.Errorf("block %d is already finalized", b.id)
-	case int64(len(p)) > f.blockSize-b.written:
-		return 0, fmt.Errorf("%w: write past the end of block %d (block size %d)", iofs.ErrInvalid, b.id, f.blockSize)
+	case int64(len(p)) > fb.f.BlockSize-b.written:
+		return 0, fmt.Errorf("%w: write past the end of block %d (block size %d)", iofs.ErrInvalid, b.id, fb.f.BlockSize)
 	}
-	n, err := f.w.Write(p)
+	n, err := fb.f.Write(p)
 	b.written += int64(n)
 	return n, err
 }
@@ -86,37 +90,37 @@ func (w *WriteBlock) Write(p []byte) (int, error) {
 // a short block is the file's last, so the file's data is finished
 // (uploaded, still invisible until complete).
 func (w *WriteBlock) End(ctx context.Context) error {
-	b, f := w.b, w.b.f
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.done {
-		return fmt.Errorf("%w: %s is no longer open for writing", errLeaseExpired, f.path)
+	b, fb := w.b, w.b.fb
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	if fb.f.Done() {
+		return noLonger(fb.f)
 	}
 	var err error
-	if b.written == f.blockSize {
-		err = f.w.Flush(ctx)
+	if b.written == fb.f.BlockSize {
+		err = fb.f.Flush(ctx)
 	} else {
-		err = f.w.Finish(ctx)
-		f.finished = true
+		err = fb.f.Finish(ctx)
+		fb.finished = true
 	}
 	b.busy = false
 	if err != nil {
 		return err
 	}
 	b.ended = true
-	w.s.leases.touch(f.holder)
+	w.s.ns.RenewLease(fb.f.Holder)
 	return nil
 }
 
 // Fail records that the client went away mid-block. The bytes received so
 // far stay: a recovering client resumes after Received().
 func (w *WriteBlock) Fail(err error) {
-	b, f := w.b, w.b.f
-	f.mu.Lock()
+	b, fb := w.b, w.b.fb
+	fb.mu.Lock()
 	b.busy = false
 	n := b.written
-	f.mu.Unlock()
-	w.s.log.Info("block write failed", "path", f.path, "block", b.id, "received", n, "err", err)
+	fb.mu.Unlock()
+	w.s.log.Info("block write failed", "path", fb.f.Path, "block", b.id, "received", n, "err", err)
 }
 
 // Interface guards.

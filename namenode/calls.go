@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/emrfsd/emrfsd/dfs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
@@ -29,19 +30,19 @@ type call struct {
 // handler runs one method.
 type handler struct {
 	newReq func() proto.Message
-	run    func(ctx context.Context, c *caller, req proto.Message) (proto.Message, error)
+	run    func(ctx context.Context, c *dfs.Caller, req proto.Message) (proto.Message, error)
 	out    protoreflect.FullName
 }
 
 // register adds a typed method implementation to a table.
 func register[Req, Resp proto.Message](t map[string]handler, name string,
-	fn func(context.Context, *caller, Req) (Resp, error)) {
+	fn func(context.Context, *dfs.Caller, Req) (Resp, error)) {
 	var req Req
 	var resp Resp
 	mt := req.ProtoReflect().Type()
 	t[name] = handler{
 		newReq: func() proto.Message { return mt.New().Interface() },
-		run: func(ctx context.Context, c *caller, m proto.Message) (proto.Message, error) {
+		run: func(ctx context.Context, c *dfs.Caller, m proto.Message) (proto.Message, error) {
 			return fn(ctx, c, m.(Req))
 		},
 		out: resp.ProtoReflect().Descriptor().FullName(),
@@ -126,11 +127,6 @@ type retryKey struct {
 	callID int32
 }
 
-type retryEntry struct {
-	resp proto.Message
-	at   time.Time
-}
-
 const retryTTL = 10 * time.Minute
 
 // handle runs a call and sends its response.
@@ -157,27 +153,31 @@ func (c *conn) handle(cl *call) {
 	key := retryKey{string(cl.clientID), cl.id}
 	cacheable := atMostOnce[cl.method] && len(cl.clientID) == 16
 	if cacheable && cl.retry > 0 {
-		if e, ok := s.retry.Get(key); ok && time.Since(e.at) < retryTTL {
-			c.reply(cl, e.resp, nil)
+		if resp, ok := s.retry.Get(key); ok {
+			c.reply(cl, resp, nil)
 			return
 		}
 	}
 	start := time.Now()
-	resp, err := cl.h.run(s.baseCtx, &caller{s: s, user: c.user}, cl.req)
+	// The call's context ends with its connection (a client that went away
+	// cancels its S3 and KMS work) or at the call deadline.
+	ctx, cancel := context.WithTimeout(c.ctx, s.opts.CallTimeout)
+	defer cancel()
+	resp, err := cl.h.run(ctx, s.ns.Caller(c.user), cl.req)
 	lvl := slog.LevelDebug
 	if err != nil {
 		lvl = slog.LevelInfo
 	}
-	s.log.Log(s.baseCtx, lvl, "rpc", "method", cl.method, "user", c.user, "took", time.Since(start), "err", err)
+	s.log.Log(ctx, lvl, "rpc", "method", cl.method, "user", c.user, "took", time.Since(start), "err", err)
 	if err == nil && cacheable {
-		s.retry.Add(key, retryEntry{resp: resp, at: time.Now()})
+		s.retry.Add(key, resp)
 	}
 	c.reply(cl, resp, err)
 }
 
 func (c *conn) reply(cl *call, resp proto.Message, err error) {
 	if err != nil {
-		class, msg := remoteError(err)
+		class, msg := dfs.Exception(err)
 		c.send(errorHeader(cl.id, cl.clientID, cl.retry, commonpb.RpcResponseHeaderProto_ERROR,
 			commonpb.RpcResponseHeaderProto_ERROR_APPLICATION, class, msg))
 		return

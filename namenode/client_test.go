@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/emrfsd/emrfsd/datanode"
+	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
@@ -35,13 +36,13 @@ type cluster struct {
 	addr   string
 }
 
-func newCluster(t *testing.T, o Options) *cluster {
+func newCluster(t *testing.T, o dfs.Options) *cluster {
 	t.Helper()
 	return newClusterWith(t, o, plain.New())
 }
 
 // newClusterWith is newCluster with every bucket encoded by pr.
-func newClusterWith(t *testing.T, o Options, pr providers.Provider) *cluster {
+func newClusterWith(t *testing.T, o dfs.Options, pr providers.Provider) *cluster {
 	t.Helper()
 	env := testenv.Get(t)
 	bucket := env.NewBucket(t, "nn")
@@ -64,11 +65,10 @@ func newClusterWith(t *testing.T, o Options, pr providers.Provider) *cluster {
 	}
 	o.FS = f
 	o.SuperUser = "root"
-	o.DataNode = DataNode{IPAddr: "127.0.0.1", XferPort: dl.Addr().(*net.TCPAddr).Port}
 	if o.Groups == nil {
 		o.Groups = func(u string) []string { return []string{u + "-group"} }
 	}
-	nn, addr := startServer(t, o)
+	nn, addr := startServer(t, Options{DataNode: DataNode{IPAddr: "127.0.0.1", XferPort: dl.Addr().(*net.TCPAddr).Port}}, o)
 	dn := datanode.New(datanode.Options{Blocks: nn.Blocks(), Logger: testLogger(t)})
 	dnDone := make(chan error, 1)
 	go func() { dnDone <- dn.Serve(ctx, dl) }()
@@ -95,7 +95,7 @@ func (c *cluster) client(t *testing.T, user string) *hdfs.Client {
 }
 
 func TestClientNamespace(t *testing.T) {
-	c := newCluster(t, Options{PermissionsEnabled: true})
+	c := newCluster(t, dfs.Options{PermissionsEnabled: true})
 	cl, r := c.alice, c.root
 
 	if _, err := cl.Stat(r + "/missing"); !os.IsNotExist(err) {
@@ -303,7 +303,7 @@ func writeFile(cl *hdfs.Client, p string, data []byte) error {
 
 // Multi-block files round-trip through NN + DN.
 func TestClientReadWriteBlocks(t *testing.T) {
-	c := newCluster(t, Options{})
+	c := newCluster(t, dfs.Options{})
 	cl := c.alice
 	data := make([]byte, 3<<20+12345)
 	rand.Read(data)
@@ -369,7 +369,7 @@ func TestLeaseExpiry(t *testing.T) {
 	// The lease starts before create's S3 round trips, so the hard limit
 	// must outlast a create on a loaded machine or it expires before the
 	// check below sees it.
-	c := newCluster(t, Options{LeaseSoftLimit: time.Second, LeaseHardLimit: 3 * time.Second})
+	c := newCluster(t, dfs.Options{LeaseSoftLimit: time.Second, LeaseHardLimit: 3 * time.Second})
 	// A raw client creates a file and never renews its lease.
 	rc := dialRaw(t, c.addr)
 	rc.handshake("carol")
@@ -377,11 +377,11 @@ func TestLeaseExpiry(t *testing.T) {
 	if !ok {
 		t.Fatal("create failed")
 	}
-	if c.nn.leases.get(c.root+"/abandoned") == nil {
+	if c.nn.ns.Writing(c.root+"/abandoned") == nil {
 		t.Fatal("no lease recorded")
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for c.nn.leases.get(c.root+"/abandoned") != nil {
+	for c.nn.ns.Writing(c.root+"/abandoned") != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("lease never expired")
 		}
@@ -414,7 +414,7 @@ func createRaw(t *testing.T, rc *rawClient, p, clientName string) bool {
 // needLocation, a file lists as itself, a missing path has no dirList; and
 // permission checks on create.
 func TestListingAndPermissions(t *testing.T) {
-	c := newCluster(t, Options{ListLimit: 2, PermissionsEnabled: true})
+	c := newCluster(t, dfs.Options{ListLimit: 2, PermissionsEnabled: true})
 	r := c.root
 	if err := c.alice.Mkdir(r+"/d", 0755); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/dfs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
@@ -60,11 +61,11 @@ func FuzzParseFrame(f *testing.F) {
 // arbitrary client bytes after a valid preamble: it must end cleanly.
 func FuzzConnection(f *testing.F) {
 	fuzzSeeds(f)
-	s, _ := startServer(f, Options{MaxFrame: 1 << 16, IdleTimeout: time.Second, FrameTimeout: time.Second})
+	s, _ := startServer(f, Options{MaxFrame: 1 << 16, IdleTimeout: time.Second, FrameTimeout: time.Second}, dfs.Options{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		client, server := net.Pipe()
 		defer client.Close()
-		c := &conn{s: s, nc: server, sem: make(chan struct{}, 4)}
+		c := s.newConn(server)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
 	"github.com/emrfsd/emrfsd/internal/s3api"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
@@ -34,19 +35,30 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
 // startServer runs a NameNode on 127.0.0.1:0 and returns its address.
-func startServer(t testing.TB, o Options) (*Server, string) {
+func startServer(t testing.TB, o Options, d dfs.Options) (*Server, string) {
 	t.Helper()
-	if o.FS == nil {
+	if d.FS == nil {
 		f, err := fs.New(context.Background(), fs.Options{S3: noS3{},
 			Provider: func(context.Context, string) (providers.Provider, error) { return plain.New(), nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.FS = f
+		d.FS = f
 	}
 	if o.Logger == nil {
 		o.Logger = testLogger(t)
 	}
+	if d.Logger == nil {
+		d.Logger = o.Logger
+	}
+	ns, err := dfs.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsCtx, nsStop := context.WithCancel(context.Background())
+	go ns.Run(nsCtx)
+	t.Cleanup(func() { nsStop(); ns.Close(context.Background()) })
+	o.Namespace = ns
 	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -15,11 +15,12 @@ import (
 	"sync"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/emrfsd/emrfsd/blocks"
+	"github.com/emrfsd/emrfsd/dfs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -38,22 +39,14 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	closed    bool
-	reaper    sync.Once
-	stopReap  chan struct{}
 
 	connWG sync.WaitGroup // connection goroutines
 	callWG sync.WaitGroup // calls being processed
 
-	blocks   *blocks.Table
-	leases   *leaseTable
-	listings listingCache // directories being listed in batches
-	groups   *lru.Cache[string, groupEntry]
-	retry    *lru.Cache[retryKey, retryEntry]
-}
-
-type groupEntry struct {
-	groups []string
-	at     time.Time
+	ns     *dfs.Namespace
+	blocks *blocks.Table
+	writes writes                                  // block state of files open through this server
+	retry  *expirable.LRU[retryKey, proto.Message] // answers of at-most-once calls
 }
 
 // New validates options and builds a server; call Serve to accept
@@ -67,26 +60,22 @@ func New(o Options) (*Server, error) {
 		log:       o.Logger.With("component", "namenode"),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
-		stopReap:  make(chan struct{}),
+		ns:        o.Namespace,
+		writes:    writes{m: map[*dfs.OpenFile]*fileBlocks{}},
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
-	s.leases = newLeaseTable()
+	s.retry = expirable.NewLRU[retryKey, proto.Message](16384, nil, retryTTL)
 	var err error
-	if s.groups, err = lru.New[string, groupEntry](4096); err != nil {
-		return nil, err
-	}
-	if s.retry, err = lru.New[retryKey, retryEntry](16384); err != nil {
-		return nil, err
-	}
 	s.blocks = o.Blocks
 	if s.blocks == nil {
-		if s.blocks, err = blocks.New(blocks.Options{FS: o.FS, PoolID: o.PoolID, MaxReadBlocks: o.MaxReadBlocks, Logger: s.log}); err != nil {
+		if s.blocks, err = blocks.New(blocks.Options{FS: o.Namespace.FS(), PoolID: o.PoolID, MaxReadBlocks: o.MaxReadBlocks, Logger: s.log}); err != nil {
 			return nil, err
 		}
 	}
 	if s.methods, err = s.methodTable(); err != nil {
 		return nil, err
 	}
+	s.ns.OnRelease(s.released)
 	return s, nil
 }
 
@@ -102,7 +91,6 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
-	s.reaper.Do(func() { go s.reapLeases() })
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	defer func() {
@@ -132,7 +120,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			return err
 		}
 		backoff = 0
-		c := &conn{s: s, nc: nc, sem: make(chan struct{}, s.opts.MaxCallsPerConn)}
+		c := s.newConn(nc)
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -146,14 +134,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 }
 
-// Shutdown stops accepting, lets calls in flight finish (until ctx ends),
-// closes every connection and aborts files still open for writing.
+// Shutdown stops accepting, lets calls in flight finish (until ctx ends)
+// and closes every connection. Files still open for writing stay open in
+// the namespace: its owner aborts them (dfs.Namespace.Close) once every
+// front end has stopped.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.stopReap)
-	}
+	s.closed = true
 	for l := range s.listeners {
 		l.Close()
 	}
@@ -178,15 +165,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.connWG.Wait()
-	s.abortAll(context.WithoutCancel(ctx))
 	return err
+}
+
+// newConn wraps an accepted connection.
+func (s *Server) newConn(nc net.Conn) *conn {
+	c := &conn{s: s, nc: nc, sem: make(chan struct{}, s.opts.MaxCallsPerConn)}
+	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
+	return c
 }
 
 // conn is one client connection.
 type conn struct {
-	s       *Server
-	nc      net.Conn
-	sem     chan struct{} // bounds calls in flight
+	s  *Server
+	nc net.Conn
+	// ctx is cancelled when the connection ends (or the server stops):
+	// the S3 and KMS work of calls whose client went away stops with it.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	calls   sync.WaitGroup // this connection's calls in flight
+	sem     chan struct{}  // bounds calls in flight
 	writeMu sync.Mutex
 	user    string
 	proto   string
@@ -209,6 +207,7 @@ func (c *conn) serve() {
 		if r := recover(); r != nil {
 			log.Error("connection handler panic", "panic", r, "stack", string(debug.Stack()))
 		}
+		c.cancel()
 		c.nc.Close()
 		s.mu.Lock()
 		delete(s.conns, c)
@@ -216,6 +215,16 @@ func (c *conn) serve() {
 		s.connWG.Done()
 	}()
 	err := c.loop()
+	s.mu.Lock()
+	closing := s.closed
+	s.mu.Unlock()
+	if !closing {
+		// The client went away (or broke the protocol): its calls in
+		// flight are abandoned. On shutdown they finish first; Shutdown
+		// bounds them.
+		c.cancel()
+	}
+	defer c.calls.Wait()
 	var f *fatal
 	switch {
 	case errors.As(err, &f):
@@ -343,8 +352,9 @@ func (c *conn) loop() error {
 			}
 			c.sem <- struct{}{}
 			s.callWG.Add(1)
+			c.calls.Add(1)
 			go func() {
-				defer func() { <-c.sem; s.callWG.Done() }()
+				defer func() { <-c.sem; c.calls.Done(); s.callWG.Done() }()
 				c.handle(cl)
 			}()
 		}

@@ -2,26 +2,23 @@ package namenode
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
 	"sort"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
-	"github.com/emrfsd/emrfsd/internal/errs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
 
 func TestServerDefaultsAndEcho(t *testing.T) {
-	_, addr := startServer(t, Options{BlockSize: 64 << 20})
+	_, addr := startServer(t, Options{}, dfs.Options{BlockSize: 64 << 20})
 	rc := dialRaw(t, addr)
 	rc.handshake("alice")
 	var resp hdfspb.GetServerDefaultsResponseProto
@@ -40,7 +37,7 @@ func TestServerDefaultsAndEcho(t *testing.T) {
 }
 
 func TestUnknownMethodAndProtocol(t *testing.T) {
-	_, addr := startServer(t, Options{})
+	_, addr := startServer(t, Options{}, dfs.Options{})
 	rc := dialRaw(t, addr)
 	rc.handshake("alice")
 	h := rc.call(1, "concat", &hdfspb.MsyncRequestProto{}, nil)
@@ -70,7 +67,7 @@ func TestUnknownMethodAndProtocol(t *testing.T) {
 }
 
 func TestSASLProbe(t *testing.T) {
-	_, addr := startServer(t, Options{})
+	_, addr := startServer(t, Options{}, dfs.Options{})
 	rc := dialRaw(t, addr)
 	rc.write([]byte{'h', 'r', 'p', 'c', 9, 0, 0xDF})
 	rc.write(frameOf(t, rc.header(callIDSASL), &commonpb.RpcSaslProto{State: commonpb.RpcSaslProto_NEGOTIATE.Enum()}))
@@ -89,7 +86,7 @@ func TestSASLProbe(t *testing.T) {
 }
 
 func TestSASLOtherStateRefused(t *testing.T) {
-	_, addr := startServer(t, Options{})
+	_, addr := startServer(t, Options{}, dfs.Options{})
 	rc := dialRaw(t, addr)
 	rc.write([]byte{'h', 'r', 'p', 'c', 9, 0, 0xDF})
 	rc.write(frameOf(t, rc.header(callIDSASL), &commonpb.RpcSaslProto{State: commonpb.RpcSaslProto_INITIATE.Enum()}))
@@ -104,7 +101,7 @@ func TestSASLOtherStateRefused(t *testing.T) {
 }
 
 func TestBadPreambles(t *testing.T) {
-	_, addr := startServer(t, Options{})
+	_, addr := startServer(t, Options{}, dfs.Options{})
 	t.Run("version", func(t *testing.T) {
 		rc := dialRaw(t, addr)
 		rc.write([]byte{'h', 'r', 'p', 'c', 10, 0, 0})
@@ -161,7 +158,7 @@ func TestBadPreambles(t *testing.T) {
 
 // A hostile frame closes its own connection; others keep working.
 func TestMalformedFrameClosesOnlyItsConnection(t *testing.T) {
-	_, addr := startServer(t, Options{MaxFrame: 1 << 20})
+	_, addr := startServer(t, Options{MaxFrame: 1 << 20}, dfs.Options{})
 	good := dialRaw(t, addr)
 	good.handshake("alice")
 	cases := map[string][]byte{
@@ -202,7 +199,7 @@ func TestMalformedFrameClosesOnlyItsConnection(t *testing.T) {
 
 // Calls are processed concurrently and answered by callId.
 func TestPipelinedCalls(t *testing.T) {
-	_, addr := startServer(t, Options{})
+	_, addr := startServer(t, Options{}, dfs.Options{})
 	rc := dialRaw(t, addr)
 	rc.handshake("alice")
 	ids := []int32{40, 41, 42, 43, 44}
@@ -228,52 +225,8 @@ func TestPipelinedCalls(t *testing.T) {
 	}
 }
 
-func TestErrorTable(t *testing.T) {
-	pe := func(err error) error { return &iofs.PathError{Op: "stat", Path: "/b/k", Err: err} }
-	cases := []struct {
-		err   error
-		class string
-		msg   string // substring
-	}{
-		{pe(iofs.ErrNotExist), "java.io.FileNotFoundException", "/b/k"},
-		{pe(iofs.ErrExist), "org.apache.hadoop.fs.FileAlreadyExistsException", "/b/k"},
-		{pe(errs.ErrNotDir), "org.apache.hadoop.fs.ParentNotDirectoryException", "/b/k"},
-		{pe(errs.ErrNotEmpty), "org.apache.hadoop.fs.PathIsNotEmptyDirectoryException", "/b/k"},
-		{pe(errs.ErrIsDir), "org.apache.hadoop.fs.FileAlreadyExistsException", "/b/k"},
-		{pe(iofs.ErrPermission), "org.apache.hadoop.security.AccessControlException", "/b/k"},
-		{pe(iofs.ErrInvalid), "org.apache.hadoop.HadoopIllegalArgumentException", "/b/k"},
-		{pe(errors.ErrUnsupported), "java.lang.UnsupportedOperationException", "/b/k"},
-		{pe(errs.ErrIntegrity), "java.io.IOException", "integrity"},
-		{pe(errs.ErrKeyUnavailable), "java.io.IOException", "encryption key"},
-		{pe(errs.ErrKeyMismatch), "java.io.IOException", "encryption key"},
-		{pe(errs.ErrUnsupportedAlgorithm), "java.io.IOException", "algorithm"},
-		{pe(errs.ErrNotEncrypted), "java.io.IOException", "not encrypted"},
-		{pe(errs.ErrSSENotConfirmed), "java.io.IOException", "server-side encryption"},
-		{context.DeadlineExceeded, "java.io.IOException", "deadline"},
-		{errors.New("boom\nsecond line"), "java.io.IOException", "boom"},
-		{failf(errDenied, "Permission denied: user=u, access=WRITE, inode=%q:o:g:drwxr-xr-x", "/b"), "org.apache.hadoop.security.AccessControlException", "Permission denied: user=u, access=WRITE"},
-		{failf(errAlreadyBeingCreated, "owned"), "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException", "owned"},
-		{failf(errLeaseExpired, "No lease"), "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException", "No lease"},
-		{failf(errIllegalArgument, "bad"), "org.apache.hadoop.HadoopIllegalArgumentException", "bad"},
-		{failf(errInvalidPath, "Invalid path name"), "org.apache.hadoop.fs.InvalidPathException", "Invalid path name"},
-		{failf(errIOMessage, "%s", msgXattrNotFound), "java.io.IOException", msgXattrNotFound},
-		{failf(iofs.ErrNotExist, "File does not exist: /x"), "java.io.FileNotFoundException", "File does not exist: /x"},
-		{fmt.Errorf("wrapped: %w", failf(errLeaseExpired, "inner")), "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException", "wrapped: inner"},
-	}
-	for _, c := range cases {
-		class, msg := remoteError(c.err)
-		if class != c.class || !strings.Contains(msg, c.msg) || strings.Contains(msg, "\n") {
-			t.Errorf("%v: got (%s, %q), want (%s, ~%q)", c.err, class, msg, c.class, c.msg)
-		}
-	}
-	// Exact texts clients match on by prefix.
-	if _, msg := remoteError(failf(errIOMessage, "%s", msgXattrRemoveNotFound)); msg != "No matching attributes found for remove operation" {
-		t.Errorf("remove xattr message %q", msg)
-	}
-}
-
 func TestMethodTable(t *testing.T) {
-	s, _ := startServer(t, Options{})
+	s, _ := startServer(t, Options{}, dfs.Options{})
 	if len(s.methods) < 45 {
 		t.Errorf("only %d methods", len(s.methods))
 	}
@@ -284,31 +237,10 @@ func TestMethodTable(t *testing.T) {
 	}
 }
 
-func TestCleanPath(t *testing.T) {
-	for in, want := range map[string]string{"/": "/", "/a//b/": "/a/b", "/a/b": "/a/b"} {
-		if got, err := cleanPath(in); err != nil || got != want {
-			t.Errorf("cleanPath(%q) = %q, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "a/b", "/a/../b", "/a/./b", "/a\x00b"} {
-		if _, err := cleanPath(in); !errors.Is(err, errInvalidPath) {
-			t.Errorf("cleanPath(%q) = %v", in, err)
-		}
-	}
-}
-
-func TestModeString(t *testing.T) {
-	for perm, want := range map[uint32]string{0755: "drwxr-xr-x", 01777: "drwxrwxrwt", 01770: "drwxrwx--T"} {
-		if got := modeString(fs.FileInfo{IsDir: true, Perm: perm}); got != want {
-			t.Errorf("%o: %s, want %s", perm, got, want)
-		}
-	}
-}
-
 // Responses built from statuses carry every required field.
 func TestLocatedBlocksComplete(t *testing.T) {
-	s, _ := startServer(t, Options{BlockSize: 1 << 20})
-	fi := fs.FileInfo{Path: "/b/f", Name: "f", Size: 2<<20 + 5, Owner: "o", Group: "g", Perm: 0644, ETag: "e"}
+	s, _ := startServer(t, Options{}, dfs.Options{BlockSize: 1 << 20})
+	fi := dfs.Status{FileInfo: fs.FileInfo{Path: "/b/f", Name: "f", Size: 2<<20 + 5, Owner: "o", Group: "g", Perm: 0644, ETag: "e"}, BlockSize: 1 << 20, Replication: 1}
 	lb := s.locatedBlocks(fi, 0, fi.Size)
 	if len(lb.Blocks) != 3 || lb.GetLastBlock().GetB().GetNumBytes() != 5 || lb.Blocks[2].GetOffset() != 2<<20 {
 		t.Fatalf("blocks %v", lb)
@@ -327,7 +259,7 @@ func TestLocatedBlocksComplete(t *testing.T) {
 	if n := s.locatedBlocks(fi, 0, 1); n.Blocks[0].GetB().GetBlockId() == lb.Blocks[0].GetB().GetBlockId() {
 		t.Error("new object version reused a block id")
 	}
-	empty := s.locatedBlocks(fs.FileInfo{Path: "/b/e"}, 0, 0)
+	empty := s.locatedBlocks(dfs.Status{FileInfo: fs.FileInfo{Path: "/b/e"}, BlockSize: 1 << 20}, 0, 0)
 	if _, err := proto.Marshal(empty); err != nil || len(empty.Blocks) != 0 {
 		t.Errorf("empty file: %v %v", empty, err)
 	}

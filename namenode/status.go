@@ -1,33 +1,20 @@
 package namenode
 
 import (
-	"hash/fnv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/dfs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
 
 const (
-	rootFileID = 16385 // HDFS's root inode id
-	storageID  = "DS-emrfsd-1"
+	storageID = "DS-emrfsd-1"
 	// unlimited is a quota of -1 in the unsigned proto fields.
 	unlimited = ^uint64(0)
 )
-
-// fileID derives a stable inode id from a path: S3 has no inode numbers.
-// Ids stay above HDFS's reserved range and below 2^62.
-func fileID(p string) uint64 {
-	if p == "/" {
-		return rootFileID
-	}
-	h := fnv.New64a()
-	h.Write([]byte(p))
-	return (h.Sum64() & (1<<62 - 1)) | 1<<32
-}
 
 func millis(t time.Time) uint64 {
 	if t.IsZero() {
@@ -36,35 +23,32 @@ func millis(t time.Time) uint64 {
 	return uint64(t.UnixMilli())
 }
 
-// status converts a FileInfo. name is the local name in listings and empty
-// for single-path answers.
-func (s *Server) status(fi fs.FileInfo, name []byte) *hdfspb.HdfsFileStatusProto {
+// status encodes a path's status. name is the local name in listings and
+// empty for single-path answers.
+func (s *Server) status(st dfs.Status, name []byte) *hdfspb.HdfsFileStatusProto {
 	if name == nil {
 		name = []byte{}
 	}
-	st := &hdfspb.HdfsFileStatusProto{
+	out := &hdfspb.HdfsFileStatusProto{
 		FileType:         hdfspb.HdfsFileStatusProto_IS_FILE.Enum(),
 		Path:             name,
-		Length:           proto.Uint64(uint64(max(fi.Size, 0))),
-		Permission:       &hdfspb.FsPermissionProto{Perm: proto.Uint32(fi.Perm & 07777)},
-		Owner:            proto.String(fi.Owner),
-		Group:            proto.String(fi.Group),
-		ModificationTime: proto.Uint64(millis(fi.ModTime)),
-		AccessTime:       proto.Uint64(millis(fi.AccessTime)),
-		FileId:           proto.Uint64(fileID(fi.Path)),
+		Length:           proto.Uint64(uint64(max(st.Size, 0))),
+		Permission:       &hdfspb.FsPermissionProto{Perm: proto.Uint32(st.Perm & 07777)},
+		Owner:            proto.String(st.Owner),
+		Group:            proto.String(st.Group),
+		ModificationTime: proto.Uint64(millis(st.ModTime)),
+		AccessTime:       proto.Uint64(millis(st.AccessTime)),
+		FileId:           proto.Uint64(st.FileID),
 		StoragePolicy:    proto.Uint32(0),
 		Flags:            proto.Uint32(0),
+		BlockReplication: proto.Uint32(uint32(st.Replication)),
+		Blocksize:        proto.Uint64(uint64(st.BlockSize)),
 	}
-	if fi.IsDir {
-		st.FileType = hdfspb.HdfsFileStatusProto_IS_DIR.Enum()
-		st.Length = proto.Uint64(0)
-		st.BlockReplication = proto.Uint32(0)
-		st.Blocksize = proto.Uint64(0)
-	} else {
-		st.BlockReplication = proto.Uint32(uint32(s.opts.Replication))
-		st.Blocksize = proto.Uint64(uint64(s.opts.BlockSize))
+	if st.IsDir {
+		out.FileType = hdfspb.HdfsFileStatusProto_IS_DIR.Enum()
+		out.Length = proto.Uint64(0)
 	}
-	return st
+	return out
 }
 
 // datanodeInfo describes emrfsd's DataNode.
@@ -117,9 +101,9 @@ func (s *Server) locatedBlock(id, gs, fileOff, n int64) *hdfspb.LocatedBlockProt
 
 // locatedBlocks lists the blocks of a closed file overlapping
 // [off, off+length). Every file gets an answer, even an empty one.
-func (s *Server) locatedBlocks(fi fs.FileInfo, off, length int64) *hdfspb.LocatedBlocksProto {
-	bs := s.opts.BlockSize
-	size := max(fi.Size, 0)
+func (s *Server) locatedBlocks(st dfs.Status, off, length int64) *hdfspb.LocatedBlocksProto {
+	bs := st.BlockSize
+	size := max(st.Size, 0)
 	lb := &hdfspb.LocatedBlocksProto{
 		FileLength:          proto.Uint64(uint64(size)),
 		UnderConstruction:   proto.Bool(false),
@@ -132,7 +116,7 @@ func (s *Server) locatedBlocks(fi fs.FileInfo, off, length int64) *hdfspb.Locate
 	block := func(i int64) *hdfspb.LocatedBlockProto {
 		start := i * bs
 		n := min(bs, size-start)
-		id, gs := s.blocks.ReadID(fi.Path, fi.ETag, bs, i, start, n)
+		id, gs := s.blocks.ReadID(st.Path, st.ETag, bs, i, start, n)
 		return s.locatedBlock(id, gs, start, n)
 	}
 	if off < 0 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/cache"
+	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 	"github.com/emrfsd/emrfsd/providers/cse"
@@ -66,7 +67,7 @@ func TestWholeFileAuthenticatedAcrossBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	const bs = 1 << 20
-	c := newClusterWith(t, Options{BlockSize: bs}, pr)
+	c := newClusterWith(t, dfs.Options{BlockSize: bs}, pr)
 	cl := c.alice
 	decrypts := func() int {
 		t.Helper()

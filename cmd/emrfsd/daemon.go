@@ -27,6 +27,7 @@ import (
 	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/cache"
 	"github.com/emrfsd/emrfsd/datanode"
+	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
 	"github.com/emrfsd/emrfsd/internal/config"
 	"github.com/emrfsd/emrfsd/internal/kms"
@@ -355,12 +356,18 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ns, err := dfs.New(dfs.Options{
+		FS: d.fs, Logger: log.With("component", "dfs"),
+		BlockSize: d.opts.BlockSize, Replication: d.opts.Replication,
+		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
+	})
+	if err != nil {
+		return err
+	}
+	go ns.Run(ctx)
 	nn, err := namenode.New(namenode.Options{
-		FS: d.fs, Logger: log.With("component", "namenode"), Blocks: blockMap,
-		DataNode:    namenode.DataNode{IPAddr: host, Hostname: hostname, UUID: "emrfsd-" + hostname, XferPort: port},
-		BlockSize:   d.opts.BlockSize,
-		Replication: d.opts.Replication, PermissionsEnabled: d.opts.PermissionsEnabled,
-		SuperUserGroup: d.opts.SuperUserGroup,
+		Namespace: ns, Logger: log.With("component", "namenode"), Blocks: blockMap,
+		DataNode: namenode.DataNode{IPAddr: host, Hostname: hostname, UUID: "emrfsd-" + hostname, XferPort: port},
 	})
 	if err != nil {
 		return err
@@ -398,6 +405,9 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	if err := nn.Shutdown(nctx); err != nil && !errors.Is(err, namenode.ErrServerClosed) {
 		log.Warn("namenode shutdown", "err", err)
 	}
+	// Every front end has stopped: files still open are aborted, nothing
+	// half-written is published.
+	ns.Close(context.WithoutCancel(nctx))
 	log.Info("emrfsd stopped cleanly")
 	if serveErr != nil && !errors.Is(serveErr, namenode.ErrServerClosed) && !errors.Is(serveErr, datanode.ErrServerClosed) {
 		return serveErr

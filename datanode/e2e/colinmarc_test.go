@@ -17,6 +17,7 @@ import (
 	hdfs "github.com/colinmarc/hdfs/v2"
 
 	"github.com/emrfsd/emrfsd/datanode"
+	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 	"github.com/emrfsd/emrfsd/namenode"
@@ -51,8 +52,12 @@ func startGateway(t *testing.T) *hdfs.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ns, err := dfs.New(dfs.Options{FS: fsys, Logger: log, BlockSize: e2eBlockSize})
+	if err != nil {
+		t.Fatal(err)
+	}
 	nn, err := namenode.New(namenode.Options{
-		FS: fsys, Logger: log, BlockSize: e2eBlockSize,
+		Namespace: ns, Logger: log,
 		DataNode: namenode.DataNode{IPAddr: "127.0.0.1", XferPort: dnLn.Addr().(*net.TCPAddr).Port},
 	})
 	if err != nil {
@@ -70,6 +75,7 @@ func startGateway(t *testing.T) *hdfs.Client {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		nn.Shutdown(sctx)
+		ns.Close(sctx)
 		if err := dn.Shutdown(sctx); err != nil {
 			t.Errorf("datanode Shutdown: %v", err)
 		}

@@ -1,4 +1,4 @@
-package namenode
+package dfs
 
 import (
 	"context"
@@ -7,26 +7,25 @@ import (
 	"os/user"
 	"path"
 	"slices"
-	"time"
 
 	"github.com/emrfsd/emrfsd/fs"
 )
 
-// Access bits (FsAction).
+// Access bits (Hadoop's FsAction).
 const (
-	permExec  = 1
-	permWrite = 2
-	permRead  = 4
+	PermExec  = 1
+	PermWrite = 2
+	PermRead  = 4
 )
 
 var actionNames = [8]string{"NONE", "EXECUTE", "WRITE", "WRITE_EXECUTE", "READ", "READ_EXECUTE", "READ_WRITE", "ALL"}
 
-const groupTTL = 5 * time.Minute
-
-// caller is the identity of one call, with a per-call stat cache used by
-// the permission checks.
-type caller struct {
-	s      *Server
+// Caller is the identity behind one request, with a stat cache that lives
+// as long as the request: the permission checks of one call look each path
+// up once. Make one per request with Namespace.Caller; it is not safe for
+// concurrent use.
+type Caller struct {
+	n      *Namespace
 	user   string
 	groups []string
 	loaded bool
@@ -38,12 +37,19 @@ type statResult struct {
 	err error
 }
 
+// Caller returns the identity of one request by user (already
+// authenticated by the front end: SIMPLE auth trusts the name).
+func (n *Namespace) Caller(user string) *Caller { return &Caller{n: n, user: user} }
+
+// User is the caller's name.
+func (c *Caller) User() string { return c.user }
+
 // stat is fs.Stat, cached for the duration of the call.
-func (c *caller) stat(ctx context.Context, p string) (fs.FileInfo, error) {
+func (c *Caller) stat(ctx context.Context, p string) (fs.FileInfo, error) {
 	if r, ok := c.stats[p]; ok {
 		return r.fi, r.err
 	}
-	fi, err := c.s.opts.FS.Stat(ctx, p)
+	fi, err := c.n.fs.Stat(ctx, p)
 	if c.stats == nil {
 		c.stats = map[string]statResult{}
 	}
@@ -52,42 +58,42 @@ func (c *caller) stat(ctx context.Context, p string) (fs.FileInfo, error) {
 }
 
 // forget drops cached stats after a mutation.
-func (c *caller) forget() { c.stats = nil }
+func (c *Caller) forget() { c.stats = nil }
 
-func (c *caller) userGroups() []string {
+func (c *Caller) userGroups() []string {
 	if !c.loaded {
-		c.groups = c.s.groupsOf(c.user)
+		c.groups = c.n.groupsOf(c.user)
 		c.loaded = true
 	}
 	return c.groups
 }
 
-func (c *caller) inGroup(g string) bool { return slices.Contains(c.userGroups(), g) }
+func (c *Caller) inGroup(g string) bool { return slices.Contains(c.userGroups(), g) }
 
 // primaryGroup is the group new files get when their parent has none.
-func (c *caller) primaryGroup() string {
+func (c *Caller) primaryGroup() string {
 	if g := c.userGroups(); len(g) > 0 {
 		return g[0]
 	}
 	return ""
 }
 
-// isSuper reports whether the caller is the superuser or in its group.
-func (c *caller) isSuper() bool {
-	return c.user == c.s.opts.SuperUser || c.inGroup(c.s.opts.SuperUserGroup)
+// IsSuper reports whether the caller is the superuser or in its group.
+func (c *Caller) IsSuper() bool {
+	return c.user == c.n.opts.SuperUser || c.inGroup(c.n.opts.SuperUserGroup)
 }
 
 // checking reports whether permissions must be checked for this caller.
-func (c *caller) checking() bool { return c.s.opts.PermissionsEnabled && !c.isSuper() }
+func (c *Caller) checking() bool { return c.n.opts.PermissionsEnabled && !c.IsSuper() }
 
 // groupsOf looks a user's groups up (Options.Groups or the OS), cached.
-func (s *Server) groupsOf(name string) []string {
-	if e, ok := s.groups.Get(name); ok && time.Since(e.at) < groupTTL {
-		return e.groups
+func (n *Namespace) groupsOf(name string) []string {
+	if groups, ok := n.groups.Get(name); ok {
+		return groups
 	}
 	var groups []string
-	if s.opts.Groups != nil {
-		groups = s.opts.Groups(name)
+	if n.opts.Groups != nil {
+		groups = n.opts.Groups(name)
 	} else if u, err := user.Lookup(name); err == nil {
 		if ids, err := u.GroupIds(); err == nil {
 			// The primary group first.
@@ -99,22 +105,22 @@ func (s *Server) groupsOf(name string) []string {
 			}
 		}
 	}
-	s.groups.Add(name, groupEntry{groups: groups, at: time.Now()})
+	n.groups.Add(name, groups)
 	return groups
 }
 
-// modeString renders a permission like "drwxr-xr-t".
-func modeString(fi fs.FileInfo) string {
+// ModeString renders a permission like "drwxr-xr-t".
+func ModeString(isDir bool, perm uint32) string {
 	b := []byte("-rwxrwxrwx")
-	if fi.IsDir {
+	if isDir {
 		b[0] = 'd'
 	}
 	for i := 0; i < 9; i++ {
-		if fi.Perm&(1<<(8-i)) == 0 {
+		if perm&(1<<(8-i)) == 0 {
 			b[i+1] = '-'
 		}
 	}
-	if fi.Perm&01000 != 0 {
+	if perm&01000 != 0 {
 		if b[9] == 'x' {
 			b[9] = 't'
 		} else {
@@ -125,7 +131,7 @@ func modeString(fi fs.FileInfo) string {
 }
 
 // allowed checks want against fi's mode bits for the caller.
-func (c *caller) allowed(fi fs.FileInfo, want int) bool {
+func (c *Caller) allowed(fi fs.FileInfo, want int) bool {
 	var bits uint32
 	switch {
 	case fi.Owner == c.user:
@@ -138,13 +144,16 @@ func (c *caller) allowed(fi fs.FileInfo, want int) bool {
 	return int(bits&7)&want == want
 }
 
-func (c *caller) denied(p string, fi fs.FileInfo, want int) error {
-	return failf(errDenied, "Permission denied: user=%s, access=%s, inode=%q:%s:%s:%s",
-		c.user, actionNames[want&7], p, fi.Owner, fi.Group, modeString(fi))
+func (c *Caller) denied(p string, fi fs.FileInfo, want int) error {
+	return Failf(ErrDenied, "Permission denied: user=%s, access=%s, inode=%q:%s:%s:%s",
+		c.user, actionNames[want&7], p, fi.Owner, fi.Group, ModeString(fi.IsDir, fi.Perm))
 }
 
 // ancestors lists the proper ancestors of a clean absolute path, root first.
 func ancestors(p string) []string {
+	if p == "/" {
+		return nil
+	}
 	var out []string
 	for d := path.Dir(p); ; d = path.Dir(d) {
 		out = append(out, d)
@@ -152,15 +161,12 @@ func ancestors(p string) []string {
 			break
 		}
 	}
-	if p == "/" {
-		return nil
-	}
 	slices.Reverse(out)
 	return out
 }
 
 // traverse checks execute permission on every existing ancestor of p.
-func (c *caller) traverse(ctx context.Context, p string) error {
+func (c *Caller) traverse(ctx context.Context, p string) error {
 	if !c.checking() {
 		return nil
 	}
@@ -175,15 +181,15 @@ func (c *caller) traverse(ctx context.Context, p string) error {
 		if !fi.IsDir {
 			return nil
 		}
-		if !c.allowed(fi, permExec) {
-			return c.denied(a, fi, permExec)
+		if !c.allowed(fi, PermExec) {
+			return c.denied(a, fi, PermExec)
 		}
 	}
 	return nil
 }
 
 // checkOn checks want on p itself (after traverse) when p exists.
-func (c *caller) checkOn(ctx context.Context, p string, want int) error {
+func (c *Caller) checkOn(ctx context.Context, p string, want int) error {
 	if !c.checking() {
 		return nil
 	}
@@ -203,9 +209,9 @@ func (c *caller) checkOn(ctx context.Context, p string, want int) error {
 	return nil
 }
 
-// checkAncestor checks want on the nearest existing ancestor of p (create,
-// mkdirs), after traverse.
-func (c *caller) checkAncestor(ctx context.Context, p string) error {
+// checkAncestor checks write on the nearest existing ancestor of p
+// (create, mkdirs), after traverse.
+func (c *Caller) checkAncestor(ctx context.Context, p string) error {
 	if !c.checking() {
 		return nil
 	}
@@ -224,8 +230,8 @@ func (c *caller) checkAncestor(ctx context.Context, p string) error {
 		if !fi.IsDir {
 			return nil // the operation reports the bad parent
 		}
-		if !c.allowed(fi, permWrite) {
-			return c.denied(as[i], fi, permWrite)
+		if !c.allowed(fi, PermWrite) {
+			return c.denied(as[i], fi, PermWrite)
 		}
 		return nil
 	}
@@ -234,7 +240,7 @@ func (c *caller) checkAncestor(ctx context.Context, p string) error {
 
 // checkRemove checks what removing p (delete, rename source) needs: write
 // on its parent, and the sticky-bit rule.
-func (c *caller) checkRemove(ctx context.Context, p string) error {
+func (c *Caller) checkRemove(ctx context.Context, p string) error {
 	if !c.checking() || p == "/" {
 		return nil
 	}
@@ -249,21 +255,21 @@ func (c *caller) checkRemove(ctx context.Context, p string) error {
 		}
 		return err
 	}
-	if !c.allowed(pfi, permWrite) {
-		return c.denied(parent, pfi, permWrite)
+	if !c.allowed(pfi, PermWrite) {
+		return c.denied(parent, pfi, PermWrite)
 	}
 	if pfi.Perm&01000 != 0 && pfi.Owner != c.user {
 		fi, err := c.stat(ctx, p)
 		if err == nil && fi.Owner != c.user {
-			return failf(errDenied, "Permission denied by sticky bit: user=%s, path=%q:%s:%s:%s, parent=%q:%s:%s:%s",
-				c.user, p, fi.Owner, fi.Group, modeString(fi), parent, pfi.Owner, pfi.Group, modeString(pfi))
+			return Failf(ErrDenied, "Permission denied by sticky bit: user=%s, path=%q:%s:%s:%s, parent=%q:%s:%s:%s",
+				c.user, p, fi.Owner, fi.Group, ModeString(fi.IsDir, fi.Perm), parent, pfi.Owner, pfi.Group, ModeString(pfi.IsDir, pfi.Perm))
 		}
 	}
 	return nil
 }
 
 // checkOwner requires the caller to own p (or be superuser).
-func (c *caller) checkOwner(ctx context.Context, p string) error {
+func (c *Caller) checkOwner(ctx context.Context, p string) error {
 	if !c.checking() {
 		return nil
 	}
@@ -275,15 +281,15 @@ func (c *caller) checkOwner(ctx context.Context, p string) error {
 		return err
 	}
 	if fi.Owner != c.user {
-		return failf(errDenied, "Permission denied. user=%s is not the owner of inode=%s", c.user, p)
+		return Failf(ErrDenied, "Permission denied. user=%s is not the owner of inode=%s", c.user, p)
 	}
 	return nil
 }
 
-// checkSuper requires superuser privilege.
-func (c *caller) checkSuper() error {
-	if !c.s.opts.PermissionsEnabled || c.isSuper() {
+// CheckSuper requires superuser privilege.
+func (c *Caller) CheckSuper() error {
+	if !c.n.opts.PermissionsEnabled || c.IsSuper() {
 		return nil
 	}
-	return failf(errDenied, "Access denied for user %s. Superuser privilege is required", c.user)
+	return Failf(ErrDenied, "Access denied for user %s. Superuser privilege is required", c.user)
 }
