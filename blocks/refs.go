@@ -12,6 +12,8 @@ type Ref struct {
 	ID       int64
 	GenStamp int64
 	NumBytes int64
+	// Token is the block access token the client presented.
+	Token Token
 }
 
 // ReadTarget is a readable block.

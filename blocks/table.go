@@ -2,6 +2,8 @@ package blocks
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	iofs "io/fs"
@@ -34,6 +36,17 @@ type Options struct {
 	// MaxReadBlocks bounds the read blocks remembered (default 65536).
 	MaxReadBlocks int
 	Logger        *slog.Logger
+
+	// Key derives block ids and MACs block tokens. Nil: a random key of
+	// this process (ids then change across restarts; see LoadKey).
+	Key *Key
+	// Tokens requires a valid block access token on every DataNode op
+	// (dfs.block.access.token.enable). With tokens a read block is resolved
+	// from its token alone; without, from this table's memory.
+	Tokens bool
+	// TokenLifetime is how long a token is valid
+	// (dfs.block.access.token.lifetime, default 10 h).
+	TokenLifetime time.Duration
 }
 
 // readBlock is a block of a closed file: a byte range of an object.
@@ -47,12 +60,6 @@ type readBlock struct {
 // versionKey names one version of an object.
 type versionKey struct{ path, etag string }
 
-type readKey struct {
-	path, etag string
-	blockSize  int64
-	index      int64
-}
-
 // Table maps block ids to what they hold. Read blocks live in a bounded LRU
 // (a lost entry only makes the client refetch locations); blocks being
 // written are registered while their file is open.
@@ -61,9 +68,7 @@ type Table struct {
 	log  *slog.Logger
 
 	mu     sync.Mutex
-	next   int64
-	reads  *lru.Cache[int64, *readBlock]
-	byKey  *lru.Cache[readKey, int64]
+	reads  *lru.Cache[int64, *readBlock] // read blocks handed out (used without tokens)
 	writes map[int64]Writable
 
 	// digests records the ciphertext digests of blocks served whole, for
@@ -88,6 +93,16 @@ func New(o Options) (*Table, error) {
 	if o.MaxReadBlocks <= 0 {
 		o.MaxReadBlocks = 65536
 	}
+	if o.Key == nil {
+		k, err := NewKey()
+		if err != nil {
+			return nil, err
+		}
+		o.Key = k
+	}
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = 10 * time.Hour
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -96,16 +111,9 @@ func New(o Options) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	byKey, err := lru.New[readKey, int64](o.MaxReadBlocks)
-	if err != nil {
-		return nil, err
-	}
-	// Start ids from the clock so ids from before a restart are unlikely to
-	// be reused for other data; ids stay positive (the top bit means EC).
-	next := (time.Now().UnixMilli() & (1<<40 - 1)) << 20
 	return &Table{
-		opts: o, log: log, next: max(next, 1<<30),
-		reads: reads, byKey: byKey, writes: map[int64]Writable{},
+		opts: o, log: log,
+		reads: reads, writes: map[int64]Writable{},
 		digests: newDigestTable(),
 		opened:  expirable.NewLRU[versionKey, *fs.File](1024, nil, openedTTL),
 	}, nil
@@ -114,29 +122,53 @@ func New(o Options) (*Table, error) {
 // PoolID is the block pool id of every block in the table.
 func (t *Table) PoolID() string { return t.opts.PoolID }
 
-func (t *Table) allocIDLocked() int64 {
-	t.next++
-	if t.next <= 0 {
-		t.next = 1 << 30
-	}
-	return t.next
-}
-
-// ReadID returns the (stable while remembered) id of block index of a
-// closed file's version etag, covering bytes [off, off+n).
-func (t *Table) ReadID(path, etag string, blockSize, index, off, n int64) (id, gs int64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k := readKey{path, etag, blockSize, index}
-	if id, ok := t.byKey.Get(k); ok {
-		if b, ok := t.reads.Get(id); ok {
-			return b.id, b.gs
+// allocWriteIDLocked returns a fresh random id for a block being written:
+// positive, bit 62 clear (read ids have it), unused.
+func (t *Table) allocWriteIDLocked() (int64, error) {
+	for {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, err
+		}
+		id := int64(binary.BigEndian.Uint64(b[:]) & (1<<62 - 1))
+		if _, used := t.writes[id]; id > 1<<30 && !used {
+			return id, nil
 		}
 	}
-	b := &readBlock{id: t.allocIDLocked(), gs: FirstGenStamp, path: path, etag: etag, off: off, n: n}
-	t.reads.Add(b.id, b)
-	t.byKey.Add(k, b.id)
-	return b.id, b.gs
+}
+
+// ReadID returns the id of block index of a closed file's version etag,
+// covering bytes [off, off+n). Ids are derived from the block key: the same
+// across restarts and on every daemon sharing the key, so a client that
+// refetches locations never sees its block list change.
+func (t *Table) ReadID(path, etag string, blockSize, index, off, n int64) (id, gs int64) {
+	id = t.opts.Key.readBlockID(path, etag, blockSize, index)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.reads.Get(id); !ok {
+		t.reads.Add(id, &readBlock{id: id, gs: FirstGenStamp, path: path, etag: etag, off: off, n: n})
+	}
+	return id, FirstGenStamp
+}
+
+// ReadToken is the token for reading block id, bytes [off, off+n) of
+// path's version etag, by user; empty when tokens are off.
+func (t *Table) ReadToken(user string, id int64, path, etag string, off, n int64) Token {
+	if !t.opts.Tokens {
+		return Token{}
+	}
+	return t.opts.Key.issue(tokenClaims{expiry: time.Now().Add(t.opts.TokenLifetime), user: user, pool: t.opts.PoolID,
+		blockID: id, modes: []Mode{ModeRead}, loc: locator{path: path, etag: etag, off: off, n: n}.marshal()})
+}
+
+// WriteToken is the token for writing block id by user; empty when tokens
+// are off.
+func (t *Table) WriteToken(user string, id int64) Token {
+	if !t.opts.Tokens {
+		return Token{}
+	}
+	return t.opts.Key.issue(tokenClaims{expiry: time.Now().Add(t.opts.TokenLifetime), user: user, pool: t.opts.PoolID,
+		blockID: id, modes: []Mode{ModeWrite}})
 }
 
 func (t *Table) read(id int64) (*readBlock, bool) {
@@ -146,12 +178,15 @@ func (t *Table) read(id int64) (*readBlock, bool) {
 }
 
 // AddWrite registers a block of an open file and returns its id.
-func (t *Table) AddWrite(w Writable) int64 {
+func (t *Table) AddWrite(w Writable) (int64, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	id := t.allocIDLocked()
+	id, err := t.allocWriteIDLocked()
+	if err != nil {
+		return 0, err
+	}
 	t.writes[id] = w
-	return id
+	return id, nil
 }
 
 // Writing returns the block being written under id.
@@ -177,12 +212,25 @@ func (t *Table) OpenRead(ctx context.Context, ref Ref) (ReadTarget, error) {
 	if ref.PoolID != t.opts.PoolID {
 		return nil, fmt.Errorf("%w: block pool %q is not %q", ErrNoBlock, ref.PoolID, t.opts.PoolID)
 	}
-	b, ok := t.read(ref.ID)
-	if !ok {
-		if _, writing := t.Writing(ref.ID); writing {
-			return nil, fmt.Errorf("block %d belongs to a file still being written: S3 objects become readable when closed", ref.ID)
+	var b *readBlock
+	if t.opts.Tokens {
+		c, err := t.opts.Key.verify(ref.Token, t.opts.PoolID, ref.ID, ModeRead, time.Now())
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %d", ErrNoBlock, ref.ID)
+		l, err := parseLocator(c.loc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
+		}
+		b = &readBlock{id: ref.ID, gs: FirstGenStamp, path: l.path, etag: l.etag, off: l.off, n: l.n}
+	} else {
+		var ok bool
+		if b, ok = t.read(ref.ID); !ok {
+			if _, writing := t.Writing(ref.ID); writing {
+				return nil, fmt.Errorf("block %d belongs to a file still being written: S3 objects become readable when closed", ref.ID)
+			}
+			return nil, fmt.Errorf("%w: %d", ErrNoBlock, ref.ID)
+		}
 	}
 	key := versionKey{path: b.path, etag: b.etag}
 	f, cached := t.opened.Get(key)
@@ -212,6 +260,11 @@ func (t *Table) OpenRead(ctx context.Context, ref Ref) (ReadTarget, error) {
 func (t *Table) OpenWrite(ctx context.Context, ref Ref) (WriteTarget, error) {
 	if ref.PoolID != t.opts.PoolID {
 		return nil, fmt.Errorf("%w: block pool %q is not %q", ErrNoBlock, ref.PoolID, t.opts.PoolID)
+	}
+	if t.opts.Tokens {
+		if _, err := t.opts.Key.verify(ref.Token, t.opts.PoolID, ref.ID, ModeWrite, time.Now()); err != nil {
+			return nil, err
+		}
 	}
 	w, ok := t.Writing(ref.ID)
 	if !ok {

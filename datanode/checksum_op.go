@@ -15,7 +15,7 @@ import (
 // Java, a request whose block.numBytes is below the block length covers only
 // that prefix, while crcPerBlock always counts the whole block.
 func (s *Server) blockChecksum(ctx context.Context, c *conn, req *hdfspb.OpBlockChecksumProto) error {
-	ref, err := blockRef(req.GetHeader().GetBlock())
+	ref, err := blockRef(req.GetHeader())
 	if err != nil {
 		return err
 	}

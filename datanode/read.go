@@ -15,7 +15,7 @@ import (
 // packets (seqno 0, 1, ...) covering [chunkOffset, endOffset), then an empty
 // packet with lastPacketInBlock=true, then an optional ClientReadStatusProto.
 func (s *Server) readBlock(ctx context.Context, c *conn, req *hdfspb.OpReadBlockProto) error {
-	ref, err := blockRef(req.GetHeader().GetBaseHeader().GetBlock())
+	ref, err := blockRef(req.GetHeader().GetBaseHeader())
 	if err != nil {
 		return err
 	}

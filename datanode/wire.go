@@ -134,16 +134,19 @@ func appendDelimited(dst []byte, m proto.Message) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
-// blockRef converts the wire block into a blocks.Ref. The unsigned wire fields
-// are reinterpreted as Java longs.
-func blockRef(b *hdfspb.ExtendedBlockProto) (blocks.Ref, error) {
+// blockRef converts an op header's block and token into a blocks.Ref. The
+// unsigned wire fields are reinterpreted as Java longs.
+func blockRef(h *hdfspb.BaseHeaderProto) (blocks.Ref, error) {
+	b := h.GetBlock()
 	if b == nil {
 		return blocks.Ref{}, fmt.Errorf("%w: op header has no block", errMalformed)
 	}
+	t := h.GetToken()
 	return blocks.Ref{
 		PoolID:   b.GetPoolId(),
 		ID:       int64(b.GetBlockId()),
 		GenStamp: int64(b.GetGenerationStamp()),
 		NumBytes: int64(b.GetNumBytes()),
+		Token:    blocks.Token{Identifier: t.GetIdentifier(), Password: t.GetPassword(), Kind: t.GetKind(), Service: t.GetService()},
 	}, nil
 }

@@ -20,7 +20,7 @@ import (
 // and pipeline acks out (in packet order, from their own goroutine) until the
 // last packet, which is acked once blocks.WriteTarget.End has returned.
 func (s *Server) writeBlock(ctx context.Context, c *conn, req *hdfspb.OpWriteBlockProto) error {
-	ref, err := blockRef(req.GetHeader().GetBaseHeader().GetBlock())
+	ref, err := blockRef(req.GetHeader().GetBaseHeader())
 	if err != nil {
 		return err
 	}

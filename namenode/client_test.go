@@ -1,20 +1,27 @@
 package namenode
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/colinmarc/hdfs/v2"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/datanode"
 	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
@@ -68,7 +75,13 @@ func newClusterWith(t *testing.T, o dfs.Options, pr providers.Provider) *cluster
 	if o.Groups == nil {
 		o.Groups = func(u string) []string { return []string{u + "-group"} }
 	}
-	nn, addr := startServer(t, Options{DataNode: DataNode{IPAddr: "127.0.0.1", XferPort: dl.Addr().(*net.TCPAddr).Port}}, o)
+	// Block tokens on, as the daemon runs by default: every client read
+	// and write below proves the clients pass the tokens they are given.
+	bt, err := blocks.New(blocks.Options{FS: f, PoolID: "BP-test", Tokens: true, TokenLifetime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn, addr := startServer(t, Options{Blocks: bt, DataNode: DataNode{IPAddr: "127.0.0.1", XferPort: dl.Addr().(*net.TCPAddr).Port}}, o)
 	dn := datanode.New(datanode.Options{Blocks: nn.Blocks(), Logger: testLogger(t)})
 	dnDone := make(chan error, 1)
 	go func() { dnDone <- dn.Serve(ctx, dl) }()
@@ -486,5 +499,99 @@ func TestListingAndPermissions(t *testing.T) {
 	}
 	if err := c.alice.Remove(r + "/d/a"); err != nil {
 		t.Errorf("remove own file: %v", err)
+	}
+}
+
+// readBlockRaw sends one READ_BLOCK for b with token tok (nil: none) to
+// the DataNode at addr and returns the op status and, on success, whether
+// data followed.
+func readBlockRaw(t *testing.T, addr string, b *hdfspb.ExtendedBlockProto, tok *commonpb.TokenProto) hdfspb.Status {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	op := &hdfspb.OpReadBlockProto{
+		Header: &hdfspb.ClientOperationHeaderProto{BaseHeader: &hdfspb.BaseHeaderProto{Block: b, Token: tok}, ClientName: proto.String("raw")},
+		Offset: proto.Uint64(0), Len: proto.Uint64(b.GetNumBytes()),
+	}
+	body, err := proto.Marshal(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := append([]byte{0, 28, 81}, protowire.AppendVarint(nil, uint64(len(body)))...)
+	if _, err := nc.Write(append(msg, body...)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(br, buf); err != nil {
+		t.Fatal(err)
+	}
+	var resp hdfspb.BlockOpResponseProto
+	if err := proto.Unmarshal(buf, &resp); err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetStatus()
+}
+
+// Issue 15.3: the DataNode serves a block only with the token the NameNode
+// handed out for it. A user who cannot open a file through the NameNode
+// cannot read its blocks by naming their ids, nor with a token for another
+// block or a token whose fields were altered.
+func TestBlockTokensRequired(t *testing.T) {
+	c := newCluster(t, dfs.Options{PermissionsEnabled: true})
+	secret := []byte("root's secret bytes")
+	if err := writeFile(c.admin, c.root+"/secret", secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(c.admin, c.root+"/other", []byte("another file")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.admin.Chmod(c.root+"/secret", 0600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.alice.ReadFile(c.root + "/secret"); err == nil || !strings.Contains(err.Error(), "AccessControlException") {
+		t.Fatalf("alice read root's 0600 file through the NameNode: %v", err)
+	}
+	locate := func(user, p string) *hdfspb.LocatedBlockProto {
+		rc := dialRaw(t, c.addr)
+		rc.handshake(user)
+		var resp hdfspb.GetBlockLocationsResponseProto
+		if h := rc.call(1, "getBlockLocations", &hdfspb.GetBlockLocationsRequestProto{Src: proto.String(p), Offset: proto.Uint64(0), Length: proto.Uint64(1 << 20)}, &resp); h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS {
+			t.Fatalf("getBlockLocations %s as %s: %s", p, user, h.GetErrorMsg())
+		}
+		return resp.GetLocations().GetBlocks()[0]
+	}
+	lb := locate("root", c.root+"/secret")
+	if lb.GetBlockToken().GetKind() != blocks.TokenKind || len(lb.GetBlockToken().GetPassword()) == 0 {
+		t.Fatalf("no block token handed out: %v", lb.GetBlockToken())
+	}
+	dn := fmt.Sprintf("127.0.0.1:%d", lb.GetLocs()[0].GetId().GetXferPort())
+	if st := readBlockRaw(t, dn, lb.GetB(), lb.GetBlockToken()); st != hdfspb.Status_SUCCESS {
+		t.Fatalf("read with the issued token: %v", st)
+	}
+	if st := readBlockRaw(t, dn, lb.GetB(), nil); st != hdfspb.Status_ERROR_ACCESS_TOKEN {
+		t.Errorf("read with no token: %v, want ERROR_ACCESS_TOKEN", st)
+	}
+	other := locate("alice", c.root+"/other")
+	if st := readBlockRaw(t, dn, lb.GetB(), other.GetBlockToken()); st != hdfspb.Status_ERROR_ACCESS_TOKEN {
+		t.Errorf("read with alice's token for another file: %v, want ERROR_ACCESS_TOKEN", st)
+	}
+	forged := proto.Clone(lb.GetBlockToken()).(*commonpb.TokenProto)
+	forged.Identifier[len(forged.Identifier)/2] ^= 1
+	if st := readBlockRaw(t, dn, lb.GetB(), forged); st != hdfspb.Status_ERROR_ACCESS_TOKEN {
+		t.Errorf("read with an altered token: %v, want ERROR_ACCESS_TOKEN", st)
+	}
+	// Block ids are not sequential: the two files' ids share no pattern a
+	// neighbour search would find.
+	if d := int64(lb.GetB().GetBlockId() - other.GetB().GetBlockId()); d > -1000 && d < 1000 {
+		t.Errorf("block ids %d and %d are neighbours", lb.GetB().GetBlockId(), other.GetB().GetBlockId())
 	}
 }

@@ -5,13 +5,13 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/dfs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
 
 const (
-	storageID = "DS-emrfsd-1"
 	// unlimited is a quota of -1 in the unsigned proto fields.
 	unlimited = ^uint64(0)
 )
@@ -75,13 +75,21 @@ func (s *Server) datanodeInfo() *hdfspb.DatanodeInfoProto {
 	}
 }
 
-// emptyToken is the block token sent with every block (security is off).
-func emptyToken() *commonpb.TokenProto {
-	return &commonpb.TokenProto{Identifier: []byte{}, Password: []byte{}, Kind: proto.String(""), Service: proto.String("")}
+// tokenProto encodes a block token (every field set, empty when tokens are
+// off: the field is required).
+func tokenProto(t blocks.Token) *commonpb.TokenProto {
+	id, pw := t.Identifier, t.Password
+	if id == nil {
+		id = []byte{}
+	}
+	if pw == nil {
+		pw = []byte{}
+	}
+	return &commonpb.TokenProto{Identifier: id, Password: pw, Kind: proto.String(t.Kind), Service: proto.String(t.Service)}
 }
 
 // locatedBlock describes one block on emrfsd's DataNode.
-func (s *Server) locatedBlock(id, gs, fileOff, n int64) *hdfspb.LocatedBlockProto {
+func (s *Server) locatedBlock(id, gs, fileOff, n int64, tok blocks.Token) *hdfspb.LocatedBlockProto {
 	return &hdfspb.LocatedBlockProto{
 		B: &hdfspb.ExtendedBlockProto{
 			PoolId:          proto.String(s.blocks.PoolID()),
@@ -92,16 +100,16 @@ func (s *Server) locatedBlock(id, gs, fileOff, n int64) *hdfspb.LocatedBlockProt
 		Offset:       proto.Uint64(uint64(fileOff)),
 		Locs:         []*hdfspb.DatanodeInfoProto{s.datanodeInfo()},
 		Corrupt:      proto.Bool(false),
-		BlockToken:   emptyToken(),
+		BlockToken:   tokenProto(tok),
 		IsCached:     []bool{false},
 		StorageTypes: []hdfspb.StorageTypeProto{hdfspb.StorageTypeProto_DISK},
-		StorageIDs:   []string{storageID},
+		StorageIDs:   []string{blocks.StorageID()},
 	}
 }
 
 // locatedBlocks lists the blocks of a closed file overlapping
 // [off, off+length). Every file gets an answer, even an empty one.
-func (s *Server) locatedBlocks(st dfs.Status, off, length int64) *hdfspb.LocatedBlocksProto {
+func (s *Server) locatedBlocks(user string, st dfs.Status, off, length int64) *hdfspb.LocatedBlocksProto {
 	bs := st.BlockSize
 	size := max(st.Size, 0)
 	lb := &hdfspb.LocatedBlocksProto{
@@ -117,7 +125,7 @@ func (s *Server) locatedBlocks(st dfs.Status, off, length int64) *hdfspb.Located
 		start := i * bs
 		n := min(bs, size-start)
 		id, gs := s.blocks.ReadID(st.Path, st.ETag, bs, i, start, n)
-		return s.locatedBlock(id, gs, start, n)
+		return s.locatedBlock(id, gs, start, n, s.blocks.ReadToken(user, id, st.Path, st.ETag, start, n))
 	}
 	if off < 0 {
 		off = 0

@@ -352,7 +352,12 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	hostname, _ := os.Hostname()
 	// The block map is shared: the NameNode hands block ids out, the
 	// DataNode resolves them.
-	blockMap, err := blocks.New(blocks.Options{FS: d.fs, PoolID: "BP-emrfsd-1", Logger: log.With("component", "blocks")})
+	blockKey, err := blocks.LoadKey(d.opts.BlockKeyFile)
+	if err != nil {
+		return fmt.Errorf("emrfsd.block.access.key.file: %w", err)
+	}
+	blockMap, err := blocks.New(blocks.Options{FS: d.fs, PoolID: "BP-emrfsd-1", Logger: log.With("component", "blocks"),
+		Key: blockKey, Tokens: d.opts.BlockTokens, TokenLifetime: d.opts.BlockTokenLifetime})
 	if err != nil {
 		return err
 	}

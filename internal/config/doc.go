@@ -35,6 +35,13 @@
 //	dfs.replication                    1
 //	emrfsd.shutdown.timeout            30s
 //	emrfsd.store                       ""  s3 | embedded; empty = decided by main from the environment
+//	dfs.block.access.token.enable      true
+//	dfs.block.access.token.lifetime    600 (minutes)
+//	emrfsd.block.access.key.file       ${emrfsd.data.dir}/block.key
+//	dfs.datanode.hostname              ""  (the address the client reached the NameNode at)
+//	dfs.namenode.fs-limits.max-component-length  255
+//	fs.trash.interval                  0 (minutes; 0 = no trash)
+//	fs.trash.checkpoint.interval       0 (minutes; 0 = fs.trash.interval)
 //
 // Encryption, per bucket (fs.s3.bucket.BUCKET.REST overrides fs.s3.REST,
 // fs.s3a.bucket.BUCKET.REST overrides fs.s3a.REST):

@@ -89,6 +89,29 @@ type Options struct {
 	// to let main decide from the environment.
 	Store string
 
+	// BlockTokens is dfs.block.access.token.enable (default true): the
+	// DataNode serves a block only with a valid block access token.
+	BlockTokens bool
+	// BlockTokenLifetime is dfs.block.access.token.lifetime (minutes,
+	// default 600).
+	BlockTokenLifetime time.Duration
+	// BlockKeyFile is emrfsd.block.access.key.file: the secret behind block
+	// ids and tokens, created at first start.
+	BlockKeyFile string
+	// DataNodeHostname is dfs.datanode.hostname: the name clients reach the
+	// DataNode by (default: the address they reached the NameNode at).
+	DataNodeHostname string
+	// MaxComponentLength is dfs.namenode.fs-limits.max-component-length
+	// (default 255, 0 = no limit).
+	MaxComponentLength int
+	// TrashInterval is fs.trash.interval (minutes, default 0 = no trash):
+	// reported to clients, which then move deleted files to trash; the
+	// daemon checkpoints and empties trash on this period.
+	TrashInterval time.Duration
+	// TrashCheckpointInterval is fs.trash.checkpoint.interval (minutes,
+	// default 0 = TrashInterval).
+	TrashCheckpointInterval time.Duration
+
 	conf     *hadoopconf.Conf
 	localKey hadoopconf.Entry  // where LocalKMSKeyID came from
 	keyARNs  map[string]string // set by Validate
@@ -288,6 +311,21 @@ func setDuration(field func(*Options) *time.Duration, unit time.Duration) func(*
 		}
 		if v <= 0 {
 			return invalid(e, "duration %q must be positive", e.Value)
+		}
+		*field(o) = v
+		return nil
+	}
+}
+
+// setDurationOrZero is setDuration allowing 0 (off).
+func setDurationOrZero(field func(*Options) *time.Duration, unit time.Duration) func(*Options, hadoopconf.Entry) error {
+	return func(o *Options, e hadoopconf.Entry) error {
+		v, err := e.Duration(unit)
+		if err != nil {
+			return asInvalid(err)
+		}
+		if v < 0 {
+			return invalid(e, "duration %q must not be negative", e.Value)
 		}
 		*field(o) = v
 		return nil

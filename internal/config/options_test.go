@@ -38,6 +38,10 @@ var wantDefaults = Options{
 	BlockSize:          128 << 20,
 	Replication:        1,
 	ShutdownTimeout:    30 * time.Second,
+	BlockTokens:        true,
+	BlockTokenLifetime: 10 * time.Hour,
+	BlockKeyFile:       "./emrfsd-data/block.key",
+	MaxComponentLength: 255,
 }
 
 func TestLoadEmptyGivesDocumentedDefaults(t *testing.T) {
@@ -158,6 +162,10 @@ func TestLoadValues(t *testing.T) {
 		Replication:        3,
 		ShutdownTimeout:    30 * time.Second,
 		Store:              StoreEmbedded,
+		BlockTokens:        true,
+		BlockTokenLifetime: 10 * time.Hour,
+		BlockKeyFile:       "/srv/emrfsd/block.key",
+		MaxComponentLength: 255,
 	}
 	if got := public(o); !reflect.DeepEqual(got, want) {
 		t.Errorf("\n got %+v\nwant %+v", got, want)
