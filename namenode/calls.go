@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime/debug"
 	"time"
 
@@ -162,6 +163,9 @@ func (c *conn) handle(cl *call) {
 	// The call's context ends with its connection (a client that went away
 	// cancels its S3 and KMS work) or at the call deadline.
 	ctx, cancel := context.WithTimeout(c.ctx, s.opts.CallTimeout)
+	if ap, err := netip.ParseAddrPort(c.nc.LocalAddr().String()); err == nil {
+		ctx = context.WithValue(ctx, connAddrKey{}, ap.Addr().Unmap().String())
+	}
 	defer cancel()
 	resp, err := cl.h.run(ctx, s.ns.Caller(c.user), cl.req)
 	lvl := slog.LevelDebug

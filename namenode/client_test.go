@@ -595,3 +595,35 @@ func TestBlockTokensRequired(t *testing.T) {
 		t.Errorf("block ids %d and %d are neighbours", lb.GetB().GetBlockId(), other.GetB().GetBlockId())
 	}
 }
+
+// dfs.datanode.hostname unset and the DataNode on a wildcard address: each
+// client is told to reach the DataNode at the address it reached the
+// NameNode at (here 127.0.0.2, another loopback address), not 0.0.0.0.
+func TestDataNodeAddressFromConnection(t *testing.T) {
+	env := testenv.Get(t)
+	bucket := env.NewBucket(t, "nn")
+	f, err := fs.New(context.Background(), fs.Options{S3: env.S3Client(), Buckets: map[string]string{bucket: bucket},
+		Provider: func(context.Context, string) (providers.Provider, error) { return plain.New(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr := startServer(t, Options{ID: "127.0.0.2:0", DataNode: DataNode{FromConn: true, IPAddr: "0.0.0.0", XferPort: 9866}},
+		dfs.Options{FS: f, SuperUser: "root"})
+	if !strings.HasPrefix(addr, "127.0.0.2:") {
+		t.Fatalf("listening on %s", addr)
+	}
+	rc := dialRaw(t, addr)
+	rc.handshake("root")
+	p := "/" + bucket + "/f"
+	if !createRaw(t, rc, p, "c1") {
+		t.Fatal("create failed")
+	}
+	var resp hdfspb.AddBlockResponseProto
+	if h := rc.call(2, "addBlock", &hdfspb.AddBlockRequestProto{Src: proto.String(p), ClientName: proto.String("c1")}, &resp); h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS {
+		t.Fatalf("addBlock: %s", h.GetErrorMsg())
+	}
+	id := resp.GetBlock().GetLocs()[0].GetId()
+	if id.GetIpAddr() != "127.0.0.2" || id.GetHostName() != "127.0.0.2" || id.GetXferPort() != 9866 {
+		t.Errorf("advertised DataNode %v, want 127.0.0.2:9866", id)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,7 +64,11 @@ func startServer(t testing.TB, o Options, d dfs.Options) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	listen := o.ID // tests pass a listen address through the otherwise unused ID
+	if listen == "" || !strings.Contains(listen, ":") {
+		listen = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}

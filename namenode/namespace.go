@@ -22,7 +22,7 @@ func (s *Server) lookup(ctx context.Context, c *dfs.Caller, src string, locate b
 	}
 	out := s.status(*st, nil)
 	if locate && !st.IsDir {
-		out.Locations = s.locatedBlocks(c.User(), *st, 0, st.Size)
+		out.Locations = s.locatedBlocks(ctx, c.User(), *st, 0, st.Size)
 	}
 	return out, nil
 }
@@ -56,7 +56,7 @@ func (s *Server) getListing(ctx context.Context, c *dfs.Caller, req *hdfspb.GetL
 	for _, e := range entries {
 		st := s.status(e, []byte(e.Name))
 		if need && !e.IsDir {
-			st.Locations = s.locatedBlocks(c.User(), e, 0, e.Size)
+			st.Locations = s.locatedBlocks(ctx, c.User(), e, 0, e.Size)
 		}
 		dl.PartialListing = append(dl.PartialListing, st)
 	}
@@ -77,7 +77,7 @@ func (s *Server) getBlockLocations(ctx context.Context, c *dfs.Caller, req *hdfs
 	if off < 0 || length < 0 {
 		return nil, dfs.Failf(dfs.ErrIllegalArgument, "Negative offset or length is not supported. File: %s", st.Path)
 	}
-	return &hdfspb.GetBlockLocationsResponseProto{Locations: s.locatedBlocks(c.User(), st, off, length)}, nil
+	return &hdfspb.GetBlockLocationsResponseProto{Locations: s.locatedBlocks(ctx, c.User(), st, off, length)}, nil
 }
 
 func (s *Server) getServerDefaults(ctx context.Context, c *dfs.Caller, req *hdfspb.GetServerDefaultsRequestProto) (*hdfspb.GetServerDefaultsResponseProto, error) {

@@ -13,6 +13,11 @@ import (
 type DataNode struct {
 	IPAddr   string // clients dial IPAddr:XferPort
 	Hostname string // or Hostname:XferPort with dfs.client.use.datanode.hostname
+	// FromConn advertises, to each client, the local address of its
+	// NameNode connection (IPAddr and Hostname are ignored): the DataNode
+	// listens on every address, and the one the client reached the
+	// NameNode at reaches the DataNode too.
+	FromConn bool
 	UUID     string
 	XferPort int
 	InfoPort int

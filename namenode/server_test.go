@@ -2,6 +2,7 @@ package namenode
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -241,7 +242,7 @@ func TestMethodTable(t *testing.T) {
 func TestLocatedBlocksComplete(t *testing.T) {
 	s, _ := startServer(t, Options{}, dfs.Options{BlockSize: 1 << 20})
 	fi := dfs.Status{FileInfo: fs.FileInfo{Path: "/b/f", Name: "f", Size: 2<<20 + 5, Owner: "o", Group: "g", Perm: 0644, ETag: "e"}, BlockSize: 1 << 20, Replication: 1}
-	lb := s.locatedBlocks("u", fi, 0, fi.Size)
+	lb := s.locatedBlocks(context.Background(), "u", fi, 0, fi.Size)
 	if len(lb.Blocks) != 3 || lb.GetLastBlock().GetB().GetNumBytes() != 5 || lb.Blocks[2].GetOffset() != 2<<20 {
 		t.Fatalf("blocks %v", lb)
 	}
@@ -251,15 +252,15 @@ func TestLocatedBlocksComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Stable ids for the same object version; a new version gets new ids.
-	again := s.locatedBlocks("u", fi, 1<<20, 1)
+	again := s.locatedBlocks(context.Background(), "u", fi, 1<<20, 1)
 	if len(again.Blocks) != 1 || again.Blocks[0].GetB().GetBlockId() != lb.Blocks[1].GetB().GetBlockId() {
 		t.Errorf("second lookup %v", again.Blocks)
 	}
 	fi.ETag = "e2"
-	if n := s.locatedBlocks("u", fi, 0, 1); n.Blocks[0].GetB().GetBlockId() == lb.Blocks[0].GetB().GetBlockId() {
+	if n := s.locatedBlocks(context.Background(), "u", fi, 0, 1); n.Blocks[0].GetB().GetBlockId() == lb.Blocks[0].GetB().GetBlockId() {
 		t.Error("new object version reused a block id")
 	}
-	empty := s.locatedBlocks("u", dfs.Status{FileInfo: fs.FileInfo{Path: "/b/e"}, BlockSize: 1 << 20}, 0, 0)
+	empty := s.locatedBlocks(context.Background(), "u", dfs.Status{FileInfo: fs.FileInfo{Path: "/b/e"}, BlockSize: 1 << 20}, 0, 0)
 	if _, err := proto.Marshal(empty); err != nil || len(empty.Blocks) != 0 {
 		t.Errorf("empty file: %v %v", empty, err)
 	}

@@ -1,6 +1,7 @@
 package namenode
 
 import (
+	"context"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -51,9 +52,15 @@ func (s *Server) status(st dfs.Status, name []byte) *hdfspb.HdfsFileStatusProto 
 	return out
 }
 
-// datanodeInfo describes emrfsd's DataNode.
-func (s *Server) datanodeInfo() *hdfspb.DatanodeInfoProto {
+// connAddrKey carries the local IP of the call's connection in its context.
+type connAddrKey struct{}
+
+// datanodeInfo describes emrfsd's DataNode as the caller must reach it.
+func (s *Server) datanodeInfo(ctx context.Context) *hdfspb.DatanodeInfoProto {
 	d := s.opts.DataNode
+	if ip, ok := ctx.Value(connAddrKey{}).(string); ok && d.FromConn {
+		d.IPAddr, d.Hostname = ip, ip
+	}
 	capacity := uint64(s.opts.Capacity)
 	return &hdfspb.DatanodeInfoProto{
 		Id: &hdfspb.DatanodeIDProto{
@@ -89,7 +96,7 @@ func tokenProto(t blocks.Token) *commonpb.TokenProto {
 }
 
 // locatedBlock describes one block on emrfsd's DataNode.
-func (s *Server) locatedBlock(id, gs, fileOff, n int64, tok blocks.Token) *hdfspb.LocatedBlockProto {
+func (s *Server) locatedBlock(ctx context.Context, id, gs, fileOff, n int64, tok blocks.Token) *hdfspb.LocatedBlockProto {
 	return &hdfspb.LocatedBlockProto{
 		B: &hdfspb.ExtendedBlockProto{
 			PoolId:          proto.String(s.blocks.PoolID()),
@@ -98,7 +105,7 @@ func (s *Server) locatedBlock(id, gs, fileOff, n int64, tok blocks.Token) *hdfsp
 			NumBytes:        proto.Uint64(uint64(n)),
 		},
 		Offset:       proto.Uint64(uint64(fileOff)),
-		Locs:         []*hdfspb.DatanodeInfoProto{s.datanodeInfo()},
+		Locs:         []*hdfspb.DatanodeInfoProto{s.datanodeInfo(ctx)},
 		Corrupt:      proto.Bool(false),
 		BlockToken:   tokenProto(tok),
 		IsCached:     []bool{false},
@@ -109,7 +116,7 @@ func (s *Server) locatedBlock(id, gs, fileOff, n int64, tok blocks.Token) *hdfsp
 
 // locatedBlocks lists the blocks of a closed file overlapping
 // [off, off+length). Every file gets an answer, even an empty one.
-func (s *Server) locatedBlocks(user string, st dfs.Status, off, length int64) *hdfspb.LocatedBlocksProto {
+func (s *Server) locatedBlocks(ctx context.Context, user string, st dfs.Status, off, length int64) *hdfspb.LocatedBlocksProto {
 	bs := st.BlockSize
 	size := max(st.Size, 0)
 	lb := &hdfspb.LocatedBlocksProto{
@@ -125,7 +132,7 @@ func (s *Server) locatedBlocks(user string, st dfs.Status, off, length int64) *h
 		start := i * bs
 		n := min(bs, size-start)
 		id, gs := s.blocks.ReadID(st.Path, st.ETag, bs, i, start, n)
-		return s.locatedBlock(id, gs, start, n, s.blocks.ReadToken(user, id, st.Path, st.ETag, start, n))
+		return s.locatedBlock(ctx, id, gs, start, n, s.blocks.ReadToken(user, id, st.Path, st.ETag, start, n))
 	}
 	if off < 0 {
 		off = 0

@@ -123,7 +123,7 @@ func (s *Server) addBlock(ctx context.Context, c *dfs.Caller, req *hdfspb.AddBlo
 		// A retried addBlock: the last block was allocated, never written.
 		if !last.ended && last.written == 0 && !last.busy &&
 			((n == 1 && prev == nil) || (n > 1 && prev != nil && int64(prev.GetBlockId()) == fb.blocks[n-2].id)) {
-			return &hdfspb.AddBlockResponseProto{Block: s.locatedBlock(last.id, last.gs, last.off, 0, s.blocks.WriteToken(c.User(), last.id))}, nil
+			return &hdfspb.AddBlockResponseProto{Block: s.locatedBlock(ctx, last.id, last.gs, last.off, 0, s.blocks.WriteToken(c.User(), last.id))}, nil
 		}
 		switch {
 		case prev == nil || int64(prev.GetBlockId()) != last.id:
@@ -144,7 +144,7 @@ func (s *Server) addBlock(ctx context.Context, c *dfs.Caller, req *hdfspb.AddBlo
 		return nil, err
 	}
 	fb.blocks = append(fb.blocks, b)
-	return &hdfspb.AddBlockResponseProto{Block: s.locatedBlock(b.id, b.gs, b.off, 0, s.blocks.WriteToken(c.User(), b.id))}, nil
+	return &hdfspb.AddBlockResponseProto{Block: s.locatedBlock(ctx, b.id, b.gs, b.off, 0, s.blocks.WriteToken(c.User(), b.id))}, nil
 }
 
 func (s *Server) abandonBlock(ctx context.Context, c *dfs.Caller, req *hdfspb.AbandonBlockRequestProto) (*hdfspb.AbandonBlockResponseProto, error) {
@@ -257,7 +257,7 @@ func (s *Server) updateBlockForPipeline(ctx context.Context, c *dfs.Caller, req 
 	b.fb.mu.Lock()
 	defer b.fb.mu.Unlock()
 	b.gs++
-	return &hdfspb.UpdateBlockForPipelineResponseProto{Block: s.locatedBlock(b.id, b.gs, b.off, b.written, s.blocks.WriteToken(c.User(), b.id))}, nil
+	return &hdfspb.UpdateBlockForPipelineResponseProto{Block: s.locatedBlock(ctx, b.id, b.gs, b.off, b.written, s.blocks.WriteToken(c.User(), b.id))}, nil
 }
 
 func (s *Server) updatePipeline(ctx context.Context, c *dfs.Caller, req *hdfspb.UpdatePipelineRequestProto) (*hdfspb.UpdatePipelineResponseProto, error) {

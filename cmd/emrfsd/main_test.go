@@ -28,11 +28,12 @@ func TestParseArgs(t *testing.T) {
 
 func TestRunReportsBadConfig(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"check", "-D", "fs.s3.bucket.logs.cse.enabled=maybe"}, &out, &errb)
+	dir := t.TempDir()
+	code := run(context.Background(), []string{"check", "--data-dir", dir, "-D", "fs.s3.bucket.logs.cse.enabled=maybe"}, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "fs.s3.bucket.logs.cse.enabled") {
 		t.Fatalf("code %d, stderr %q", code, errb.String())
 	}
-	if code := run(context.Background(), []string{"--conf", "/nonexistent/emrfsd-site.xml"}, &out, &errb); code == 0 {
+	if code := run(context.Background(), []string{"--data-dir", dir, "--conf", "/nonexistent/emrfsd-site.xml"}, &out, &errb); code == 0 {
 		t.Fatal("serve with a missing conf file succeeded")
 	}
 }
@@ -72,5 +73,20 @@ func TestStoreMode(t *testing.T) {
 	o, _ = config.Load(nil, []string{"emrfsd.store=embedded"})
 	if m := storeMode(o); m != config.StoreEmbedded {
 		t.Fatalf("explicit embedded: %s", m)
+	}
+}
+
+func TestAdvertisedDataNode(t *testing.T) {
+	if dn := advertisedDataNode("", "0.0.0.0", "h", 9866); !dn.FromConn {
+		t.Errorf("wildcard bind: %+v, want FromConn", dn)
+	}
+	if dn := advertisedDataNode("", "::", "h", 9866); !dn.FromConn {
+		t.Errorf("IPv6 wildcard bind: %+v, want FromConn", dn)
+	}
+	if dn := advertisedDataNode("", "10.1.2.3", "h", 9866); dn.FromConn || dn.IPAddr != "10.1.2.3" {
+		t.Errorf("specific bind: %+v", dn)
+	}
+	if dn := advertisedDataNode("localhost", "0.0.0.0", "h", 9866); dn.FromConn || dn.Hostname != "localhost" || (dn.IPAddr != "127.0.0.1" && dn.IPAddr != "::1") {
+		t.Errorf("dfs.datanode.hostname=localhost: %+v", dn)
 	}
 }
