@@ -38,6 +38,9 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	if p == "/" {
 		return nil, Failf(iofs.ErrExist, "/ already exists as a directory")
 	}
+	if err := n.checkNewName(p); err != nil {
+		return nil, err
+	}
 	holder := req.Holder
 	if err := c.checkAncestor(ctx, p); err != nil {
 		return nil, err

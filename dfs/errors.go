@@ -24,6 +24,7 @@ const (
 	ExInvalidPath         = "org.apache.hadoop.fs.InvalidPathException"
 	ExUnsupported         = "java.lang.UnsupportedOperationException"
 	ExIO                  = "java.io.IOException"
+	ExComponentTooLong    = "org.apache.hadoop.hdfs.protocol.FSLimitException$PathComponentTooLongException"
 )
 
 // Kinds of failure the HDFS rules detect themselves (beyond internal/errs
@@ -37,6 +38,11 @@ var (
 	ErrIllegalArgument     = errors.New("illegal argument")
 	// ErrIO marks a plain java.io.IOException.
 	ErrIO = errors.New("i/o error")
+	// ErrPathTooLong: a path over MaxPathLength or MaxPathDepth (an
+	// IOException, as HDFS throws).
+	ErrPathTooLong = errors.New("path too long")
+	// ErrComponentTooLong: a new name over the component length limit.
+	ErrComponentTooLong = errors.New("path component too long")
 )
 
 // failure is an error whose message is sent to the client verbatim and
@@ -67,6 +73,8 @@ var errorClasses = [...]struct {
 	{ErrInvalidPath, ExInvalidPath},
 	{ErrIllegalArgument, ExIllegalArgument},
 	{ErrIO, ExIO},
+	{ErrPathTooLong, ExIO},
+	{ErrComponentTooLong, ExComponentTooLong},
 	{iofs.ErrPermission, ExAccessControl},
 	{errs.ErrNotEmpty, ExPathNotEmpty},
 	{errs.ErrNotDir, ExParentNotDirectory},

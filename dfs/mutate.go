@@ -33,6 +33,9 @@ func (n *Namespace) Mkdirs(ctx context.Context, c *Caller, src string, perm uint
 	case !missing(err):
 		return err
 	}
+	if err := n.checkNewName(p); err != nil {
+		return err
+	}
 	group := c.primaryGroup()
 	parent := path.Dir(p)
 	pfi, err := c.stat(ctx, parent)
@@ -63,6 +66,9 @@ func (n *Namespace) Delete(ctx context.Context, c *Caller, src string, recursive
 		return false, nil
 	}
 	if err := c.checkRemove(ctx, p); err != nil {
+		return false, err
+	}
+	if err := n.checkSubtree(ctx, c, p); err != nil {
 		return false, err
 	}
 	defer c.forget()
@@ -134,6 +140,9 @@ func (n *Namespace) Rename(ctx context.Context, c *Caller, src, dst string) (boo
 	if target == src {
 		return true, nil
 	}
+	if err := n.checkNewName(target); err != nil {
+		return false, err
+	}
 	if strings.HasPrefix(target, src+"/") {
 		return false, nil
 	}
@@ -182,6 +191,9 @@ func (n *Namespace) Rename2(ctx context.Context, c *Caller, src, dst string, ove
 		return Failf(ErrIO, "Rename destination / is the root")
 	case strings.HasPrefix(dst, src+"/"):
 		return Failf(ErrIO, "Rename destination %s is a directory or file under source %s", dst, src)
+	}
+	if err := n.checkNewName(dst); err != nil {
+		return err
 	}
 	if err := c.checkRemove(ctx, src); err != nil {
 		return err

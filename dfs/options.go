@@ -38,6 +38,9 @@ type Options struct {
 	MaxOpenFiles int
 	// ListLimit is the listing batch size (dfs.ls.limit, 1000).
 	ListLimit int
+	// MaxComponentLength bounds each component of a new name
+	// (dfs.namenode.fs-limits.max-component-length; 0: no limit).
+	MaxComponentLength int
 }
 
 func (o *Options) setDefaults() error {

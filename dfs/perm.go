@@ -268,6 +268,68 @@ func (c *Caller) checkRemove(ctx context.Context, p string) error {
 	return nil
 }
 
+// checkSubtree checks what deleting directory p needs below it, as HDFS's
+// FSPermissionChecker.checkSubAccess(ALL, ignoreEmptyDir): read, write and
+// execute on every non-empty directory of the subtree (p included), and
+// the sticky-bit rule for the children of sticky ones. A file, or a path
+// that does not exist, needs nothing more.
+func (n *Namespace) checkSubtree(ctx context.Context, c *Caller, p string) error {
+	if !c.checking() {
+		return nil
+	}
+	root, err := c.stat(ctx, p)
+	if err != nil || !root.IsDir {
+		return nil // the delete itself reports a missing path
+	}
+	pending := []fs.FileInfo{root}
+	for len(pending) > 0 {
+		d := pending[len(pending)-1]
+		pending = pending[:len(pending)-1]
+		after, checked := "", false
+		for {
+			children, more, err := n.fs.List(ctx, d.Path, after, n.opts.ListLimit)
+			if err != nil {
+				if missing(err) {
+					break // removed meanwhile
+				}
+				return err
+			}
+			if len(children) > 0 && !checked {
+				// A security check reads the directory's own metadata,
+				// not a listing's (possibly cached) copy of it.
+				if d.Path != p {
+					fresh, err := c.stat(ctx, d.Path)
+					if missing(err) {
+						break
+					}
+					if err != nil {
+						return err
+					}
+					d = fresh
+				}
+				if !c.allowed(d, PermRead|PermWrite|PermExec) {
+					return c.denied(d.Path, d, PermRead|PermWrite|PermExec)
+				}
+				checked = true
+			}
+			for _, ch := range children {
+				if d.Perm&01000 != 0 && d.Owner != c.user && ch.Owner != c.user {
+					return Failf(ErrDenied, "Permission denied by sticky bit: user=%s, path=%q:%s:%s:%s, parent=%q:%s:%s:%s",
+						c.user, ch.Path, ch.Owner, ch.Group, ModeString(ch.IsDir, ch.Perm), d.Path, d.Owner, d.Group, ModeString(d.IsDir, d.Perm))
+				}
+				if ch.IsDir {
+					pending = append(pending, ch)
+				}
+			}
+			if !more || len(children) == 0 {
+				break
+			}
+			after = children[len(children)-1].Name
+		}
+	}
+	return nil
+}
+
 // checkOwner requires the caller to own p (or be superuser).
 func (c *Caller) checkOwner(ctx context.Context, p string) error {
 	if !c.checking() {

@@ -75,3 +75,36 @@ func TestModeString(t *testing.T) {
 		}
 	}
 }
+
+func TestPathLimits(t *testing.T) {
+	long := "/" + strings.Repeat("a", MaxPathLength)
+	_, err := CleanPath(long)
+	if !errors.Is(err, ErrPathTooLong) {
+		t.Fatalf("8001-byte path: %v", err)
+	}
+	if class, msg := Exception(err); class != ExIO || len(msg) > 400 || !strings.Contains(msg, "Pathname too long") {
+		t.Errorf("too-long path reported as %s %q (%d bytes)", class, Clip(msg), len(msg))
+	}
+	if _, err := CleanPath(strings.Repeat("/a", MaxPathDepth+1)); !errors.Is(err, ErrPathTooLong) {
+		t.Errorf("%d levels: %v", MaxPathDepth+1, err)
+	}
+	if _, err := CleanPath(strings.Repeat("/a", MaxPathDepth)); err != nil {
+		t.Errorf("%d levels: %v", MaxPathDepth, err)
+	}
+	_, err = CleanPath(strings.Repeat("x", 20000))
+	if _, msg := Exception(err); len(msg) > 400 {
+		t.Errorf("invalid path echoed whole: %d bytes", len(msg))
+	}
+	n := &Namespace{opts: Options{MaxComponentLength: 255}}
+	if err := n.checkNewName("/b/" + strings.Repeat("c", 255)); err != nil {
+		t.Errorf("255-byte name: %v", err)
+	}
+	err = n.checkNewName("/b/d/" + strings.Repeat("c", 256) + "/e")
+	if class, msg := Exception(err); class != ExComponentTooLong ||
+		!strings.Contains(msg, "in directory /b/d is exceeded: limit=255 length=256") {
+		t.Errorf("256-byte name: %s %q", class, msg)
+	}
+	if err := (&Namespace{}).checkNewName("/b/" + strings.Repeat("c", 1000)); err != nil {
+		t.Errorf("no limit configured: %v", err)
+	}
+}

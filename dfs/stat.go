@@ -83,6 +83,9 @@ func (n *Namespace) Stat(ctx context.Context, c *Caller, src string) (Status, er
 // shown with its bytes so far.
 func (n *Namespace) GetFileInfo(ctx context.Context, c *Caller, src string) (*Status, error) {
 	p, err := CleanPath(src)
+	if errors.Is(err, ErrPathTooLong) {
+		return nil, nil // no such path can exist
+	}
 	if err != nil {
 		return nil, err
 	}

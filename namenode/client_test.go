@@ -627,3 +627,45 @@ func TestDataNodeAddressFromConnection(t *testing.T) {
 		t.Errorf("advertised DataNode %v, want 127.0.0.2:9866", id)
 	}
 }
+
+// Issue 15.1: a recursive delete needs write and execute (and read) on
+// every non-empty directory below the one deleted, as HDFS's checkSubAccess;
+// the parent's write permission and sticky bit alone are not enough.
+func TestRecursiveDeleteChecksSubtree(t *testing.T) {
+	c := newCluster(t, dfs.Options{PermissionsEnabled: true})
+	r, root, alice := c.root, c.admin, c.alice
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("mkdir pub", root.MkdirAll(r+"/pub", 0777))
+	must("chmod pub", root.Chmod(r+"/pub", 0777))
+	must("mkdir priv", root.MkdirAll(r+"/pub/priv", 0700))
+	must("write priv/f", writeFile(root, r+"/pub/priv/f", []byte("root only")))
+	must("chmod priv/f", root.Chmod(r+"/pub/priv/f", 0600))
+	must("mkdir ro", root.MkdirAll(r+"/pub/ro/sub", 0755))
+	must("write ro/sub/f", writeFile(root, r+"/pub/ro/sub/f", []byte("x")))
+	// A directory alice owns and may write, holding root's private one.
+	must("mkdir mine", alice.MkdirAll(r+"/pub/mine", 0777))
+	must("mkdir mine/rootdir", root.MkdirAll(r+"/pub/mine/rootdir", 0700))
+	must("write mine/rootdir/f", writeFile(root, r+"/pub/mine/rootdir/f", []byte("y")))
+	must("mkdir own", alice.MkdirAll(r+"/pub/own/a/b", 0755))
+	must("write own/a/b/f", writeFile(alice, r+"/pub/own/a/b/f", []byte("z")))
+
+	for _, p := range []string{"/pub/priv", "/pub/ro", "/pub/mine"} {
+		err := alice.RemoveAll(r + p)
+		if err == nil || !strings.Contains(err.Error(), "AccessControlException") && !os.IsPermission(err) {
+			t.Errorf("alice rm -r %s: %v, want permission denied", p, err)
+		}
+	}
+	for _, p := range []string{"/pub/priv/f", "/pub/ro/sub/f", "/pub/mine/rootdir/f"} {
+		if _, err := root.Stat(r + p); err != nil {
+			t.Errorf("%s gone after a refused delete: %v", p, err)
+		}
+	}
+	// Her own tree goes, and root may delete anything.
+	must("alice rm -r own", alice.RemoveAll(r+"/pub/own"))
+	must("root rm -r pub", root.RemoveAll(r+"/pub"))
+}

@@ -366,6 +366,7 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 		FS: d.fs, Logger: log.With("component", "dfs"),
 		BlockSize: d.opts.BlockSize, Replication: d.opts.Replication,
 		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
+		MaxComponentLength: d.opts.MaxComponentLength,
 	})
 	if err != nil {
 		return err
