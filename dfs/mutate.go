@@ -21,6 +21,9 @@ func (n *Namespace) Mkdirs(ctx context.Context, c *Caller, src string, perm uint
 	if err != nil {
 		return err
 	}
+	if err := n.provisionTrash(ctx, c, p); err != nil {
+		return err
+	}
 	if err := c.checkAncestor(ctx, p); err != nil {
 		return err
 	}

@@ -38,6 +38,12 @@ type Options struct {
 	MaxOpenFiles int
 	// ListLimit is the listing batch size (dfs.ls.limit, 1000).
 	ListLimit int
+	// TrashInterval is fs.trash.interval: how long deleted files stay in
+	// trash (0: no trash); TrashCheckpointInterval how often Current
+	// becomes a checkpoint (0: TrashInterval). See RunTrash.
+	TrashInterval           time.Duration
+	TrashCheckpointInterval time.Duration
+
 	// MaxComponentLength bounds each component of a new name
 	// (dfs.namenode.fs-limits.max-component-length; 0: no limit).
 	MaxComponentLength int

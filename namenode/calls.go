@@ -99,6 +99,7 @@ func (s *Server) methodTable() (map[string]handler, error) {
 	register(t, "getStoragePolicies", s.getStoragePolicies)
 	register(t, "msync", s.msync)
 	register(t, "getHAServiceState", s.getHAServiceState)
+	register(t, "getSnapshottableDirListing", s.getSnapshottableDirListing)
 
 	svc := hdfspb.File_emrfsd_hadoop_hdfs_namenode_proto.Services().ByName("ClientNamenodeProtocol")
 	for name, h := range t {

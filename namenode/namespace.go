@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	iofs "io/fs"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -83,18 +84,42 @@ func (s *Server) getBlockLocations(ctx context.Context, c *dfs.Caller, req *hdfs
 func (s *Server) getServerDefaults(ctx context.Context, c *dfs.Caller, req *hdfspb.GetServerDefaultsRequestProto) (*hdfspb.GetServerDefaultsResponseProto, error) {
 	o := s.ns.Options()
 	return &hdfspb.GetServerDefaultsResponseProto{ServerDefaults: &hdfspb.FsServerDefaultsProto{
-		BlockSize:                proto.Uint64(uint64(o.BlockSize)),
-		BytesPerChecksum:         proto.Uint32(512),
-		WritePacketSize:          proto.Uint32(64 << 10),
-		Replication:              proto.Uint32(uint32(o.Replication)),
-		FileBufferSize:           proto.Uint32(4096),
-		EncryptDataTransfer:      proto.Bool(false),
-		TrashInterval:            proto.Uint64(0),
-		ChecksumType:             hdfspb.ChecksumTypeProto_CHECKSUM_CRC32C.Enum(),
-		KeyProviderUri:           proto.String(""),
-		PolicyId:                 proto.Uint32(0),
-		SnapshotTrashRootEnabled: proto.Bool(false),
+		BlockSize:           proto.Uint64(uint64(o.BlockSize)),
+		BytesPerChecksum:    proto.Uint32(512),
+		WritePacketSize:     proto.Uint32(64 << 10),
+		Replication:         proto.Uint32(uint32(o.Replication)),
+		FileBufferSize:      proto.Uint32(4096),
+		EncryptDataTransfer: proto.Bool(false),
+		TrashInterval:       proto.Uint64(uint64(o.TrashInterval / time.Minute)),
+		ChecksumType:        hdfspb.ChecksumTypeProto_CHECKSUM_CRC32C.Enum(),
+		KeyProviderUri:      proto.String(""),
+		PolicyId:            proto.Uint32(0),
+		// Trash of a file in a bucket stays in that bucket (dfs/trash.go).
+		SnapshotTrashRootEnabled: proto.Bool(true),
 	}}, nil
+}
+
+// getSnapshottableDirListing reports the bucket roots: with
+// snapshotTrashRootEnabled the client then keeps a file's trash in its
+// bucket (/BUCKET/.Trash/USER). emrfsd takes no snapshots.
+func (s *Server) getSnapshottableDirListing(ctx context.Context, c *dfs.Caller, req *hdfspb.GetSnapshottableDirListingRequestProto) (*hdfspb.GetSnapshottableDirListingResponseProto, error) {
+	roots, err := s.ns.BucketRoots(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	l := &hdfspb.SnapshottableDirectoryListingProto{}
+	for _, r := range roots {
+		l.SnapshottableDirListing = append(l.SnapshottableDirListing, &hdfspb.SnapshottableDirectoryStatusProto{
+			DirStatus:      s.status(r, []byte(r.Name)),
+			SnapshotQuota:  proto.Uint32(0),
+			SnapshotNumber: proto.Uint32(0),
+			ParentFullpath: []byte("/"),
+		})
+	}
+	if len(l.SnapshottableDirListing) == 0 {
+		return &hdfspb.GetSnapshottableDirListingResponseProto{}, nil
+	}
+	return &hdfspb.GetSnapshottableDirListingResponseProto{SnapshottableDirList: l}, nil
 }
 
 func (s *Server) mkdirs(ctx context.Context, c *dfs.Caller, req *hdfspb.MkdirsRequestProto) (*hdfspb.MkdirsResponseProto, error) {

@@ -367,11 +367,13 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 		BlockSize: d.opts.BlockSize, Replication: d.opts.Replication,
 		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
 		MaxComponentLength: d.opts.MaxComponentLength,
+		TrashInterval:      d.opts.TrashInterval, TrashCheckpointInterval: d.opts.TrashCheckpointInterval,
 	})
 	if err != nil {
 		return err
 	}
 	go ns.Run(ctx)
+	go ns.RunTrash(ctx)
 	nn, err := namenode.New(namenode.Options{
 		Namespace: ns, Logger: log.With("component", "namenode"), Blocks: blockMap,
 		DataNode: advertisedDataNode(d.opts.DataNodeHostname, host, hostname, port),

@@ -680,7 +680,7 @@ func (x *AclEntryProto_AclEntryScopeProto) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use AclEntryProto_AclEntryScopeProto.Descriptor instead.
 func (AclEntryProto_AclEntryScopeProto) EnumDescriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{23, 0}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{25, 0}
 }
 
 type AclEntryProto_AclEntryTypeProto int32
@@ -742,7 +742,7 @@ func (x *AclEntryProto_AclEntryTypeProto) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use AclEntryProto_AclEntryTypeProto.Descriptor instead.
 func (AclEntryProto_AclEntryTypeProto) EnumDescriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{23, 1}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{25, 1}
 }
 
 type AclEntryProto_FsActionProto int32
@@ -816,7 +816,7 @@ func (x *AclEntryProto_FsActionProto) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use AclEntryProto_FsActionProto.Descriptor instead.
 func (AclEntryProto_FsActionProto) EnumDescriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{23, 2}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{25, 2}
 }
 
 type XAttrProto_XAttrNamespaceProto int32
@@ -881,7 +881,7 @@ func (x *XAttrProto_XAttrNamespaceProto) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use XAttrProto_XAttrNamespaceProto.Descriptor instead.
 func (XAttrProto_XAttrNamespaceProto) EnumDescriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{25, 0}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{27, 0}
 }
 
 // A block within a block pool. blockId must stay positive: the top bit
@@ -2353,6 +2353,120 @@ func (x *DirectoryListingProto) GetRemainingEntries() uint32 {
 	return 0
 }
 
+// Status of a snapshottable directory (emrfsd reports bucket roots so, with
+// snapshotTrashRootEnabled, a file's trash stays in its own bucket).
+type SnapshottableDirectoryStatusProto struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	DirStatus      *HdfsFileStatusProto   `protobuf:"bytes,1,req,name=dirStatus" json:"dirStatus,omitempty"`
+	SnapshotQuota  *uint32                `protobuf:"varint,2,req,name=snapshot_quota,json=snapshotQuota" json:"snapshot_quota,omitempty"`
+	SnapshotNumber *uint32                `protobuf:"varint,3,req,name=snapshot_number,json=snapshotNumber" json:"snapshot_number,omitempty"`
+	ParentFullpath []byte                 `protobuf:"bytes,4,req,name=parent_fullpath,json=parentFullpath" json:"parent_fullpath,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SnapshottableDirectoryStatusProto) Reset() {
+	*x = SnapshottableDirectoryStatusProto{}
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshottableDirectoryStatusProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshottableDirectoryStatusProto) ProtoMessage() {}
+
+func (x *SnapshottableDirectoryStatusProto) ProtoReflect() protoreflect.Message {
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshottableDirectoryStatusProto.ProtoReflect.Descriptor instead.
+func (*SnapshottableDirectoryStatusProto) Descriptor() ([]byte, []int) {
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SnapshottableDirectoryStatusProto) GetDirStatus() *HdfsFileStatusProto {
+	if x != nil {
+		return x.DirStatus
+	}
+	return nil
+}
+
+func (x *SnapshottableDirectoryStatusProto) GetSnapshotQuota() uint32 {
+	if x != nil && x.SnapshotQuota != nil {
+		return *x.SnapshotQuota
+	}
+	return 0
+}
+
+func (x *SnapshottableDirectoryStatusProto) GetSnapshotNumber() uint32 {
+	if x != nil && x.SnapshotNumber != nil {
+		return *x.SnapshotNumber
+	}
+	return 0
+}
+
+func (x *SnapshottableDirectoryStatusProto) GetParentFullpath() []byte {
+	if x != nil {
+		return x.ParentFullpath
+	}
+	return nil
+}
+
+type SnapshottableDirectoryListingProto struct {
+	state                   protoimpl.MessageState               `protogen:"open.v1"`
+	SnapshottableDirListing []*SnapshottableDirectoryStatusProto `protobuf:"bytes,1,rep,name=snapshottableDirListing" json:"snapshottableDirListing,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *SnapshottableDirectoryListingProto) Reset() {
+	*x = SnapshottableDirectoryListingProto{}
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshottableDirectoryListingProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshottableDirectoryListingProto) ProtoMessage() {}
+
+func (x *SnapshottableDirectoryListingProto) ProtoReflect() protoreflect.Message {
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshottableDirectoryListingProto.ProtoReflect.Descriptor instead.
+func (*SnapshottableDirectoryListingProto) Descriptor() ([]byte, []int) {
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SnapshottableDirectoryListingProto) GetSnapshottableDirListing() []*SnapshottableDirectoryStatusProto {
+	if x != nil {
+		return x.SnapshottableDirListing
+	}
+	return nil
+}
+
 type StorageTypeQuotaInfoProto struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Type          *StorageTypeProto      `protobuf:"varint,1,opt,name=type,enum=emrfsd.hadoop.hdfs.StorageTypeProto,def=1" json:"type,omitempty"`
@@ -2369,7 +2483,7 @@ const (
 
 func (x *StorageTypeQuotaInfoProto) Reset() {
 	*x = StorageTypeQuotaInfoProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[17]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2381,7 +2495,7 @@ func (x *StorageTypeQuotaInfoProto) String() string {
 func (*StorageTypeQuotaInfoProto) ProtoMessage() {}
 
 func (x *StorageTypeQuotaInfoProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[17]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2394,7 +2508,7 @@ func (x *StorageTypeQuotaInfoProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StorageTypeQuotaInfoProto.ProtoReflect.Descriptor instead.
 func (*StorageTypeQuotaInfoProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{17}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StorageTypeQuotaInfoProto) GetType() StorageTypeProto {
@@ -2427,7 +2541,7 @@ type StorageTypeQuotaInfosProto struct {
 
 func (x *StorageTypeQuotaInfosProto) Reset() {
 	*x = StorageTypeQuotaInfosProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[18]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2439,7 +2553,7 @@ func (x *StorageTypeQuotaInfosProto) String() string {
 func (*StorageTypeQuotaInfosProto) ProtoMessage() {}
 
 func (x *StorageTypeQuotaInfosProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[18]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2452,7 +2566,7 @@ func (x *StorageTypeQuotaInfosProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StorageTypeQuotaInfosProto.ProtoReflect.Descriptor instead.
 func (*StorageTypeQuotaInfosProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{18}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StorageTypeQuotaInfosProto) GetTypeQuotaInfo() []*StorageTypeQuotaInfoProto {
@@ -2483,7 +2597,7 @@ type ContentSummaryProto struct {
 
 func (x *ContentSummaryProto) Reset() {
 	*x = ContentSummaryProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[19]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2495,7 +2609,7 @@ func (x *ContentSummaryProto) String() string {
 func (*ContentSummaryProto) ProtoMessage() {}
 
 func (x *ContentSummaryProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[19]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2508,7 +2622,7 @@ func (x *ContentSummaryProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContentSummaryProto.ProtoReflect.Descriptor instead.
 func (*ContentSummaryProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{19}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ContentSummaryProto) GetLength() uint64 {
@@ -2608,7 +2722,7 @@ type QuotaUsageProto struct {
 
 func (x *QuotaUsageProto) Reset() {
 	*x = QuotaUsageProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[20]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2620,7 +2734,7 @@ func (x *QuotaUsageProto) String() string {
 func (*QuotaUsageProto) ProtoMessage() {}
 
 func (x *QuotaUsageProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[20]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2633,7 +2747,7 @@ func (x *QuotaUsageProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaUsageProto.ProtoReflect.Descriptor instead.
 func (*QuotaUsageProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{20}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *QuotaUsageProto) GetFileAndDirectoryCount() uint64 {
@@ -2686,7 +2800,7 @@ const (
 
 func (x *BlockChecksumOptionsProto) Reset() {
 	*x = BlockChecksumOptionsProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[21]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2698,7 +2812,7 @@ func (x *BlockChecksumOptionsProto) String() string {
 func (*BlockChecksumOptionsProto) ProtoMessage() {}
 
 func (x *BlockChecksumOptionsProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[21]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2711,7 +2825,7 @@ func (x *BlockChecksumOptionsProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockChecksumOptionsProto.ProtoReflect.Descriptor instead.
 func (*BlockChecksumOptionsProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{21}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BlockChecksumOptionsProto) GetBlockChecksumType() BlockChecksumTypeProto {
@@ -2757,7 +2871,7 @@ const (
 
 func (x *FsServerDefaultsProto) Reset() {
 	*x = FsServerDefaultsProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[22]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +2883,7 @@ func (x *FsServerDefaultsProto) String() string {
 func (*FsServerDefaultsProto) ProtoMessage() {}
 
 func (x *FsServerDefaultsProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[22]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +2896,7 @@ func (x *FsServerDefaultsProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FsServerDefaultsProto.ProtoReflect.Descriptor instead.
 func (*FsServerDefaultsProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{22}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FsServerDefaultsProto) GetBlockSize() uint64 {
@@ -2874,7 +2988,7 @@ type AclEntryProto struct {
 
 func (x *AclEntryProto) Reset() {
 	*x = AclEntryProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[23]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2886,7 +3000,7 @@ func (x *AclEntryProto) String() string {
 func (*AclEntryProto) ProtoMessage() {}
 
 func (x *AclEntryProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[23]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2899,7 +3013,7 @@ func (x *AclEntryProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AclEntryProto.ProtoReflect.Descriptor instead.
 func (*AclEntryProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{23}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AclEntryProto) GetType() AclEntryProto_AclEntryTypeProto {
@@ -2943,7 +3057,7 @@ type AclStatusProto struct {
 
 func (x *AclStatusProto) Reset() {
 	*x = AclStatusProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[24]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2955,7 +3069,7 @@ func (x *AclStatusProto) String() string {
 func (*AclStatusProto) ProtoMessage() {}
 
 func (x *AclStatusProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[24]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2968,7 +3082,7 @@ func (x *AclStatusProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AclStatusProto.ProtoReflect.Descriptor instead.
 func (*AclStatusProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{24}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AclStatusProto) GetOwner() string {
@@ -3017,7 +3131,7 @@ type XAttrProto struct {
 
 func (x *XAttrProto) Reset() {
 	*x = XAttrProto{}
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[25]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3029,7 +3143,7 @@ func (x *XAttrProto) String() string {
 func (*XAttrProto) ProtoMessage() {}
 
 func (x *XAttrProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[25]
+	mi := &file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3042,7 +3156,7 @@ func (x *XAttrProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use XAttrProto.ProtoReflect.Descriptor instead.
 func (*XAttrProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{25}
+	return file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *XAttrProto) GetNamespace() XAttrProto_XAttrNamespaceProto {
@@ -3226,7 +3340,14 @@ const file_emrfsd_hadoop_hdfs_hdfs_proto_rawDesc = "" +
 	"\x10SNAPSHOT_ENABLED\x10\b\"\x94\x01\n" +
 	"\x15DirectoryListingProto\x12O\n" +
 	"\x0epartialListing\x18\x01 \x03(\v2'.emrfsd.hadoop.hdfs.HdfsFileStatusProtoR\x0epartialListing\x12*\n" +
-	"\x10remainingEntries\x18\x02 \x02(\rR\x10remainingEntries\"\x8d\x01\n" +
+	"\x10remainingEntries\x18\x02 \x02(\rR\x10remainingEntries\"\xe3\x01\n" +
+	"!SnapshottableDirectoryStatusProto\x12E\n" +
+	"\tdirStatus\x18\x01 \x02(\v2'.emrfsd.hadoop.hdfs.HdfsFileStatusProtoR\tdirStatus\x12%\n" +
+	"\x0esnapshot_quota\x18\x02 \x02(\rR\rsnapshotQuota\x12'\n" +
+	"\x0fsnapshot_number\x18\x03 \x02(\rR\x0esnapshotNumber\x12'\n" +
+	"\x0fparent_fullpath\x18\x04 \x02(\fR\x0eparentFullpath\"\x95\x01\n" +
+	"\"SnapshottableDirectoryListingProto\x12o\n" +
+	"\x17snapshottableDirListing\x18\x01 \x03(\v25.emrfsd.hadoop.hdfs.SnapshottableDirectoryStatusProtoR\x17snapshottableDirListing\"\x8d\x01\n" +
 	"\x19StorageTypeQuotaInfoProto\x12>\n" +
 	"\x04type\x18\x01 \x01(\x0e2$.emrfsd.hadoop.hdfs.StorageTypeProto:\x04DISKR\x04type\x12\x14\n" +
 	"\x05quota\x18\x02 \x02(\x04R\x05quota\x12\x1a\n" +
@@ -3361,49 +3482,51 @@ func file_emrfsd_hadoop_hdfs_hdfs_proto_rawDescGZIP() []byte {
 }
 
 var file_emrfsd_hadoop_hdfs_hdfs_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_emrfsd_hadoop_hdfs_hdfs_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_emrfsd_hadoop_hdfs_hdfs_proto_goTypes = []any{
-	(StorageTypeProto)(0),                 // 0: emrfsd.hadoop.hdfs.StorageTypeProto
-	(CipherSuiteProto)(0),                 // 1: emrfsd.hadoop.hdfs.CipherSuiteProto
-	(CryptoProtocolVersionProto)(0),       // 2: emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
-	(ErasureCodingPolicyState)(0),         // 3: emrfsd.hadoop.hdfs.ErasureCodingPolicyState
-	(ChecksumTypeProto)(0),                // 4: emrfsd.hadoop.hdfs.ChecksumTypeProto
-	(BlockChecksumTypeProto)(0),           // 5: emrfsd.hadoop.hdfs.BlockChecksumTypeProto
-	(XAttrSetFlagProto)(0),                // 6: emrfsd.hadoop.hdfs.XAttrSetFlagProto
-	(DatanodeInfoProto_AdminState)(0),     // 7: emrfsd.hadoop.hdfs.DatanodeInfoProto.AdminState
-	(HdfsFileStatusProto_FileType)(0),     // 8: emrfsd.hadoop.hdfs.HdfsFileStatusProto.FileType
-	(HdfsFileStatusProto_Flags)(0),        // 9: emrfsd.hadoop.hdfs.HdfsFileStatusProto.Flags
-	(AclEntryProto_AclEntryScopeProto)(0), // 10: emrfsd.hadoop.hdfs.AclEntryProto.AclEntryScopeProto
-	(AclEntryProto_AclEntryTypeProto)(0),  // 11: emrfsd.hadoop.hdfs.AclEntryProto.AclEntryTypeProto
-	(AclEntryProto_FsActionProto)(0),      // 12: emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
-	(XAttrProto_XAttrNamespaceProto)(0),   // 13: emrfsd.hadoop.hdfs.XAttrProto.XAttrNamespaceProto
-	(*ExtendedBlockProto)(nil),            // 14: emrfsd.hadoop.hdfs.ExtendedBlockProto
-	(*StorageTypesProto)(nil),             // 15: emrfsd.hadoop.hdfs.StorageTypesProto
-	(*BlockStoragePolicyProto)(nil),       // 16: emrfsd.hadoop.hdfs.BlockStoragePolicyProto
-	(*DatanodeIDProto)(nil),               // 17: emrfsd.hadoop.hdfs.DatanodeIDProto
-	(*DatanodeInfoProto)(nil),             // 18: emrfsd.hadoop.hdfs.DatanodeInfoProto
-	(*DatanodeInfosProto)(nil),            // 19: emrfsd.hadoop.hdfs.DatanodeInfosProto
-	(*LocatedBlockProto)(nil),             // 20: emrfsd.hadoop.hdfs.LocatedBlockProto
-	(*LocatedBlocksProto)(nil),            // 21: emrfsd.hadoop.hdfs.LocatedBlocksProto
-	(*FileEncryptionInfoProto)(nil),       // 22: emrfsd.hadoop.hdfs.FileEncryptionInfoProto
-	(*CipherOptionProto)(nil),             // 23: emrfsd.hadoop.hdfs.CipherOptionProto
-	(*EncryptionZoneProto)(nil),           // 24: emrfsd.hadoop.hdfs.EncryptionZoneProto
-	(*ECSchemaOptionEntryProto)(nil),      // 25: emrfsd.hadoop.hdfs.ECSchemaOptionEntryProto
-	(*ECSchemaProto)(nil),                 // 26: emrfsd.hadoop.hdfs.ECSchemaProto
-	(*ErasureCodingPolicyProto)(nil),      // 27: emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
-	(*FsPermissionProto)(nil),             // 28: emrfsd.hadoop.hdfs.FsPermissionProto
-	(*HdfsFileStatusProto)(nil),           // 29: emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	(*DirectoryListingProto)(nil),         // 30: emrfsd.hadoop.hdfs.DirectoryListingProto
-	(*StorageTypeQuotaInfoProto)(nil),     // 31: emrfsd.hadoop.hdfs.StorageTypeQuotaInfoProto
-	(*StorageTypeQuotaInfosProto)(nil),    // 32: emrfsd.hadoop.hdfs.StorageTypeQuotaInfosProto
-	(*ContentSummaryProto)(nil),           // 33: emrfsd.hadoop.hdfs.ContentSummaryProto
-	(*QuotaUsageProto)(nil),               // 34: emrfsd.hadoop.hdfs.QuotaUsageProto
-	(*BlockChecksumOptionsProto)(nil),     // 35: emrfsd.hadoop.hdfs.BlockChecksumOptionsProto
-	(*FsServerDefaultsProto)(nil),         // 36: emrfsd.hadoop.hdfs.FsServerDefaultsProto
-	(*AclEntryProto)(nil),                 // 37: emrfsd.hadoop.hdfs.AclEntryProto
-	(*AclStatusProto)(nil),                // 38: emrfsd.hadoop.hdfs.AclStatusProto
-	(*XAttrProto)(nil),                    // 39: emrfsd.hadoop.hdfs.XAttrProto
-	(*common.TokenProto)(nil),             // 40: emrfsd.hadoop.common.TokenProto
+	(StorageTypeProto)(0),                      // 0: emrfsd.hadoop.hdfs.StorageTypeProto
+	(CipherSuiteProto)(0),                      // 1: emrfsd.hadoop.hdfs.CipherSuiteProto
+	(CryptoProtocolVersionProto)(0),            // 2: emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
+	(ErasureCodingPolicyState)(0),              // 3: emrfsd.hadoop.hdfs.ErasureCodingPolicyState
+	(ChecksumTypeProto)(0),                     // 4: emrfsd.hadoop.hdfs.ChecksumTypeProto
+	(BlockChecksumTypeProto)(0),                // 5: emrfsd.hadoop.hdfs.BlockChecksumTypeProto
+	(XAttrSetFlagProto)(0),                     // 6: emrfsd.hadoop.hdfs.XAttrSetFlagProto
+	(DatanodeInfoProto_AdminState)(0),          // 7: emrfsd.hadoop.hdfs.DatanodeInfoProto.AdminState
+	(HdfsFileStatusProto_FileType)(0),          // 8: emrfsd.hadoop.hdfs.HdfsFileStatusProto.FileType
+	(HdfsFileStatusProto_Flags)(0),             // 9: emrfsd.hadoop.hdfs.HdfsFileStatusProto.Flags
+	(AclEntryProto_AclEntryScopeProto)(0),      // 10: emrfsd.hadoop.hdfs.AclEntryProto.AclEntryScopeProto
+	(AclEntryProto_AclEntryTypeProto)(0),       // 11: emrfsd.hadoop.hdfs.AclEntryProto.AclEntryTypeProto
+	(AclEntryProto_FsActionProto)(0),           // 12: emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
+	(XAttrProto_XAttrNamespaceProto)(0),        // 13: emrfsd.hadoop.hdfs.XAttrProto.XAttrNamespaceProto
+	(*ExtendedBlockProto)(nil),                 // 14: emrfsd.hadoop.hdfs.ExtendedBlockProto
+	(*StorageTypesProto)(nil),                  // 15: emrfsd.hadoop.hdfs.StorageTypesProto
+	(*BlockStoragePolicyProto)(nil),            // 16: emrfsd.hadoop.hdfs.BlockStoragePolicyProto
+	(*DatanodeIDProto)(nil),                    // 17: emrfsd.hadoop.hdfs.DatanodeIDProto
+	(*DatanodeInfoProto)(nil),                  // 18: emrfsd.hadoop.hdfs.DatanodeInfoProto
+	(*DatanodeInfosProto)(nil),                 // 19: emrfsd.hadoop.hdfs.DatanodeInfosProto
+	(*LocatedBlockProto)(nil),                  // 20: emrfsd.hadoop.hdfs.LocatedBlockProto
+	(*LocatedBlocksProto)(nil),                 // 21: emrfsd.hadoop.hdfs.LocatedBlocksProto
+	(*FileEncryptionInfoProto)(nil),            // 22: emrfsd.hadoop.hdfs.FileEncryptionInfoProto
+	(*CipherOptionProto)(nil),                  // 23: emrfsd.hadoop.hdfs.CipherOptionProto
+	(*EncryptionZoneProto)(nil),                // 24: emrfsd.hadoop.hdfs.EncryptionZoneProto
+	(*ECSchemaOptionEntryProto)(nil),           // 25: emrfsd.hadoop.hdfs.ECSchemaOptionEntryProto
+	(*ECSchemaProto)(nil),                      // 26: emrfsd.hadoop.hdfs.ECSchemaProto
+	(*ErasureCodingPolicyProto)(nil),           // 27: emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
+	(*FsPermissionProto)(nil),                  // 28: emrfsd.hadoop.hdfs.FsPermissionProto
+	(*HdfsFileStatusProto)(nil),                // 29: emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	(*DirectoryListingProto)(nil),              // 30: emrfsd.hadoop.hdfs.DirectoryListingProto
+	(*SnapshottableDirectoryStatusProto)(nil),  // 31: emrfsd.hadoop.hdfs.SnapshottableDirectoryStatusProto
+	(*SnapshottableDirectoryListingProto)(nil), // 32: emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProto
+	(*StorageTypeQuotaInfoProto)(nil),          // 33: emrfsd.hadoop.hdfs.StorageTypeQuotaInfoProto
+	(*StorageTypeQuotaInfosProto)(nil),         // 34: emrfsd.hadoop.hdfs.StorageTypeQuotaInfosProto
+	(*ContentSummaryProto)(nil),                // 35: emrfsd.hadoop.hdfs.ContentSummaryProto
+	(*QuotaUsageProto)(nil),                    // 36: emrfsd.hadoop.hdfs.QuotaUsageProto
+	(*BlockChecksumOptionsProto)(nil),          // 37: emrfsd.hadoop.hdfs.BlockChecksumOptionsProto
+	(*FsServerDefaultsProto)(nil),              // 38: emrfsd.hadoop.hdfs.FsServerDefaultsProto
+	(*AclEntryProto)(nil),                      // 39: emrfsd.hadoop.hdfs.AclEntryProto
+	(*AclStatusProto)(nil),                     // 40: emrfsd.hadoop.hdfs.AclStatusProto
+	(*XAttrProto)(nil),                         // 41: emrfsd.hadoop.hdfs.XAttrProto
+	(*common.TokenProto)(nil),                  // 42: emrfsd.hadoop.common.TokenProto
 }
 var file_emrfsd_hadoop_hdfs_hdfs_proto_depIdxs = []int32{
 	0,  // 0: emrfsd.hadoop.hdfs.StorageTypesProto.storageTypes:type_name -> emrfsd.hadoop.hdfs.StorageTypeProto
@@ -3415,9 +3538,9 @@ var file_emrfsd_hadoop_hdfs_hdfs_proto_depIdxs = []int32{
 	18, // 6: emrfsd.hadoop.hdfs.DatanodeInfosProto.datanodes:type_name -> emrfsd.hadoop.hdfs.DatanodeInfoProto
 	14, // 7: emrfsd.hadoop.hdfs.LocatedBlockProto.b:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
 	18, // 8: emrfsd.hadoop.hdfs.LocatedBlockProto.locs:type_name -> emrfsd.hadoop.hdfs.DatanodeInfoProto
-	40, // 9: emrfsd.hadoop.hdfs.LocatedBlockProto.blockToken:type_name -> emrfsd.hadoop.common.TokenProto
+	42, // 9: emrfsd.hadoop.hdfs.LocatedBlockProto.blockToken:type_name -> emrfsd.hadoop.common.TokenProto
 	0,  // 10: emrfsd.hadoop.hdfs.LocatedBlockProto.storageTypes:type_name -> emrfsd.hadoop.hdfs.StorageTypeProto
-	40, // 11: emrfsd.hadoop.hdfs.LocatedBlockProto.blockTokens:type_name -> emrfsd.hadoop.common.TokenProto
+	42, // 11: emrfsd.hadoop.hdfs.LocatedBlockProto.blockTokens:type_name -> emrfsd.hadoop.common.TokenProto
 	20, // 12: emrfsd.hadoop.hdfs.LocatedBlocksProto.blocks:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
 	20, // 13: emrfsd.hadoop.hdfs.LocatedBlocksProto.lastBlock:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
 	22, // 14: emrfsd.hadoop.hdfs.LocatedBlocksProto.fileEncryptionInfo:type_name -> emrfsd.hadoop.hdfs.FileEncryptionInfoProto
@@ -3436,23 +3559,25 @@ var file_emrfsd_hadoop_hdfs_hdfs_proto_depIdxs = []int32{
 	22, // 27: emrfsd.hadoop.hdfs.HdfsFileStatusProto.fileEncryptionInfo:type_name -> emrfsd.hadoop.hdfs.FileEncryptionInfoProto
 	27, // 28: emrfsd.hadoop.hdfs.HdfsFileStatusProto.ecPolicy:type_name -> emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
 	29, // 29: emrfsd.hadoop.hdfs.DirectoryListingProto.partialListing:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	0,  // 30: emrfsd.hadoop.hdfs.StorageTypeQuotaInfoProto.type:type_name -> emrfsd.hadoop.hdfs.StorageTypeProto
-	31, // 31: emrfsd.hadoop.hdfs.StorageTypeQuotaInfosProto.typeQuotaInfo:type_name -> emrfsd.hadoop.hdfs.StorageTypeQuotaInfoProto
-	32, // 32: emrfsd.hadoop.hdfs.ContentSummaryProto.typeQuotaInfos:type_name -> emrfsd.hadoop.hdfs.StorageTypeQuotaInfosProto
-	32, // 33: emrfsd.hadoop.hdfs.QuotaUsageProto.typeQuotaInfos:type_name -> emrfsd.hadoop.hdfs.StorageTypeQuotaInfosProto
-	5,  // 34: emrfsd.hadoop.hdfs.BlockChecksumOptionsProto.blockChecksumType:type_name -> emrfsd.hadoop.hdfs.BlockChecksumTypeProto
-	4,  // 35: emrfsd.hadoop.hdfs.FsServerDefaultsProto.checksumType:type_name -> emrfsd.hadoop.hdfs.ChecksumTypeProto
-	11, // 36: emrfsd.hadoop.hdfs.AclEntryProto.type:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.AclEntryTypeProto
-	10, // 37: emrfsd.hadoop.hdfs.AclEntryProto.scope:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.AclEntryScopeProto
-	12, // 38: emrfsd.hadoop.hdfs.AclEntryProto.permissions:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
-	37, // 39: emrfsd.hadoop.hdfs.AclStatusProto.entries:type_name -> emrfsd.hadoop.hdfs.AclEntryProto
-	28, // 40: emrfsd.hadoop.hdfs.AclStatusProto.permission:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	13, // 41: emrfsd.hadoop.hdfs.XAttrProto.namespace:type_name -> emrfsd.hadoop.hdfs.XAttrProto.XAttrNamespaceProto
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	29, // 30: emrfsd.hadoop.hdfs.SnapshottableDirectoryStatusProto.dirStatus:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	31, // 31: emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProto.snapshottableDirListing:type_name -> emrfsd.hadoop.hdfs.SnapshottableDirectoryStatusProto
+	0,  // 32: emrfsd.hadoop.hdfs.StorageTypeQuotaInfoProto.type:type_name -> emrfsd.hadoop.hdfs.StorageTypeProto
+	33, // 33: emrfsd.hadoop.hdfs.StorageTypeQuotaInfosProto.typeQuotaInfo:type_name -> emrfsd.hadoop.hdfs.StorageTypeQuotaInfoProto
+	34, // 34: emrfsd.hadoop.hdfs.ContentSummaryProto.typeQuotaInfos:type_name -> emrfsd.hadoop.hdfs.StorageTypeQuotaInfosProto
+	34, // 35: emrfsd.hadoop.hdfs.QuotaUsageProto.typeQuotaInfos:type_name -> emrfsd.hadoop.hdfs.StorageTypeQuotaInfosProto
+	5,  // 36: emrfsd.hadoop.hdfs.BlockChecksumOptionsProto.blockChecksumType:type_name -> emrfsd.hadoop.hdfs.BlockChecksumTypeProto
+	4,  // 37: emrfsd.hadoop.hdfs.FsServerDefaultsProto.checksumType:type_name -> emrfsd.hadoop.hdfs.ChecksumTypeProto
+	11, // 38: emrfsd.hadoop.hdfs.AclEntryProto.type:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.AclEntryTypeProto
+	10, // 39: emrfsd.hadoop.hdfs.AclEntryProto.scope:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.AclEntryScopeProto
+	12, // 40: emrfsd.hadoop.hdfs.AclEntryProto.permissions:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
+	39, // 41: emrfsd.hadoop.hdfs.AclStatusProto.entries:type_name -> emrfsd.hadoop.hdfs.AclEntryProto
+	28, // 42: emrfsd.hadoop.hdfs.AclStatusProto.permission:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	13, // 43: emrfsd.hadoop.hdfs.XAttrProto.namespace:type_name -> emrfsd.hadoop.hdfs.XAttrProto.XAttrNamespaceProto
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_emrfsd_hadoop_hdfs_hdfs_proto_init() }
@@ -3466,7 +3591,7 @@ func file_emrfsd_hadoop_hdfs_hdfs_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emrfsd_hadoop_hdfs_hdfs_proto_rawDesc), len(file_emrfsd_hadoop_hdfs_hdfs_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

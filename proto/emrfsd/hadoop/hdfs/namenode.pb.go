@@ -2205,6 +2205,86 @@ func (x *GetListingResponseProto) GetDirList() *DirectoryListingProto {
 	return nil
 }
 
+type GetSnapshottableDirListingRequestProto struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSnapshottableDirListingRequestProto) Reset() {
+	*x = GetSnapshottableDirListingRequestProto{}
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSnapshottableDirListingRequestProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSnapshottableDirListingRequestProto) ProtoMessage() {}
+
+func (x *GetSnapshottableDirListingRequestProto) ProtoReflect() protoreflect.Message {
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSnapshottableDirListingRequestProto.ProtoReflect.Descriptor instead.
+func (*GetSnapshottableDirListingRequestProto) Descriptor() ([]byte, []int) {
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{38}
+}
+
+type GetSnapshottableDirListingResponseProto struct {
+	state                protoimpl.MessageState              `protogen:"open.v1"`
+	SnapshottableDirList *SnapshottableDirectoryListingProto `protobuf:"bytes,1,opt,name=snapshottableDirList" json:"snapshottableDirList,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *GetSnapshottableDirListingResponseProto) Reset() {
+	*x = GetSnapshottableDirListingResponseProto{}
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSnapshottableDirListingResponseProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSnapshottableDirListingResponseProto) ProtoMessage() {}
+
+func (x *GetSnapshottableDirListingResponseProto) ProtoReflect() protoreflect.Message {
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSnapshottableDirListingResponseProto.ProtoReflect.Descriptor instead.
+func (*GetSnapshottableDirListingResponseProto) Descriptor() ([]byte, []int) {
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *GetSnapshottableDirListingResponseProto) GetSnapshottableDirList() *SnapshottableDirectoryListingProto {
+	if x != nil {
+		return x.SnapshottableDirList
+	}
+	return nil
+}
+
 type MkdirsRequestProto struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Src           *string                `protobuf:"bytes,1,req,name=src" json:"src,omitempty"`
@@ -2217,7 +2297,7 @@ type MkdirsRequestProto struct {
 
 func (x *MkdirsRequestProto) Reset() {
 	*x = MkdirsRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[38]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2229,7 +2309,7 @@ func (x *MkdirsRequestProto) String() string {
 func (*MkdirsRequestProto) ProtoMessage() {}
 
 func (x *MkdirsRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[38]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2242,7 +2322,7 @@ func (x *MkdirsRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MkdirsRequestProto.ProtoReflect.Descriptor instead.
 func (*MkdirsRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{38}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *MkdirsRequestProto) GetSrc() string {
@@ -2282,7 +2362,7 @@ type MkdirsResponseProto struct {
 
 func (x *MkdirsResponseProto) Reset() {
 	*x = MkdirsResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[39]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2294,7 +2374,7 @@ func (x *MkdirsResponseProto) String() string {
 func (*MkdirsResponseProto) ProtoMessage() {}
 
 func (x *MkdirsResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[39]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2307,7 +2387,7 @@ func (x *MkdirsResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MkdirsResponseProto.ProtoReflect.Descriptor instead.
 func (*MkdirsResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{39}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *MkdirsResponseProto) GetResult() bool {
@@ -2327,7 +2407,7 @@ type DeleteRequestProto struct {
 
 func (x *DeleteRequestProto) Reset() {
 	*x = DeleteRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[40]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2419,7 @@ func (x *DeleteRequestProto) String() string {
 func (*DeleteRequestProto) ProtoMessage() {}
 
 func (x *DeleteRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[40]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2352,7 +2432,7 @@ func (x *DeleteRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequestProto.ProtoReflect.Descriptor instead.
 func (*DeleteRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{40}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DeleteRequestProto) GetSrc() string {
@@ -2378,7 +2458,7 @@ type DeleteResponseProto struct {
 
 func (x *DeleteResponseProto) Reset() {
 	*x = DeleteResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[41]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2390,7 +2470,7 @@ func (x *DeleteResponseProto) String() string {
 func (*DeleteResponseProto) ProtoMessage() {}
 
 func (x *DeleteResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[41]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2403,7 +2483,7 @@ func (x *DeleteResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponseProto.ProtoReflect.Descriptor instead.
 func (*DeleteResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{41}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DeleteResponseProto) GetResult() bool {
@@ -2423,7 +2503,7 @@ type RenameRequestProto struct {
 
 func (x *RenameRequestProto) Reset() {
 	*x = RenameRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[42]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2435,7 +2515,7 @@ func (x *RenameRequestProto) String() string {
 func (*RenameRequestProto) ProtoMessage() {}
 
 func (x *RenameRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[42]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2448,7 +2528,7 @@ func (x *RenameRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenameRequestProto.ProtoReflect.Descriptor instead.
 func (*RenameRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{42}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RenameRequestProto) GetSrc() string {
@@ -2474,7 +2554,7 @@ type RenameResponseProto struct {
 
 func (x *RenameResponseProto) Reset() {
 	*x = RenameResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[43]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2486,7 +2566,7 @@ func (x *RenameResponseProto) String() string {
 func (*RenameResponseProto) ProtoMessage() {}
 
 func (x *RenameResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[43]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2499,7 +2579,7 @@ func (x *RenameResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenameResponseProto.ProtoReflect.Descriptor instead.
 func (*RenameResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{43}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RenameResponseProto) GetResult() bool {
@@ -2521,7 +2601,7 @@ type Rename2RequestProto struct {
 
 func (x *Rename2RequestProto) Reset() {
 	*x = Rename2RequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[44]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +2613,7 @@ func (x *Rename2RequestProto) String() string {
 func (*Rename2RequestProto) ProtoMessage() {}
 
 func (x *Rename2RequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[44]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2546,7 +2626,7 @@ func (x *Rename2RequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rename2RequestProto.ProtoReflect.Descriptor instead.
 func (*Rename2RequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{44}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Rename2RequestProto) GetSrc() string {
@@ -2585,7 +2665,7 @@ type Rename2ResponseProto struct {
 
 func (x *Rename2ResponseProto) Reset() {
 	*x = Rename2ResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[45]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2597,7 +2677,7 @@ func (x *Rename2ResponseProto) String() string {
 func (*Rename2ResponseProto) ProtoMessage() {}
 
 func (x *Rename2ResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[45]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2610,7 +2690,7 @@ func (x *Rename2ResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rename2ResponseProto.ProtoReflect.Descriptor instead.
 func (*Rename2ResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{45}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{47}
 }
 
 type GetContentSummaryRequestProto struct {
@@ -2622,7 +2702,7 @@ type GetContentSummaryRequestProto struct {
 
 func (x *GetContentSummaryRequestProto) Reset() {
 	*x = GetContentSummaryRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[46]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2634,7 +2714,7 @@ func (x *GetContentSummaryRequestProto) String() string {
 func (*GetContentSummaryRequestProto) ProtoMessage() {}
 
 func (x *GetContentSummaryRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[46]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2647,7 +2727,7 @@ func (x *GetContentSummaryRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetContentSummaryRequestProto.ProtoReflect.Descriptor instead.
 func (*GetContentSummaryRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{46}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetContentSummaryRequestProto) GetPath() string {
@@ -2666,7 +2746,7 @@ type GetContentSummaryResponseProto struct {
 
 func (x *GetContentSummaryResponseProto) Reset() {
 	*x = GetContentSummaryResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[47]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2678,7 +2758,7 @@ func (x *GetContentSummaryResponseProto) String() string {
 func (*GetContentSummaryResponseProto) ProtoMessage() {}
 
 func (x *GetContentSummaryResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[47]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2691,7 +2771,7 @@ func (x *GetContentSummaryResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetContentSummaryResponseProto.ProtoReflect.Descriptor instead.
 func (*GetContentSummaryResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{47}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetContentSummaryResponseProto) GetSummary() *ContentSummaryProto {
@@ -2710,7 +2790,7 @@ type GetQuotaUsageRequestProto struct {
 
 func (x *GetQuotaUsageRequestProto) Reset() {
 	*x = GetQuotaUsageRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[48]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +2802,7 @@ func (x *GetQuotaUsageRequestProto) String() string {
 func (*GetQuotaUsageRequestProto) ProtoMessage() {}
 
 func (x *GetQuotaUsageRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[48]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +2815,7 @@ func (x *GetQuotaUsageRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetQuotaUsageRequestProto.ProtoReflect.Descriptor instead.
 func (*GetQuotaUsageRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{48}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetQuotaUsageRequestProto) GetPath() string {
@@ -2754,7 +2834,7 @@ type GetQuotaUsageResponseProto struct {
 
 func (x *GetQuotaUsageResponseProto) Reset() {
 	*x = GetQuotaUsageResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[49]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2766,7 +2846,7 @@ func (x *GetQuotaUsageResponseProto) String() string {
 func (*GetQuotaUsageResponseProto) ProtoMessage() {}
 
 func (x *GetQuotaUsageResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[49]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2779,7 +2859,7 @@ func (x *GetQuotaUsageResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetQuotaUsageResponseProto.ProtoReflect.Descriptor instead.
 func (*GetQuotaUsageResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{49}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GetQuotaUsageResponseProto) GetUsage() *QuotaUsageProto {
@@ -2798,7 +2878,7 @@ type GetPreferredBlockSizeRequestProto struct {
 
 func (x *GetPreferredBlockSizeRequestProto) Reset() {
 	*x = GetPreferredBlockSizeRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[50]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2810,7 +2890,7 @@ func (x *GetPreferredBlockSizeRequestProto) String() string {
 func (*GetPreferredBlockSizeRequestProto) ProtoMessage() {}
 
 func (x *GetPreferredBlockSizeRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[50]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2823,7 +2903,7 @@ func (x *GetPreferredBlockSizeRequestProto) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use GetPreferredBlockSizeRequestProto.ProtoReflect.Descriptor instead.
 func (*GetPreferredBlockSizeRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{50}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetPreferredBlockSizeRequestProto) GetFilename() string {
@@ -2842,7 +2922,7 @@ type GetPreferredBlockSizeResponseProto struct {
 
 func (x *GetPreferredBlockSizeResponseProto) Reset() {
 	*x = GetPreferredBlockSizeResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[51]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2854,7 +2934,7 @@ func (x *GetPreferredBlockSizeResponseProto) String() string {
 func (*GetPreferredBlockSizeResponseProto) ProtoMessage() {}
 
 func (x *GetPreferredBlockSizeResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[51]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2867,7 +2947,7 @@ func (x *GetPreferredBlockSizeResponseProto) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use GetPreferredBlockSizeResponseProto.ProtoReflect.Descriptor instead.
 func (*GetPreferredBlockSizeResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{51}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetPreferredBlockSizeResponseProto) GetBsize() uint64 {
@@ -2887,7 +2967,7 @@ type SetPermissionRequestProto struct {
 
 func (x *SetPermissionRequestProto) Reset() {
 	*x = SetPermissionRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[52]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2899,7 +2979,7 @@ func (x *SetPermissionRequestProto) String() string {
 func (*SetPermissionRequestProto) ProtoMessage() {}
 
 func (x *SetPermissionRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[52]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2912,7 +2992,7 @@ func (x *SetPermissionRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPermissionRequestProto.ProtoReflect.Descriptor instead.
 func (*SetPermissionRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{52}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SetPermissionRequestProto) GetSrc() string {
@@ -2937,7 +3017,7 @@ type SetPermissionResponseProto struct {
 
 func (x *SetPermissionResponseProto) Reset() {
 	*x = SetPermissionResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[53]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2949,7 +3029,7 @@ func (x *SetPermissionResponseProto) String() string {
 func (*SetPermissionResponseProto) ProtoMessage() {}
 
 func (x *SetPermissionResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[53]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2962,7 +3042,7 @@ func (x *SetPermissionResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPermissionResponseProto.ProtoReflect.Descriptor instead.
 func (*SetPermissionResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{53}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{55}
 }
 
 type SetOwnerRequestProto struct {
@@ -2976,7 +3056,7 @@ type SetOwnerRequestProto struct {
 
 func (x *SetOwnerRequestProto) Reset() {
 	*x = SetOwnerRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[54]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2988,7 +3068,7 @@ func (x *SetOwnerRequestProto) String() string {
 func (*SetOwnerRequestProto) ProtoMessage() {}
 
 func (x *SetOwnerRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[54]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3001,7 +3081,7 @@ func (x *SetOwnerRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetOwnerRequestProto.ProtoReflect.Descriptor instead.
 func (*SetOwnerRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{54}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SetOwnerRequestProto) GetSrc() string {
@@ -3033,7 +3113,7 @@ type SetOwnerResponseProto struct {
 
 func (x *SetOwnerResponseProto) Reset() {
 	*x = SetOwnerResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[55]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3045,7 +3125,7 @@ func (x *SetOwnerResponseProto) String() string {
 func (*SetOwnerResponseProto) ProtoMessage() {}
 
 func (x *SetOwnerResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[55]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3058,7 +3138,7 @@ func (x *SetOwnerResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetOwnerResponseProto.ProtoReflect.Descriptor instead.
 func (*SetOwnerResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{55}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{57}
 }
 
 type SetTimesRequestProto struct {
@@ -3072,7 +3152,7 @@ type SetTimesRequestProto struct {
 
 func (x *SetTimesRequestProto) Reset() {
 	*x = SetTimesRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[56]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3084,7 +3164,7 @@ func (x *SetTimesRequestProto) String() string {
 func (*SetTimesRequestProto) ProtoMessage() {}
 
 func (x *SetTimesRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[56]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3097,7 +3177,7 @@ func (x *SetTimesRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTimesRequestProto.ProtoReflect.Descriptor instead.
 func (*SetTimesRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{56}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetTimesRequestProto) GetSrc() string {
@@ -3129,7 +3209,7 @@ type SetTimesResponseProto struct {
 
 func (x *SetTimesResponseProto) Reset() {
 	*x = SetTimesResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[57]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3141,7 +3221,7 @@ func (x *SetTimesResponseProto) String() string {
 func (*SetTimesResponseProto) ProtoMessage() {}
 
 func (x *SetTimesResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[57]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3154,7 +3234,7 @@ func (x *SetTimesResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTimesResponseProto.ProtoReflect.Descriptor instead.
 func (*SetTimesResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{57}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{59}
 }
 
 type SetReplicationRequestProto struct {
@@ -3167,7 +3247,7 @@ type SetReplicationRequestProto struct {
 
 func (x *SetReplicationRequestProto) Reset() {
 	*x = SetReplicationRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[58]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3179,7 +3259,7 @@ func (x *SetReplicationRequestProto) String() string {
 func (*SetReplicationRequestProto) ProtoMessage() {}
 
 func (x *SetReplicationRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[58]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3192,7 +3272,7 @@ func (x *SetReplicationRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicationRequestProto.ProtoReflect.Descriptor instead.
 func (*SetReplicationRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{58}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SetReplicationRequestProto) GetSrc() string {
@@ -3218,7 +3298,7 @@ type SetReplicationResponseProto struct {
 
 func (x *SetReplicationResponseProto) Reset() {
 	*x = SetReplicationResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[59]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3230,7 +3310,7 @@ func (x *SetReplicationResponseProto) String() string {
 func (*SetReplicationResponseProto) ProtoMessage() {}
 
 func (x *SetReplicationResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[59]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3243,7 +3323,7 @@ func (x *SetReplicationResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicationResponseProto.ProtoReflect.Descriptor instead.
 func (*SetReplicationResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{59}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SetReplicationResponseProto) GetResult() bool {
@@ -3263,7 +3343,7 @@ type CheckAccessRequestProto struct {
 
 func (x *CheckAccessRequestProto) Reset() {
 	*x = CheckAccessRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[60]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3275,7 +3355,7 @@ func (x *CheckAccessRequestProto) String() string {
 func (*CheckAccessRequestProto) ProtoMessage() {}
 
 func (x *CheckAccessRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[60]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3288,7 +3368,7 @@ func (x *CheckAccessRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccessRequestProto.ProtoReflect.Descriptor instead.
 func (*CheckAccessRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{60}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CheckAccessRequestProto) GetPath() string {
@@ -3313,7 +3393,7 @@ type CheckAccessResponseProto struct {
 
 func (x *CheckAccessResponseProto) Reset() {
 	*x = CheckAccessResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[61]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3325,7 +3405,7 @@ func (x *CheckAccessResponseProto) String() string {
 func (*CheckAccessResponseProto) ProtoMessage() {}
 
 func (x *CheckAccessResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[61]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3338,7 +3418,7 @@ func (x *CheckAccessResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccessResponseProto.ProtoReflect.Descriptor instead.
 func (*CheckAccessResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{61}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{63}
 }
 
 type GetAclStatusRequestProto struct {
@@ -3350,7 +3430,7 @@ type GetAclStatusRequestProto struct {
 
 func (x *GetAclStatusRequestProto) Reset() {
 	*x = GetAclStatusRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[62]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3362,7 +3442,7 @@ func (x *GetAclStatusRequestProto) String() string {
 func (*GetAclStatusRequestProto) ProtoMessage() {}
 
 func (x *GetAclStatusRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[62]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3375,7 +3455,7 @@ func (x *GetAclStatusRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAclStatusRequestProto.ProtoReflect.Descriptor instead.
 func (*GetAclStatusRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{62}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *GetAclStatusRequestProto) GetSrc() string {
@@ -3394,7 +3474,7 @@ type GetAclStatusResponseProto struct {
 
 func (x *GetAclStatusResponseProto) Reset() {
 	*x = GetAclStatusResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[63]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3406,7 +3486,7 @@ func (x *GetAclStatusResponseProto) String() string {
 func (*GetAclStatusResponseProto) ProtoMessage() {}
 
 func (x *GetAclStatusResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[63]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3419,7 +3499,7 @@ func (x *GetAclStatusResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAclStatusResponseProto.ProtoReflect.Descriptor instead.
 func (*GetAclStatusResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{63}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GetAclStatusResponseProto) GetResult() *AclStatusProto {
@@ -3440,7 +3520,7 @@ type SetXAttrRequestProto struct {
 
 func (x *SetXAttrRequestProto) Reset() {
 	*x = SetXAttrRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[64]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3452,7 +3532,7 @@ func (x *SetXAttrRequestProto) String() string {
 func (*SetXAttrRequestProto) ProtoMessage() {}
 
 func (x *SetXAttrRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[64]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3465,7 +3545,7 @@ func (x *SetXAttrRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetXAttrRequestProto.ProtoReflect.Descriptor instead.
 func (*SetXAttrRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{64}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SetXAttrRequestProto) GetSrc() string {
@@ -3497,7 +3577,7 @@ type SetXAttrResponseProto struct {
 
 func (x *SetXAttrResponseProto) Reset() {
 	*x = SetXAttrResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[65]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3509,7 +3589,7 @@ func (x *SetXAttrResponseProto) String() string {
 func (*SetXAttrResponseProto) ProtoMessage() {}
 
 func (x *SetXAttrResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[65]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3522,7 +3602,7 @@ func (x *SetXAttrResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetXAttrResponseProto.ProtoReflect.Descriptor instead.
 func (*SetXAttrResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{65}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{67}
 }
 
 type GetXAttrsRequestProto struct {
@@ -3535,7 +3615,7 @@ type GetXAttrsRequestProto struct {
 
 func (x *GetXAttrsRequestProto) Reset() {
 	*x = GetXAttrsRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[66]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3547,7 +3627,7 @@ func (x *GetXAttrsRequestProto) String() string {
 func (*GetXAttrsRequestProto) ProtoMessage() {}
 
 func (x *GetXAttrsRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[66]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3560,7 +3640,7 @@ func (x *GetXAttrsRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetXAttrsRequestProto.ProtoReflect.Descriptor instead.
 func (*GetXAttrsRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{66}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *GetXAttrsRequestProto) GetSrc() string {
@@ -3586,7 +3666,7 @@ type GetXAttrsResponseProto struct {
 
 func (x *GetXAttrsResponseProto) Reset() {
 	*x = GetXAttrsResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[67]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3598,7 +3678,7 @@ func (x *GetXAttrsResponseProto) String() string {
 func (*GetXAttrsResponseProto) ProtoMessage() {}
 
 func (x *GetXAttrsResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[67]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3611,7 +3691,7 @@ func (x *GetXAttrsResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetXAttrsResponseProto.ProtoReflect.Descriptor instead.
 func (*GetXAttrsResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{67}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *GetXAttrsResponseProto) GetXAttrs() []*XAttrProto {
@@ -3630,7 +3710,7 @@ type ListXAttrsRequestProto struct {
 
 func (x *ListXAttrsRequestProto) Reset() {
 	*x = ListXAttrsRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[68]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3642,7 +3722,7 @@ func (x *ListXAttrsRequestProto) String() string {
 func (*ListXAttrsRequestProto) ProtoMessage() {}
 
 func (x *ListXAttrsRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[68]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3655,7 +3735,7 @@ func (x *ListXAttrsRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListXAttrsRequestProto.ProtoReflect.Descriptor instead.
 func (*ListXAttrsRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{68}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ListXAttrsRequestProto) GetSrc() string {
@@ -3674,7 +3754,7 @@ type ListXAttrsResponseProto struct {
 
 func (x *ListXAttrsResponseProto) Reset() {
 	*x = ListXAttrsResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[69]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3686,7 +3766,7 @@ func (x *ListXAttrsResponseProto) String() string {
 func (*ListXAttrsResponseProto) ProtoMessage() {}
 
 func (x *ListXAttrsResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[69]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3699,7 +3779,7 @@ func (x *ListXAttrsResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListXAttrsResponseProto.ProtoReflect.Descriptor instead.
 func (*ListXAttrsResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{69}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ListXAttrsResponseProto) GetXAttrs() []*XAttrProto {
@@ -3719,7 +3799,7 @@ type RemoveXAttrRequestProto struct {
 
 func (x *RemoveXAttrRequestProto) Reset() {
 	*x = RemoveXAttrRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[70]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3731,7 +3811,7 @@ func (x *RemoveXAttrRequestProto) String() string {
 func (*RemoveXAttrRequestProto) ProtoMessage() {}
 
 func (x *RemoveXAttrRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[70]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3744,7 +3824,7 @@ func (x *RemoveXAttrRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveXAttrRequestProto.ProtoReflect.Descriptor instead.
 func (*RemoveXAttrRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{70}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *RemoveXAttrRequestProto) GetSrc() string {
@@ -3769,7 +3849,7 @@ type RemoveXAttrResponseProto struct {
 
 func (x *RemoveXAttrResponseProto) Reset() {
 	*x = RemoveXAttrResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[71]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3781,7 +3861,7 @@ func (x *RemoveXAttrResponseProto) String() string {
 func (*RemoveXAttrResponseProto) ProtoMessage() {}
 
 func (x *RemoveXAttrResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[71]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3794,7 +3874,7 @@ func (x *RemoveXAttrResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveXAttrResponseProto.ProtoReflect.Descriptor instead.
 func (*RemoveXAttrResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{71}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{73}
 }
 
 type GetStoragePolicyRequestProto struct {
@@ -3806,7 +3886,7 @@ type GetStoragePolicyRequestProto struct {
 
 func (x *GetStoragePolicyRequestProto) Reset() {
 	*x = GetStoragePolicyRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[72]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3818,7 +3898,7 @@ func (x *GetStoragePolicyRequestProto) String() string {
 func (*GetStoragePolicyRequestProto) ProtoMessage() {}
 
 func (x *GetStoragePolicyRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[72]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3831,7 +3911,7 @@ func (x *GetStoragePolicyRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStoragePolicyRequestProto.ProtoReflect.Descriptor instead.
 func (*GetStoragePolicyRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{72}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *GetStoragePolicyRequestProto) GetPath() string {
@@ -3850,7 +3930,7 @@ type GetStoragePolicyResponseProto struct {
 
 func (x *GetStoragePolicyResponseProto) Reset() {
 	*x = GetStoragePolicyResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[73]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3862,7 +3942,7 @@ func (x *GetStoragePolicyResponseProto) String() string {
 func (*GetStoragePolicyResponseProto) ProtoMessage() {}
 
 func (x *GetStoragePolicyResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[73]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3875,7 +3955,7 @@ func (x *GetStoragePolicyResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStoragePolicyResponseProto.ProtoReflect.Descriptor instead.
 func (*GetStoragePolicyResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{73}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *GetStoragePolicyResponseProto) GetStoragePolicy() *BlockStoragePolicyProto {
@@ -3893,7 +3973,7 @@ type GetStoragePoliciesRequestProto struct {
 
 func (x *GetStoragePoliciesRequestProto) Reset() {
 	*x = GetStoragePoliciesRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[74]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3905,7 +3985,7 @@ func (x *GetStoragePoliciesRequestProto) String() string {
 func (*GetStoragePoliciesRequestProto) ProtoMessage() {}
 
 func (x *GetStoragePoliciesRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[74]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3918,7 +3998,7 @@ func (x *GetStoragePoliciesRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStoragePoliciesRequestProto.ProtoReflect.Descriptor instead.
 func (*GetStoragePoliciesRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{74}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{76}
 }
 
 type GetStoragePoliciesResponseProto struct {
@@ -3930,7 +4010,7 @@ type GetStoragePoliciesResponseProto struct {
 
 func (x *GetStoragePoliciesResponseProto) Reset() {
 	*x = GetStoragePoliciesResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[75]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3942,7 +4022,7 @@ func (x *GetStoragePoliciesResponseProto) String() string {
 func (*GetStoragePoliciesResponseProto) ProtoMessage() {}
 
 func (x *GetStoragePoliciesResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[75]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3955,7 +4035,7 @@ func (x *GetStoragePoliciesResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStoragePoliciesResponseProto.ProtoReflect.Descriptor instead.
 func (*GetStoragePoliciesResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{75}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *GetStoragePoliciesResponseProto) GetPolicies() []*BlockStoragePolicyProto {
@@ -3974,7 +4054,7 @@ type GetErasureCodingPolicyRequestProto struct {
 
 func (x *GetErasureCodingPolicyRequestProto) Reset() {
 	*x = GetErasureCodingPolicyRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[76]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3986,7 +4066,7 @@ func (x *GetErasureCodingPolicyRequestProto) String() string {
 func (*GetErasureCodingPolicyRequestProto) ProtoMessage() {}
 
 func (x *GetErasureCodingPolicyRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[76]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3999,7 +4079,7 @@ func (x *GetErasureCodingPolicyRequestProto) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use GetErasureCodingPolicyRequestProto.ProtoReflect.Descriptor instead.
 func (*GetErasureCodingPolicyRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{76}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *GetErasureCodingPolicyRequestProto) GetSrc() string {
@@ -4018,7 +4098,7 @@ type GetErasureCodingPolicyResponseProto struct {
 
 func (x *GetErasureCodingPolicyResponseProto) Reset() {
 	*x = GetErasureCodingPolicyResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[77]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4030,7 +4110,7 @@ func (x *GetErasureCodingPolicyResponseProto) String() string {
 func (*GetErasureCodingPolicyResponseProto) ProtoMessage() {}
 
 func (x *GetErasureCodingPolicyResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[77]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4043,7 +4123,7 @@ func (x *GetErasureCodingPolicyResponseProto) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use GetErasureCodingPolicyResponseProto.ProtoReflect.Descriptor instead.
 func (*GetErasureCodingPolicyResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{77}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *GetErasureCodingPolicyResponseProto) GetEcPolicy() *ErasureCodingPolicyProto {
@@ -4062,7 +4142,7 @@ type GetEZForPathRequestProto struct {
 
 func (x *GetEZForPathRequestProto) Reset() {
 	*x = GetEZForPathRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[78]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4074,7 +4154,7 @@ func (x *GetEZForPathRequestProto) String() string {
 func (*GetEZForPathRequestProto) ProtoMessage() {}
 
 func (x *GetEZForPathRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[78]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4087,7 +4167,7 @@ func (x *GetEZForPathRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEZForPathRequestProto.ProtoReflect.Descriptor instead.
 func (*GetEZForPathRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{78}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *GetEZForPathRequestProto) GetSrc() string {
@@ -4106,7 +4186,7 @@ type GetEZForPathResponseProto struct {
 
 func (x *GetEZForPathResponseProto) Reset() {
 	*x = GetEZForPathResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[79]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4118,7 +4198,7 @@ func (x *GetEZForPathResponseProto) String() string {
 func (*GetEZForPathResponseProto) ProtoMessage() {}
 
 func (x *GetEZForPathResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[79]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4131,7 +4211,7 @@ func (x *GetEZForPathResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEZForPathResponseProto.ProtoReflect.Descriptor instead.
 func (*GetEZForPathResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{79}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *GetEZForPathResponseProto) GetZone() *EncryptionZoneProto {
@@ -4149,7 +4229,7 @@ type GetFsStatusRequestProto struct {
 
 func (x *GetFsStatusRequestProto) Reset() {
 	*x = GetFsStatusRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[80]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4161,7 +4241,7 @@ func (x *GetFsStatusRequestProto) String() string {
 func (*GetFsStatusRequestProto) ProtoMessage() {}
 
 func (x *GetFsStatusRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[80]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4174,7 +4254,7 @@ func (x *GetFsStatusRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFsStatusRequestProto.ProtoReflect.Descriptor instead.
 func (*GetFsStatusRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{80}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{82}
 }
 
 type GetFsStatsResponseProto struct {
@@ -4194,7 +4274,7 @@ type GetFsStatsResponseProto struct {
 
 func (x *GetFsStatsResponseProto) Reset() {
 	*x = GetFsStatsResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[81]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4206,7 +4286,7 @@ func (x *GetFsStatsResponseProto) String() string {
 func (*GetFsStatsResponseProto) ProtoMessage() {}
 
 func (x *GetFsStatsResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[81]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4219,7 +4299,7 @@ func (x *GetFsStatsResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFsStatsResponseProto.ProtoReflect.Descriptor instead.
 func (*GetFsStatsResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{81}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *GetFsStatsResponseProto) GetCapacity() uint64 {
@@ -4300,7 +4380,7 @@ const (
 
 func (x *SetSafeModeRequestProto) Reset() {
 	*x = SetSafeModeRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[82]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4312,7 +4392,7 @@ func (x *SetSafeModeRequestProto) String() string {
 func (*SetSafeModeRequestProto) ProtoMessage() {}
 
 func (x *SetSafeModeRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[82]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4325,7 +4405,7 @@ func (x *SetSafeModeRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSafeModeRequestProto.ProtoReflect.Descriptor instead.
 func (*SetSafeModeRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{82}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *SetSafeModeRequestProto) GetAction() SafeModeActionProto {
@@ -4351,7 +4431,7 @@ type SetSafeModeResponseProto struct {
 
 func (x *SetSafeModeResponseProto) Reset() {
 	*x = SetSafeModeResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[83]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4363,7 +4443,7 @@ func (x *SetSafeModeResponseProto) String() string {
 func (*SetSafeModeResponseProto) ProtoMessage() {}
 
 func (x *SetSafeModeResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[83]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4376,7 +4456,7 @@ func (x *SetSafeModeResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSafeModeResponseProto.ProtoReflect.Descriptor instead.
 func (*SetSafeModeResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{83}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SetSafeModeResponseProto) GetResult() bool {
@@ -4394,7 +4474,7 @@ type MsyncRequestProto struct {
 
 func (x *MsyncRequestProto) Reset() {
 	*x = MsyncRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[84]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4406,7 +4486,7 @@ func (x *MsyncRequestProto) String() string {
 func (*MsyncRequestProto) ProtoMessage() {}
 
 func (x *MsyncRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[84]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4419,7 +4499,7 @@ func (x *MsyncRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsyncRequestProto.ProtoReflect.Descriptor instead.
 func (*MsyncRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{84}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{86}
 }
 
 type MsyncResponseProto struct {
@@ -4430,7 +4510,7 @@ type MsyncResponseProto struct {
 
 func (x *MsyncResponseProto) Reset() {
 	*x = MsyncResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[85]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4442,7 +4522,7 @@ func (x *MsyncResponseProto) String() string {
 func (*MsyncResponseProto) ProtoMessage() {}
 
 func (x *MsyncResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[85]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4455,7 +4535,7 @@ func (x *MsyncResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsyncResponseProto.ProtoReflect.Descriptor instead.
 func (*MsyncResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{85}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{87}
 }
 
 type HAServiceStateRequestProto struct {
@@ -4466,7 +4546,7 @@ type HAServiceStateRequestProto struct {
 
 func (x *HAServiceStateRequestProto) Reset() {
 	*x = HAServiceStateRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[86]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4478,7 +4558,7 @@ func (x *HAServiceStateRequestProto) String() string {
 func (*HAServiceStateRequestProto) ProtoMessage() {}
 
 func (x *HAServiceStateRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[86]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4491,7 +4571,7 @@ func (x *HAServiceStateRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HAServiceStateRequestProto.ProtoReflect.Descriptor instead.
 func (*HAServiceStateRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{86}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{88}
 }
 
 type HAServiceStateResponseProto struct {
@@ -4503,7 +4583,7 @@ type HAServiceStateResponseProto struct {
 
 func (x *HAServiceStateResponseProto) Reset() {
 	*x = HAServiceStateResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[87]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4515,7 +4595,7 @@ func (x *HAServiceStateResponseProto) String() string {
 func (*HAServiceStateResponseProto) ProtoMessage() {}
 
 func (x *HAServiceStateResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[87]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4528,7 +4608,7 @@ func (x *HAServiceStateResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HAServiceStateResponseProto.ProtoReflect.Descriptor instead.
 func (*HAServiceStateResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{87}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *HAServiceStateResponseProto) GetState() common.HAServiceStateProto {
@@ -4681,7 +4761,10 @@ const file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc = "" +
 	"startAfter\x12\"\n" +
 	"\fneedLocation\x18\x03 \x02(\bR\fneedLocation\"^\n" +
 	"\x17GetListingResponseProto\x12C\n" +
-	"\adirList\x18\x01 \x01(\v2).emrfsd.hadoop.hdfs.DirectoryListingProtoR\adirList\"\xcc\x01\n" +
+	"\adirList\x18\x01 \x01(\v2).emrfsd.hadoop.hdfs.DirectoryListingProtoR\adirList\"(\n" +
+	"&GetSnapshottableDirListingRequestProto\"\x95\x01\n" +
+	"'GetSnapshottableDirListingResponseProto\x12j\n" +
+	"\x14snapshottableDirList\x18\x01 \x01(\v26.emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProtoR\x14snapshottableDirList\"\xcc\x01\n" +
 	"\x12MkdirsRequestProto\x12\x10\n" +
 	"\x03src\x18\x01 \x02(\tR\x03src\x12=\n" +
 	"\x06masked\x18\x02 \x02(\v2%.emrfsd.hadoop.hdfs.FsPermissionProtoR\x06masked\x12\"\n" +
@@ -4816,7 +4899,7 @@ const file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc = "" +
 	"\x0eSAFEMODE_LEAVE\x10\x01\x12\x12\n" +
 	"\x0eSAFEMODE_ENTER\x10\x02\x12\x10\n" +
 	"\fSAFEMODE_GET\x10\x03\x12\x17\n" +
-	"\x13SAFEMODE_FORCE_EXIT\x10\x042\xb5&\n" +
+	"\x13SAFEMODE_FORCE_EXIT\x10\x042\xcd'\n" +
 	"\x16ClientNamenodeProtocol\x12z\n" +
 	"\x11getBlockLocations\x121.emrfsd.hadoop.hdfs.GetBlockLocationsRequestProto\x1a2.emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto\x12z\n" +
 	"\x11getServerDefaults\x121.emrfsd.hadoop.hdfs.GetServerDefaultsRequestProto\x1a2.emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto\x12Y\n" +
@@ -4866,7 +4949,8 @@ const file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc = "" +
 	"\tgetXAttrs\x12).emrfsd.hadoop.hdfs.GetXAttrsRequestProto\x1a*.emrfsd.hadoop.hdfs.GetXAttrsResponseProto\x12e\n" +
 	"\n" +
 	"listXAttrs\x12*.emrfsd.hadoop.hdfs.ListXAttrsRequestProto\x1a+.emrfsd.hadoop.hdfs.ListXAttrsResponseProto\x12h\n" +
-	"\vremoveXAttr\x12+.emrfsd.hadoop.hdfs.RemoveXAttrRequestProto\x1a,.emrfsd.hadoop.hdfs.RemoveXAttrResponseProtoB:Z8github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs;hdfspb"
+	"\vremoveXAttr\x12+.emrfsd.hadoop.hdfs.RemoveXAttrRequestProto\x1a,.emrfsd.hadoop.hdfs.RemoveXAttrResponseProto\x12\x95\x01\n" +
+	"\x1agetSnapshottableDirListing\x12:.emrfsd.hadoop.hdfs.GetSnapshottableDirListingRequestProto\x1a;.emrfsd.hadoop.hdfs.GetSnapshottableDirListingResponseProtoB:Z8github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs;hdfspb"
 
 var (
 	file_emrfsd_hadoop_hdfs_namenode_proto_rawDescOnce sync.Once
@@ -4881,259 +4965,265 @@ func file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP() []byte {
 }
 
 var file_emrfsd_hadoop_hdfs_namenode_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes = make([]protoimpl.MessageInfo, 88)
+var file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes = make([]protoimpl.MessageInfo, 90)
 var file_emrfsd_hadoop_hdfs_namenode_proto_goTypes = []any{
-	(CreateFlagProto)(0),                           // 0: emrfsd.hadoop.hdfs.CreateFlagProto
-	(AddBlockFlagProto)(0),                         // 1: emrfsd.hadoop.hdfs.AddBlockFlagProto
-	(SafeModeActionProto)(0),                       // 2: emrfsd.hadoop.hdfs.SafeModeActionProto
-	(*GetBlockLocationsRequestProto)(nil),          // 3: emrfsd.hadoop.hdfs.GetBlockLocationsRequestProto
-	(*GetBlockLocationsResponseProto)(nil),         // 4: emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto
-	(*GetServerDefaultsRequestProto)(nil),          // 5: emrfsd.hadoop.hdfs.GetServerDefaultsRequestProto
-	(*GetServerDefaultsResponseProto)(nil),         // 6: emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto
-	(*CreateRequestProto)(nil),                     // 7: emrfsd.hadoop.hdfs.CreateRequestProto
-	(*CreateResponseProto)(nil),                    // 8: emrfsd.hadoop.hdfs.CreateResponseProto
-	(*AppendRequestProto)(nil),                     // 9: emrfsd.hadoop.hdfs.AppendRequestProto
-	(*AppendResponseProto)(nil),                    // 10: emrfsd.hadoop.hdfs.AppendResponseProto
-	(*AbandonBlockRequestProto)(nil),               // 11: emrfsd.hadoop.hdfs.AbandonBlockRequestProto
-	(*AbandonBlockResponseProto)(nil),              // 12: emrfsd.hadoop.hdfs.AbandonBlockResponseProto
-	(*AddBlockRequestProto)(nil),                   // 13: emrfsd.hadoop.hdfs.AddBlockRequestProto
-	(*AddBlockResponseProto)(nil),                  // 14: emrfsd.hadoop.hdfs.AddBlockResponseProto
-	(*CompleteRequestProto)(nil),                   // 15: emrfsd.hadoop.hdfs.CompleteRequestProto
-	(*CompleteResponseProto)(nil),                  // 16: emrfsd.hadoop.hdfs.CompleteResponseProto
-	(*ReportBadBlocksRequestProto)(nil),            // 17: emrfsd.hadoop.hdfs.ReportBadBlocksRequestProto
-	(*ReportBadBlocksResponseProto)(nil),           // 18: emrfsd.hadoop.hdfs.ReportBadBlocksResponseProto
-	(*FsyncRequestProto)(nil),                      // 19: emrfsd.hadoop.hdfs.FsyncRequestProto
-	(*FsyncResponseProto)(nil),                     // 20: emrfsd.hadoop.hdfs.FsyncResponseProto
-	(*UpdateBlockForPipelineRequestProto)(nil),     // 21: emrfsd.hadoop.hdfs.UpdateBlockForPipelineRequestProto
-	(*UpdateBlockForPipelineResponseProto)(nil),    // 22: emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto
-	(*UpdatePipelineRequestProto)(nil),             // 23: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto
-	(*UpdatePipelineResponseProto)(nil),            // 24: emrfsd.hadoop.hdfs.UpdatePipelineResponseProto
-	(*TruncateRequestProto)(nil),                   // 25: emrfsd.hadoop.hdfs.TruncateRequestProto
-	(*TruncateResponseProto)(nil),                  // 26: emrfsd.hadoop.hdfs.TruncateResponseProto
-	(*RenewLeaseRequestProto)(nil),                 // 27: emrfsd.hadoop.hdfs.RenewLeaseRequestProto
-	(*RenewLeaseResponseProto)(nil),                // 28: emrfsd.hadoop.hdfs.RenewLeaseResponseProto
-	(*RecoverLeaseRequestProto)(nil),               // 29: emrfsd.hadoop.hdfs.RecoverLeaseRequestProto
-	(*RecoverLeaseResponseProto)(nil),              // 30: emrfsd.hadoop.hdfs.RecoverLeaseResponseProto
-	(*IsFileClosedRequestProto)(nil),               // 31: emrfsd.hadoop.hdfs.IsFileClosedRequestProto
-	(*IsFileClosedResponseProto)(nil),              // 32: emrfsd.hadoop.hdfs.IsFileClosedResponseProto
-	(*GetFileInfoRequestProto)(nil),                // 33: emrfsd.hadoop.hdfs.GetFileInfoRequestProto
-	(*GetFileInfoResponseProto)(nil),               // 34: emrfsd.hadoop.hdfs.GetFileInfoResponseProto
-	(*GetFileLinkInfoRequestProto)(nil),            // 35: emrfsd.hadoop.hdfs.GetFileLinkInfoRequestProto
-	(*GetFileLinkInfoResponseProto)(nil),           // 36: emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto
-	(*GetLocatedFileInfoRequestProto)(nil),         // 37: emrfsd.hadoop.hdfs.GetLocatedFileInfoRequestProto
-	(*GetLocatedFileInfoResponseProto)(nil),        // 38: emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto
-	(*GetListingRequestProto)(nil),                 // 39: emrfsd.hadoop.hdfs.GetListingRequestProto
-	(*GetListingResponseProto)(nil),                // 40: emrfsd.hadoop.hdfs.GetListingResponseProto
-	(*MkdirsRequestProto)(nil),                     // 41: emrfsd.hadoop.hdfs.MkdirsRequestProto
-	(*MkdirsResponseProto)(nil),                    // 42: emrfsd.hadoop.hdfs.MkdirsResponseProto
-	(*DeleteRequestProto)(nil),                     // 43: emrfsd.hadoop.hdfs.DeleteRequestProto
-	(*DeleteResponseProto)(nil),                    // 44: emrfsd.hadoop.hdfs.DeleteResponseProto
-	(*RenameRequestProto)(nil),                     // 45: emrfsd.hadoop.hdfs.RenameRequestProto
-	(*RenameResponseProto)(nil),                    // 46: emrfsd.hadoop.hdfs.RenameResponseProto
-	(*Rename2RequestProto)(nil),                    // 47: emrfsd.hadoop.hdfs.Rename2RequestProto
-	(*Rename2ResponseProto)(nil),                   // 48: emrfsd.hadoop.hdfs.Rename2ResponseProto
-	(*GetContentSummaryRequestProto)(nil),          // 49: emrfsd.hadoop.hdfs.GetContentSummaryRequestProto
-	(*GetContentSummaryResponseProto)(nil),         // 50: emrfsd.hadoop.hdfs.GetContentSummaryResponseProto
-	(*GetQuotaUsageRequestProto)(nil),              // 51: emrfsd.hadoop.hdfs.GetQuotaUsageRequestProto
-	(*GetQuotaUsageResponseProto)(nil),             // 52: emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto
-	(*GetPreferredBlockSizeRequestProto)(nil),      // 53: emrfsd.hadoop.hdfs.GetPreferredBlockSizeRequestProto
-	(*GetPreferredBlockSizeResponseProto)(nil),     // 54: emrfsd.hadoop.hdfs.GetPreferredBlockSizeResponseProto
-	(*SetPermissionRequestProto)(nil),              // 55: emrfsd.hadoop.hdfs.SetPermissionRequestProto
-	(*SetPermissionResponseProto)(nil),             // 56: emrfsd.hadoop.hdfs.SetPermissionResponseProto
-	(*SetOwnerRequestProto)(nil),                   // 57: emrfsd.hadoop.hdfs.SetOwnerRequestProto
-	(*SetOwnerResponseProto)(nil),                  // 58: emrfsd.hadoop.hdfs.SetOwnerResponseProto
-	(*SetTimesRequestProto)(nil),                   // 59: emrfsd.hadoop.hdfs.SetTimesRequestProto
-	(*SetTimesResponseProto)(nil),                  // 60: emrfsd.hadoop.hdfs.SetTimesResponseProto
-	(*SetReplicationRequestProto)(nil),             // 61: emrfsd.hadoop.hdfs.SetReplicationRequestProto
-	(*SetReplicationResponseProto)(nil),            // 62: emrfsd.hadoop.hdfs.SetReplicationResponseProto
-	(*CheckAccessRequestProto)(nil),                // 63: emrfsd.hadoop.hdfs.CheckAccessRequestProto
-	(*CheckAccessResponseProto)(nil),               // 64: emrfsd.hadoop.hdfs.CheckAccessResponseProto
-	(*GetAclStatusRequestProto)(nil),               // 65: emrfsd.hadoop.hdfs.GetAclStatusRequestProto
-	(*GetAclStatusResponseProto)(nil),              // 66: emrfsd.hadoop.hdfs.GetAclStatusResponseProto
-	(*SetXAttrRequestProto)(nil),                   // 67: emrfsd.hadoop.hdfs.SetXAttrRequestProto
-	(*SetXAttrResponseProto)(nil),                  // 68: emrfsd.hadoop.hdfs.SetXAttrResponseProto
-	(*GetXAttrsRequestProto)(nil),                  // 69: emrfsd.hadoop.hdfs.GetXAttrsRequestProto
-	(*GetXAttrsResponseProto)(nil),                 // 70: emrfsd.hadoop.hdfs.GetXAttrsResponseProto
-	(*ListXAttrsRequestProto)(nil),                 // 71: emrfsd.hadoop.hdfs.ListXAttrsRequestProto
-	(*ListXAttrsResponseProto)(nil),                // 72: emrfsd.hadoop.hdfs.ListXAttrsResponseProto
-	(*RemoveXAttrRequestProto)(nil),                // 73: emrfsd.hadoop.hdfs.RemoveXAttrRequestProto
-	(*RemoveXAttrResponseProto)(nil),               // 74: emrfsd.hadoop.hdfs.RemoveXAttrResponseProto
-	(*GetStoragePolicyRequestProto)(nil),           // 75: emrfsd.hadoop.hdfs.GetStoragePolicyRequestProto
-	(*GetStoragePolicyResponseProto)(nil),          // 76: emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto
-	(*GetStoragePoliciesRequestProto)(nil),         // 77: emrfsd.hadoop.hdfs.GetStoragePoliciesRequestProto
-	(*GetStoragePoliciesResponseProto)(nil),        // 78: emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto
-	(*GetErasureCodingPolicyRequestProto)(nil),     // 79: emrfsd.hadoop.hdfs.GetErasureCodingPolicyRequestProto
-	(*GetErasureCodingPolicyResponseProto)(nil),    // 80: emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto
-	(*GetEZForPathRequestProto)(nil),               // 81: emrfsd.hadoop.hdfs.GetEZForPathRequestProto
-	(*GetEZForPathResponseProto)(nil),              // 82: emrfsd.hadoop.hdfs.GetEZForPathResponseProto
-	(*GetFsStatusRequestProto)(nil),                // 83: emrfsd.hadoop.hdfs.GetFsStatusRequestProto
-	(*GetFsStatsResponseProto)(nil),                // 84: emrfsd.hadoop.hdfs.GetFsStatsResponseProto
-	(*SetSafeModeRequestProto)(nil),                // 85: emrfsd.hadoop.hdfs.SetSafeModeRequestProto
-	(*SetSafeModeResponseProto)(nil),               // 86: emrfsd.hadoop.hdfs.SetSafeModeResponseProto
-	(*MsyncRequestProto)(nil),                      // 87: emrfsd.hadoop.hdfs.MsyncRequestProto
-	(*MsyncResponseProto)(nil),                     // 88: emrfsd.hadoop.hdfs.MsyncResponseProto
-	(*HAServiceStateRequestProto)(nil),             // 89: emrfsd.hadoop.hdfs.HAServiceStateRequestProto
-	(*HAServiceStateResponseProto)(nil),            // 90: emrfsd.hadoop.hdfs.HAServiceStateResponseProto
-	(*LocatedBlocksProto)(nil),                     // 91: emrfsd.hadoop.hdfs.LocatedBlocksProto
-	(*FsServerDefaultsProto)(nil),                  // 92: emrfsd.hadoop.hdfs.FsServerDefaultsProto
-	(*FsPermissionProto)(nil),                      // 93: emrfsd.hadoop.hdfs.FsPermissionProto
-	(CryptoProtocolVersionProto)(0),                // 94: emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
-	(*HdfsFileStatusProto)(nil),                    // 95: emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	(*LocatedBlockProto)(nil),                      // 96: emrfsd.hadoop.hdfs.LocatedBlockProto
-	(*ExtendedBlockProto)(nil),                     // 97: emrfsd.hadoop.hdfs.ExtendedBlockProto
-	(*DatanodeInfoProto)(nil),                      // 98: emrfsd.hadoop.hdfs.DatanodeInfoProto
-	(*DatanodeIDProto)(nil),                        // 99: emrfsd.hadoop.hdfs.DatanodeIDProto
-	(*DirectoryListingProto)(nil),                  // 100: emrfsd.hadoop.hdfs.DirectoryListingProto
-	(*ContentSummaryProto)(nil),                    // 101: emrfsd.hadoop.hdfs.ContentSummaryProto
-	(*QuotaUsageProto)(nil),                        // 102: emrfsd.hadoop.hdfs.QuotaUsageProto
-	(AclEntryProto_FsActionProto)(0),               // 103: emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
-	(*AclStatusProto)(nil),                         // 104: emrfsd.hadoop.hdfs.AclStatusProto
-	(*XAttrProto)(nil),                             // 105: emrfsd.hadoop.hdfs.XAttrProto
-	(*BlockStoragePolicyProto)(nil),                // 106: emrfsd.hadoop.hdfs.BlockStoragePolicyProto
-	(*ErasureCodingPolicyProto)(nil),               // 107: emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
-	(*EncryptionZoneProto)(nil),                    // 108: emrfsd.hadoop.hdfs.EncryptionZoneProto
-	(common.HAServiceStateProto)(0),                // 109: emrfsd.hadoop.common.HAServiceStateProto
-	(*common.GetDelegationTokenRequestProto)(nil),  // 110: emrfsd.hadoop.common.GetDelegationTokenRequestProto
-	(*common.GetDelegationTokenResponseProto)(nil), // 111: emrfsd.hadoop.common.GetDelegationTokenResponseProto
+	(CreateFlagProto)(0),                            // 0: emrfsd.hadoop.hdfs.CreateFlagProto
+	(AddBlockFlagProto)(0),                          // 1: emrfsd.hadoop.hdfs.AddBlockFlagProto
+	(SafeModeActionProto)(0),                        // 2: emrfsd.hadoop.hdfs.SafeModeActionProto
+	(*GetBlockLocationsRequestProto)(nil),           // 3: emrfsd.hadoop.hdfs.GetBlockLocationsRequestProto
+	(*GetBlockLocationsResponseProto)(nil),          // 4: emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto
+	(*GetServerDefaultsRequestProto)(nil),           // 5: emrfsd.hadoop.hdfs.GetServerDefaultsRequestProto
+	(*GetServerDefaultsResponseProto)(nil),          // 6: emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto
+	(*CreateRequestProto)(nil),                      // 7: emrfsd.hadoop.hdfs.CreateRequestProto
+	(*CreateResponseProto)(nil),                     // 8: emrfsd.hadoop.hdfs.CreateResponseProto
+	(*AppendRequestProto)(nil),                      // 9: emrfsd.hadoop.hdfs.AppendRequestProto
+	(*AppendResponseProto)(nil),                     // 10: emrfsd.hadoop.hdfs.AppendResponseProto
+	(*AbandonBlockRequestProto)(nil),                // 11: emrfsd.hadoop.hdfs.AbandonBlockRequestProto
+	(*AbandonBlockResponseProto)(nil),               // 12: emrfsd.hadoop.hdfs.AbandonBlockResponseProto
+	(*AddBlockRequestProto)(nil),                    // 13: emrfsd.hadoop.hdfs.AddBlockRequestProto
+	(*AddBlockResponseProto)(nil),                   // 14: emrfsd.hadoop.hdfs.AddBlockResponseProto
+	(*CompleteRequestProto)(nil),                    // 15: emrfsd.hadoop.hdfs.CompleteRequestProto
+	(*CompleteResponseProto)(nil),                   // 16: emrfsd.hadoop.hdfs.CompleteResponseProto
+	(*ReportBadBlocksRequestProto)(nil),             // 17: emrfsd.hadoop.hdfs.ReportBadBlocksRequestProto
+	(*ReportBadBlocksResponseProto)(nil),            // 18: emrfsd.hadoop.hdfs.ReportBadBlocksResponseProto
+	(*FsyncRequestProto)(nil),                       // 19: emrfsd.hadoop.hdfs.FsyncRequestProto
+	(*FsyncResponseProto)(nil),                      // 20: emrfsd.hadoop.hdfs.FsyncResponseProto
+	(*UpdateBlockForPipelineRequestProto)(nil),      // 21: emrfsd.hadoop.hdfs.UpdateBlockForPipelineRequestProto
+	(*UpdateBlockForPipelineResponseProto)(nil),     // 22: emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto
+	(*UpdatePipelineRequestProto)(nil),              // 23: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto
+	(*UpdatePipelineResponseProto)(nil),             // 24: emrfsd.hadoop.hdfs.UpdatePipelineResponseProto
+	(*TruncateRequestProto)(nil),                    // 25: emrfsd.hadoop.hdfs.TruncateRequestProto
+	(*TruncateResponseProto)(nil),                   // 26: emrfsd.hadoop.hdfs.TruncateResponseProto
+	(*RenewLeaseRequestProto)(nil),                  // 27: emrfsd.hadoop.hdfs.RenewLeaseRequestProto
+	(*RenewLeaseResponseProto)(nil),                 // 28: emrfsd.hadoop.hdfs.RenewLeaseResponseProto
+	(*RecoverLeaseRequestProto)(nil),                // 29: emrfsd.hadoop.hdfs.RecoverLeaseRequestProto
+	(*RecoverLeaseResponseProto)(nil),               // 30: emrfsd.hadoop.hdfs.RecoverLeaseResponseProto
+	(*IsFileClosedRequestProto)(nil),                // 31: emrfsd.hadoop.hdfs.IsFileClosedRequestProto
+	(*IsFileClosedResponseProto)(nil),               // 32: emrfsd.hadoop.hdfs.IsFileClosedResponseProto
+	(*GetFileInfoRequestProto)(nil),                 // 33: emrfsd.hadoop.hdfs.GetFileInfoRequestProto
+	(*GetFileInfoResponseProto)(nil),                // 34: emrfsd.hadoop.hdfs.GetFileInfoResponseProto
+	(*GetFileLinkInfoRequestProto)(nil),             // 35: emrfsd.hadoop.hdfs.GetFileLinkInfoRequestProto
+	(*GetFileLinkInfoResponseProto)(nil),            // 36: emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto
+	(*GetLocatedFileInfoRequestProto)(nil),          // 37: emrfsd.hadoop.hdfs.GetLocatedFileInfoRequestProto
+	(*GetLocatedFileInfoResponseProto)(nil),         // 38: emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto
+	(*GetListingRequestProto)(nil),                  // 39: emrfsd.hadoop.hdfs.GetListingRequestProto
+	(*GetListingResponseProto)(nil),                 // 40: emrfsd.hadoop.hdfs.GetListingResponseProto
+	(*GetSnapshottableDirListingRequestProto)(nil),  // 41: emrfsd.hadoop.hdfs.GetSnapshottableDirListingRequestProto
+	(*GetSnapshottableDirListingResponseProto)(nil), // 42: emrfsd.hadoop.hdfs.GetSnapshottableDirListingResponseProto
+	(*MkdirsRequestProto)(nil),                      // 43: emrfsd.hadoop.hdfs.MkdirsRequestProto
+	(*MkdirsResponseProto)(nil),                     // 44: emrfsd.hadoop.hdfs.MkdirsResponseProto
+	(*DeleteRequestProto)(nil),                      // 45: emrfsd.hadoop.hdfs.DeleteRequestProto
+	(*DeleteResponseProto)(nil),                     // 46: emrfsd.hadoop.hdfs.DeleteResponseProto
+	(*RenameRequestProto)(nil),                      // 47: emrfsd.hadoop.hdfs.RenameRequestProto
+	(*RenameResponseProto)(nil),                     // 48: emrfsd.hadoop.hdfs.RenameResponseProto
+	(*Rename2RequestProto)(nil),                     // 49: emrfsd.hadoop.hdfs.Rename2RequestProto
+	(*Rename2ResponseProto)(nil),                    // 50: emrfsd.hadoop.hdfs.Rename2ResponseProto
+	(*GetContentSummaryRequestProto)(nil),           // 51: emrfsd.hadoop.hdfs.GetContentSummaryRequestProto
+	(*GetContentSummaryResponseProto)(nil),          // 52: emrfsd.hadoop.hdfs.GetContentSummaryResponseProto
+	(*GetQuotaUsageRequestProto)(nil),               // 53: emrfsd.hadoop.hdfs.GetQuotaUsageRequestProto
+	(*GetQuotaUsageResponseProto)(nil),              // 54: emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto
+	(*GetPreferredBlockSizeRequestProto)(nil),       // 55: emrfsd.hadoop.hdfs.GetPreferredBlockSizeRequestProto
+	(*GetPreferredBlockSizeResponseProto)(nil),      // 56: emrfsd.hadoop.hdfs.GetPreferredBlockSizeResponseProto
+	(*SetPermissionRequestProto)(nil),               // 57: emrfsd.hadoop.hdfs.SetPermissionRequestProto
+	(*SetPermissionResponseProto)(nil),              // 58: emrfsd.hadoop.hdfs.SetPermissionResponseProto
+	(*SetOwnerRequestProto)(nil),                    // 59: emrfsd.hadoop.hdfs.SetOwnerRequestProto
+	(*SetOwnerResponseProto)(nil),                   // 60: emrfsd.hadoop.hdfs.SetOwnerResponseProto
+	(*SetTimesRequestProto)(nil),                    // 61: emrfsd.hadoop.hdfs.SetTimesRequestProto
+	(*SetTimesResponseProto)(nil),                   // 62: emrfsd.hadoop.hdfs.SetTimesResponseProto
+	(*SetReplicationRequestProto)(nil),              // 63: emrfsd.hadoop.hdfs.SetReplicationRequestProto
+	(*SetReplicationResponseProto)(nil),             // 64: emrfsd.hadoop.hdfs.SetReplicationResponseProto
+	(*CheckAccessRequestProto)(nil),                 // 65: emrfsd.hadoop.hdfs.CheckAccessRequestProto
+	(*CheckAccessResponseProto)(nil),                // 66: emrfsd.hadoop.hdfs.CheckAccessResponseProto
+	(*GetAclStatusRequestProto)(nil),                // 67: emrfsd.hadoop.hdfs.GetAclStatusRequestProto
+	(*GetAclStatusResponseProto)(nil),               // 68: emrfsd.hadoop.hdfs.GetAclStatusResponseProto
+	(*SetXAttrRequestProto)(nil),                    // 69: emrfsd.hadoop.hdfs.SetXAttrRequestProto
+	(*SetXAttrResponseProto)(nil),                   // 70: emrfsd.hadoop.hdfs.SetXAttrResponseProto
+	(*GetXAttrsRequestProto)(nil),                   // 71: emrfsd.hadoop.hdfs.GetXAttrsRequestProto
+	(*GetXAttrsResponseProto)(nil),                  // 72: emrfsd.hadoop.hdfs.GetXAttrsResponseProto
+	(*ListXAttrsRequestProto)(nil),                  // 73: emrfsd.hadoop.hdfs.ListXAttrsRequestProto
+	(*ListXAttrsResponseProto)(nil),                 // 74: emrfsd.hadoop.hdfs.ListXAttrsResponseProto
+	(*RemoveXAttrRequestProto)(nil),                 // 75: emrfsd.hadoop.hdfs.RemoveXAttrRequestProto
+	(*RemoveXAttrResponseProto)(nil),                // 76: emrfsd.hadoop.hdfs.RemoveXAttrResponseProto
+	(*GetStoragePolicyRequestProto)(nil),            // 77: emrfsd.hadoop.hdfs.GetStoragePolicyRequestProto
+	(*GetStoragePolicyResponseProto)(nil),           // 78: emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto
+	(*GetStoragePoliciesRequestProto)(nil),          // 79: emrfsd.hadoop.hdfs.GetStoragePoliciesRequestProto
+	(*GetStoragePoliciesResponseProto)(nil),         // 80: emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto
+	(*GetErasureCodingPolicyRequestProto)(nil),      // 81: emrfsd.hadoop.hdfs.GetErasureCodingPolicyRequestProto
+	(*GetErasureCodingPolicyResponseProto)(nil),     // 82: emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto
+	(*GetEZForPathRequestProto)(nil),                // 83: emrfsd.hadoop.hdfs.GetEZForPathRequestProto
+	(*GetEZForPathResponseProto)(nil),               // 84: emrfsd.hadoop.hdfs.GetEZForPathResponseProto
+	(*GetFsStatusRequestProto)(nil),                 // 85: emrfsd.hadoop.hdfs.GetFsStatusRequestProto
+	(*GetFsStatsResponseProto)(nil),                 // 86: emrfsd.hadoop.hdfs.GetFsStatsResponseProto
+	(*SetSafeModeRequestProto)(nil),                 // 87: emrfsd.hadoop.hdfs.SetSafeModeRequestProto
+	(*SetSafeModeResponseProto)(nil),                // 88: emrfsd.hadoop.hdfs.SetSafeModeResponseProto
+	(*MsyncRequestProto)(nil),                       // 89: emrfsd.hadoop.hdfs.MsyncRequestProto
+	(*MsyncResponseProto)(nil),                      // 90: emrfsd.hadoop.hdfs.MsyncResponseProto
+	(*HAServiceStateRequestProto)(nil),              // 91: emrfsd.hadoop.hdfs.HAServiceStateRequestProto
+	(*HAServiceStateResponseProto)(nil),             // 92: emrfsd.hadoop.hdfs.HAServiceStateResponseProto
+	(*LocatedBlocksProto)(nil),                      // 93: emrfsd.hadoop.hdfs.LocatedBlocksProto
+	(*FsServerDefaultsProto)(nil),                   // 94: emrfsd.hadoop.hdfs.FsServerDefaultsProto
+	(*FsPermissionProto)(nil),                       // 95: emrfsd.hadoop.hdfs.FsPermissionProto
+	(CryptoProtocolVersionProto)(0),                 // 96: emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
+	(*HdfsFileStatusProto)(nil),                     // 97: emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	(*LocatedBlockProto)(nil),                       // 98: emrfsd.hadoop.hdfs.LocatedBlockProto
+	(*ExtendedBlockProto)(nil),                      // 99: emrfsd.hadoop.hdfs.ExtendedBlockProto
+	(*DatanodeInfoProto)(nil),                       // 100: emrfsd.hadoop.hdfs.DatanodeInfoProto
+	(*DatanodeIDProto)(nil),                         // 101: emrfsd.hadoop.hdfs.DatanodeIDProto
+	(*DirectoryListingProto)(nil),                   // 102: emrfsd.hadoop.hdfs.DirectoryListingProto
+	(*SnapshottableDirectoryListingProto)(nil),      // 103: emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProto
+	(*ContentSummaryProto)(nil),                     // 104: emrfsd.hadoop.hdfs.ContentSummaryProto
+	(*QuotaUsageProto)(nil),                         // 105: emrfsd.hadoop.hdfs.QuotaUsageProto
+	(AclEntryProto_FsActionProto)(0),                // 106: emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
+	(*AclStatusProto)(nil),                          // 107: emrfsd.hadoop.hdfs.AclStatusProto
+	(*XAttrProto)(nil),                              // 108: emrfsd.hadoop.hdfs.XAttrProto
+	(*BlockStoragePolicyProto)(nil),                 // 109: emrfsd.hadoop.hdfs.BlockStoragePolicyProto
+	(*ErasureCodingPolicyProto)(nil),                // 110: emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
+	(*EncryptionZoneProto)(nil),                     // 111: emrfsd.hadoop.hdfs.EncryptionZoneProto
+	(common.HAServiceStateProto)(0),                 // 112: emrfsd.hadoop.common.HAServiceStateProto
+	(*common.GetDelegationTokenRequestProto)(nil),   // 113: emrfsd.hadoop.common.GetDelegationTokenRequestProto
+	(*common.GetDelegationTokenResponseProto)(nil),  // 114: emrfsd.hadoop.common.GetDelegationTokenResponseProto
 }
 var file_emrfsd_hadoop_hdfs_namenode_proto_depIdxs = []int32{
-	91,  // 0: emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto.locations:type_name -> emrfsd.hadoop.hdfs.LocatedBlocksProto
-	92,  // 1: emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto.serverDefaults:type_name -> emrfsd.hadoop.hdfs.FsServerDefaultsProto
-	93,  // 2: emrfsd.hadoop.hdfs.CreateRequestProto.masked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	94,  // 3: emrfsd.hadoop.hdfs.CreateRequestProto.cryptoProtocolVersion:type_name -> emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
-	93,  // 4: emrfsd.hadoop.hdfs.CreateRequestProto.unmasked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	95,  // 5: emrfsd.hadoop.hdfs.CreateResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	96,  // 6: emrfsd.hadoop.hdfs.AppendResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
-	95,  // 7: emrfsd.hadoop.hdfs.AppendResponseProto.stat:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	97,  // 8: emrfsd.hadoop.hdfs.AbandonBlockRequestProto.b:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	97,  // 9: emrfsd.hadoop.hdfs.AddBlockRequestProto.previous:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	98,  // 10: emrfsd.hadoop.hdfs.AddBlockRequestProto.excludeNodes:type_name -> emrfsd.hadoop.hdfs.DatanodeInfoProto
+	93,  // 0: emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto.locations:type_name -> emrfsd.hadoop.hdfs.LocatedBlocksProto
+	94,  // 1: emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto.serverDefaults:type_name -> emrfsd.hadoop.hdfs.FsServerDefaultsProto
+	95,  // 2: emrfsd.hadoop.hdfs.CreateRequestProto.masked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	96,  // 3: emrfsd.hadoop.hdfs.CreateRequestProto.cryptoProtocolVersion:type_name -> emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
+	95,  // 4: emrfsd.hadoop.hdfs.CreateRequestProto.unmasked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	97,  // 5: emrfsd.hadoop.hdfs.CreateResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	98,  // 6: emrfsd.hadoop.hdfs.AppendResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
+	97,  // 7: emrfsd.hadoop.hdfs.AppendResponseProto.stat:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	99,  // 8: emrfsd.hadoop.hdfs.AbandonBlockRequestProto.b:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	99,  // 9: emrfsd.hadoop.hdfs.AddBlockRequestProto.previous:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	100, // 10: emrfsd.hadoop.hdfs.AddBlockRequestProto.excludeNodes:type_name -> emrfsd.hadoop.hdfs.DatanodeInfoProto
 	1,   // 11: emrfsd.hadoop.hdfs.AddBlockRequestProto.flags:type_name -> emrfsd.hadoop.hdfs.AddBlockFlagProto
-	96,  // 12: emrfsd.hadoop.hdfs.AddBlockResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
-	97,  // 13: emrfsd.hadoop.hdfs.CompleteRequestProto.last:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	96,  // 14: emrfsd.hadoop.hdfs.ReportBadBlocksRequestProto.blocks:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
-	97,  // 15: emrfsd.hadoop.hdfs.UpdateBlockForPipelineRequestProto.block:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	96,  // 16: emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
-	97,  // 17: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.oldBlock:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	97,  // 18: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.newBlock:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	99,  // 19: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.newNodes:type_name -> emrfsd.hadoop.hdfs.DatanodeIDProto
-	95,  // 20: emrfsd.hadoop.hdfs.GetFileInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	95,  // 21: emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	95,  // 22: emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	100, // 23: emrfsd.hadoop.hdfs.GetListingResponseProto.dirList:type_name -> emrfsd.hadoop.hdfs.DirectoryListingProto
-	93,  // 24: emrfsd.hadoop.hdfs.MkdirsRequestProto.masked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	93,  // 25: emrfsd.hadoop.hdfs.MkdirsRequestProto.unmasked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	101, // 26: emrfsd.hadoop.hdfs.GetContentSummaryResponseProto.summary:type_name -> emrfsd.hadoop.hdfs.ContentSummaryProto
-	102, // 27: emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto.usage:type_name -> emrfsd.hadoop.hdfs.QuotaUsageProto
-	93,  // 28: emrfsd.hadoop.hdfs.SetPermissionRequestProto.permission:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	103, // 29: emrfsd.hadoop.hdfs.CheckAccessRequestProto.mode:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
-	104, // 30: emrfsd.hadoop.hdfs.GetAclStatusResponseProto.result:type_name -> emrfsd.hadoop.hdfs.AclStatusProto
-	105, // 31: emrfsd.hadoop.hdfs.SetXAttrRequestProto.xAttr:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	105, // 32: emrfsd.hadoop.hdfs.GetXAttrsRequestProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	105, // 33: emrfsd.hadoop.hdfs.GetXAttrsResponseProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	105, // 34: emrfsd.hadoop.hdfs.ListXAttrsResponseProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	105, // 35: emrfsd.hadoop.hdfs.RemoveXAttrRequestProto.xAttr:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	106, // 36: emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto.storagePolicy:type_name -> emrfsd.hadoop.hdfs.BlockStoragePolicyProto
-	106, // 37: emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto.policies:type_name -> emrfsd.hadoop.hdfs.BlockStoragePolicyProto
-	107, // 38: emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto.ecPolicy:type_name -> emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
-	108, // 39: emrfsd.hadoop.hdfs.GetEZForPathResponseProto.zone:type_name -> emrfsd.hadoop.hdfs.EncryptionZoneProto
-	2,   // 40: emrfsd.hadoop.hdfs.SetSafeModeRequestProto.action:type_name -> emrfsd.hadoop.hdfs.SafeModeActionProto
-	109, // 41: emrfsd.hadoop.hdfs.HAServiceStateResponseProto.state:type_name -> emrfsd.hadoop.common.HAServiceStateProto
-	3,   // 42: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getBlockLocations:input_type -> emrfsd.hadoop.hdfs.GetBlockLocationsRequestProto
-	5,   // 43: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getServerDefaults:input_type -> emrfsd.hadoop.hdfs.GetServerDefaultsRequestProto
-	7,   // 44: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.create:input_type -> emrfsd.hadoop.hdfs.CreateRequestProto
-	9,   // 45: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.append:input_type -> emrfsd.hadoop.hdfs.AppendRequestProto
-	61,  // 46: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setReplication:input_type -> emrfsd.hadoop.hdfs.SetReplicationRequestProto
-	77,  // 47: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicies:input_type -> emrfsd.hadoop.hdfs.GetStoragePoliciesRequestProto
-	55,  // 48: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setPermission:input_type -> emrfsd.hadoop.hdfs.SetPermissionRequestProto
-	57,  // 49: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setOwner:input_type -> emrfsd.hadoop.hdfs.SetOwnerRequestProto
-	11,  // 50: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.abandonBlock:input_type -> emrfsd.hadoop.hdfs.AbandonBlockRequestProto
-	13,  // 51: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.addBlock:input_type -> emrfsd.hadoop.hdfs.AddBlockRequestProto
-	15,  // 52: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.complete:input_type -> emrfsd.hadoop.hdfs.CompleteRequestProto
-	17,  // 53: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.reportBadBlocks:input_type -> emrfsd.hadoop.hdfs.ReportBadBlocksRequestProto
-	45,  // 54: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename:input_type -> emrfsd.hadoop.hdfs.RenameRequestProto
-	25,  // 55: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.truncate:input_type -> emrfsd.hadoop.hdfs.TruncateRequestProto
-	43,  // 56: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.delete:input_type -> emrfsd.hadoop.hdfs.DeleteRequestProto
-	41,  // 57: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.mkdirs:input_type -> emrfsd.hadoop.hdfs.MkdirsRequestProto
-	39,  // 58: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getListing:input_type -> emrfsd.hadoop.hdfs.GetListingRequestProto
-	27,  // 59: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.renewLease:input_type -> emrfsd.hadoop.hdfs.RenewLeaseRequestProto
-	29,  // 60: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.recoverLease:input_type -> emrfsd.hadoop.hdfs.RecoverLeaseRequestProto
-	83,  // 61: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFsStats:input_type -> emrfsd.hadoop.hdfs.GetFsStatusRequestProto
-	85,  // 62: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setSafeMode:input_type -> emrfsd.hadoop.hdfs.SetSafeModeRequestProto
-	53,  // 63: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getPreferredBlockSize:input_type -> emrfsd.hadoop.hdfs.GetPreferredBlockSizeRequestProto
-	47,  // 64: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename2:input_type -> emrfsd.hadoop.hdfs.Rename2RequestProto
-	19,  // 65: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.fsync:input_type -> emrfsd.hadoop.hdfs.FsyncRequestProto
-	59,  // 66: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setTimes:input_type -> emrfsd.hadoop.hdfs.SetTimesRequestProto
-	21,  // 67: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updateBlockForPipeline:input_type -> emrfsd.hadoop.hdfs.UpdateBlockForPipelineRequestProto
-	23,  // 68: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updatePipeline:input_type -> emrfsd.hadoop.hdfs.UpdatePipelineRequestProto
-	49,  // 69: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getContentSummary:input_type -> emrfsd.hadoop.hdfs.GetContentSummaryRequestProto
-	51,  // 70: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getQuotaUsage:input_type -> emrfsd.hadoop.hdfs.GetQuotaUsageRequestProto
-	33,  // 71: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileInfo:input_type -> emrfsd.hadoop.hdfs.GetFileInfoRequestProto
-	37,  // 72: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getLocatedFileInfo:input_type -> emrfsd.hadoop.hdfs.GetLocatedFileInfoRequestProto
-	31,  // 73: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.isFileClosed:input_type -> emrfsd.hadoop.hdfs.IsFileClosedRequestProto
-	35,  // 74: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileLinkInfo:input_type -> emrfsd.hadoop.hdfs.GetFileLinkInfoRequestProto
-	110, // 75: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getDelegationToken:input_type -> emrfsd.hadoop.common.GetDelegationTokenRequestProto
-	63,  // 76: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.checkAccess:input_type -> emrfsd.hadoop.hdfs.CheckAccessRequestProto
-	65,  // 77: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getAclStatus:input_type -> emrfsd.hadoop.hdfs.GetAclStatusRequestProto
-	81,  // 78: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEZForPath:input_type -> emrfsd.hadoop.hdfs.GetEZForPathRequestProto
-	79,  // 79: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getErasureCodingPolicy:input_type -> emrfsd.hadoop.hdfs.GetErasureCodingPolicyRequestProto
-	75,  // 80: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicy:input_type -> emrfsd.hadoop.hdfs.GetStoragePolicyRequestProto
-	87,  // 81: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.msync:input_type -> emrfsd.hadoop.hdfs.MsyncRequestProto
-	89,  // 82: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getHAServiceState:input_type -> emrfsd.hadoop.hdfs.HAServiceStateRequestProto
-	67,  // 83: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setXAttr:input_type -> emrfsd.hadoop.hdfs.SetXAttrRequestProto
-	69,  // 84: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getXAttrs:input_type -> emrfsd.hadoop.hdfs.GetXAttrsRequestProto
-	71,  // 85: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.listXAttrs:input_type -> emrfsd.hadoop.hdfs.ListXAttrsRequestProto
-	73,  // 86: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.removeXAttr:input_type -> emrfsd.hadoop.hdfs.RemoveXAttrRequestProto
-	4,   // 87: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getBlockLocations:output_type -> emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto
-	6,   // 88: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getServerDefaults:output_type -> emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto
-	8,   // 89: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.create:output_type -> emrfsd.hadoop.hdfs.CreateResponseProto
-	10,  // 90: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.append:output_type -> emrfsd.hadoop.hdfs.AppendResponseProto
-	62,  // 91: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setReplication:output_type -> emrfsd.hadoop.hdfs.SetReplicationResponseProto
-	78,  // 92: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicies:output_type -> emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto
-	56,  // 93: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setPermission:output_type -> emrfsd.hadoop.hdfs.SetPermissionResponseProto
-	58,  // 94: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setOwner:output_type -> emrfsd.hadoop.hdfs.SetOwnerResponseProto
-	12,  // 95: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.abandonBlock:output_type -> emrfsd.hadoop.hdfs.AbandonBlockResponseProto
-	14,  // 96: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.addBlock:output_type -> emrfsd.hadoop.hdfs.AddBlockResponseProto
-	16,  // 97: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.complete:output_type -> emrfsd.hadoop.hdfs.CompleteResponseProto
-	18,  // 98: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.reportBadBlocks:output_type -> emrfsd.hadoop.hdfs.ReportBadBlocksResponseProto
-	46,  // 99: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename:output_type -> emrfsd.hadoop.hdfs.RenameResponseProto
-	26,  // 100: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.truncate:output_type -> emrfsd.hadoop.hdfs.TruncateResponseProto
-	44,  // 101: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.delete:output_type -> emrfsd.hadoop.hdfs.DeleteResponseProto
-	42,  // 102: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.mkdirs:output_type -> emrfsd.hadoop.hdfs.MkdirsResponseProto
-	40,  // 103: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getListing:output_type -> emrfsd.hadoop.hdfs.GetListingResponseProto
-	28,  // 104: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.renewLease:output_type -> emrfsd.hadoop.hdfs.RenewLeaseResponseProto
-	30,  // 105: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.recoverLease:output_type -> emrfsd.hadoop.hdfs.RecoverLeaseResponseProto
-	84,  // 106: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFsStats:output_type -> emrfsd.hadoop.hdfs.GetFsStatsResponseProto
-	86,  // 107: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setSafeMode:output_type -> emrfsd.hadoop.hdfs.SetSafeModeResponseProto
-	54,  // 108: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getPreferredBlockSize:output_type -> emrfsd.hadoop.hdfs.GetPreferredBlockSizeResponseProto
-	48,  // 109: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename2:output_type -> emrfsd.hadoop.hdfs.Rename2ResponseProto
-	20,  // 110: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.fsync:output_type -> emrfsd.hadoop.hdfs.FsyncResponseProto
-	60,  // 111: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setTimes:output_type -> emrfsd.hadoop.hdfs.SetTimesResponseProto
-	22,  // 112: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updateBlockForPipeline:output_type -> emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto
-	24,  // 113: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updatePipeline:output_type -> emrfsd.hadoop.hdfs.UpdatePipelineResponseProto
-	50,  // 114: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getContentSummary:output_type -> emrfsd.hadoop.hdfs.GetContentSummaryResponseProto
-	52,  // 115: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getQuotaUsage:output_type -> emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto
-	34,  // 116: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileInfo:output_type -> emrfsd.hadoop.hdfs.GetFileInfoResponseProto
-	38,  // 117: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getLocatedFileInfo:output_type -> emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto
-	32,  // 118: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.isFileClosed:output_type -> emrfsd.hadoop.hdfs.IsFileClosedResponseProto
-	36,  // 119: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileLinkInfo:output_type -> emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto
-	111, // 120: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getDelegationToken:output_type -> emrfsd.hadoop.common.GetDelegationTokenResponseProto
-	64,  // 121: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.checkAccess:output_type -> emrfsd.hadoop.hdfs.CheckAccessResponseProto
-	66,  // 122: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getAclStatus:output_type -> emrfsd.hadoop.hdfs.GetAclStatusResponseProto
-	82,  // 123: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEZForPath:output_type -> emrfsd.hadoop.hdfs.GetEZForPathResponseProto
-	80,  // 124: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getErasureCodingPolicy:output_type -> emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto
-	76,  // 125: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicy:output_type -> emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto
-	88,  // 126: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.msync:output_type -> emrfsd.hadoop.hdfs.MsyncResponseProto
-	90,  // 127: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getHAServiceState:output_type -> emrfsd.hadoop.hdfs.HAServiceStateResponseProto
-	68,  // 128: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setXAttr:output_type -> emrfsd.hadoop.hdfs.SetXAttrResponseProto
-	70,  // 129: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getXAttrs:output_type -> emrfsd.hadoop.hdfs.GetXAttrsResponseProto
-	72,  // 130: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.listXAttrs:output_type -> emrfsd.hadoop.hdfs.ListXAttrsResponseProto
-	74,  // 131: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.removeXAttr:output_type -> emrfsd.hadoop.hdfs.RemoveXAttrResponseProto
-	87,  // [87:132] is the sub-list for method output_type
-	42,  // [42:87] is the sub-list for method input_type
-	42,  // [42:42] is the sub-list for extension type_name
-	42,  // [42:42] is the sub-list for extension extendee
-	0,   // [0:42] is the sub-list for field type_name
+	98,  // 12: emrfsd.hadoop.hdfs.AddBlockResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
+	99,  // 13: emrfsd.hadoop.hdfs.CompleteRequestProto.last:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	98,  // 14: emrfsd.hadoop.hdfs.ReportBadBlocksRequestProto.blocks:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
+	99,  // 15: emrfsd.hadoop.hdfs.UpdateBlockForPipelineRequestProto.block:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	98,  // 16: emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
+	99,  // 17: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.oldBlock:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	99,  // 18: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.newBlock:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	101, // 19: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.newNodes:type_name -> emrfsd.hadoop.hdfs.DatanodeIDProto
+	97,  // 20: emrfsd.hadoop.hdfs.GetFileInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	97,  // 21: emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	97,  // 22: emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	102, // 23: emrfsd.hadoop.hdfs.GetListingResponseProto.dirList:type_name -> emrfsd.hadoop.hdfs.DirectoryListingProto
+	103, // 24: emrfsd.hadoop.hdfs.GetSnapshottableDirListingResponseProto.snapshottableDirList:type_name -> emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProto
+	95,  // 25: emrfsd.hadoop.hdfs.MkdirsRequestProto.masked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	95,  // 26: emrfsd.hadoop.hdfs.MkdirsRequestProto.unmasked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	104, // 27: emrfsd.hadoop.hdfs.GetContentSummaryResponseProto.summary:type_name -> emrfsd.hadoop.hdfs.ContentSummaryProto
+	105, // 28: emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto.usage:type_name -> emrfsd.hadoop.hdfs.QuotaUsageProto
+	95,  // 29: emrfsd.hadoop.hdfs.SetPermissionRequestProto.permission:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	106, // 30: emrfsd.hadoop.hdfs.CheckAccessRequestProto.mode:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
+	107, // 31: emrfsd.hadoop.hdfs.GetAclStatusResponseProto.result:type_name -> emrfsd.hadoop.hdfs.AclStatusProto
+	108, // 32: emrfsd.hadoop.hdfs.SetXAttrRequestProto.xAttr:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	108, // 33: emrfsd.hadoop.hdfs.GetXAttrsRequestProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	108, // 34: emrfsd.hadoop.hdfs.GetXAttrsResponseProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	108, // 35: emrfsd.hadoop.hdfs.ListXAttrsResponseProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	108, // 36: emrfsd.hadoop.hdfs.RemoveXAttrRequestProto.xAttr:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	109, // 37: emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto.storagePolicy:type_name -> emrfsd.hadoop.hdfs.BlockStoragePolicyProto
+	109, // 38: emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto.policies:type_name -> emrfsd.hadoop.hdfs.BlockStoragePolicyProto
+	110, // 39: emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto.ecPolicy:type_name -> emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
+	111, // 40: emrfsd.hadoop.hdfs.GetEZForPathResponseProto.zone:type_name -> emrfsd.hadoop.hdfs.EncryptionZoneProto
+	2,   // 41: emrfsd.hadoop.hdfs.SetSafeModeRequestProto.action:type_name -> emrfsd.hadoop.hdfs.SafeModeActionProto
+	112, // 42: emrfsd.hadoop.hdfs.HAServiceStateResponseProto.state:type_name -> emrfsd.hadoop.common.HAServiceStateProto
+	3,   // 43: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getBlockLocations:input_type -> emrfsd.hadoop.hdfs.GetBlockLocationsRequestProto
+	5,   // 44: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getServerDefaults:input_type -> emrfsd.hadoop.hdfs.GetServerDefaultsRequestProto
+	7,   // 45: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.create:input_type -> emrfsd.hadoop.hdfs.CreateRequestProto
+	9,   // 46: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.append:input_type -> emrfsd.hadoop.hdfs.AppendRequestProto
+	63,  // 47: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setReplication:input_type -> emrfsd.hadoop.hdfs.SetReplicationRequestProto
+	79,  // 48: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicies:input_type -> emrfsd.hadoop.hdfs.GetStoragePoliciesRequestProto
+	57,  // 49: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setPermission:input_type -> emrfsd.hadoop.hdfs.SetPermissionRequestProto
+	59,  // 50: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setOwner:input_type -> emrfsd.hadoop.hdfs.SetOwnerRequestProto
+	11,  // 51: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.abandonBlock:input_type -> emrfsd.hadoop.hdfs.AbandonBlockRequestProto
+	13,  // 52: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.addBlock:input_type -> emrfsd.hadoop.hdfs.AddBlockRequestProto
+	15,  // 53: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.complete:input_type -> emrfsd.hadoop.hdfs.CompleteRequestProto
+	17,  // 54: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.reportBadBlocks:input_type -> emrfsd.hadoop.hdfs.ReportBadBlocksRequestProto
+	47,  // 55: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename:input_type -> emrfsd.hadoop.hdfs.RenameRequestProto
+	25,  // 56: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.truncate:input_type -> emrfsd.hadoop.hdfs.TruncateRequestProto
+	45,  // 57: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.delete:input_type -> emrfsd.hadoop.hdfs.DeleteRequestProto
+	43,  // 58: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.mkdirs:input_type -> emrfsd.hadoop.hdfs.MkdirsRequestProto
+	39,  // 59: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getListing:input_type -> emrfsd.hadoop.hdfs.GetListingRequestProto
+	27,  // 60: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.renewLease:input_type -> emrfsd.hadoop.hdfs.RenewLeaseRequestProto
+	29,  // 61: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.recoverLease:input_type -> emrfsd.hadoop.hdfs.RecoverLeaseRequestProto
+	85,  // 62: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFsStats:input_type -> emrfsd.hadoop.hdfs.GetFsStatusRequestProto
+	87,  // 63: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setSafeMode:input_type -> emrfsd.hadoop.hdfs.SetSafeModeRequestProto
+	55,  // 64: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getPreferredBlockSize:input_type -> emrfsd.hadoop.hdfs.GetPreferredBlockSizeRequestProto
+	49,  // 65: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename2:input_type -> emrfsd.hadoop.hdfs.Rename2RequestProto
+	19,  // 66: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.fsync:input_type -> emrfsd.hadoop.hdfs.FsyncRequestProto
+	61,  // 67: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setTimes:input_type -> emrfsd.hadoop.hdfs.SetTimesRequestProto
+	21,  // 68: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updateBlockForPipeline:input_type -> emrfsd.hadoop.hdfs.UpdateBlockForPipelineRequestProto
+	23,  // 69: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updatePipeline:input_type -> emrfsd.hadoop.hdfs.UpdatePipelineRequestProto
+	51,  // 70: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getContentSummary:input_type -> emrfsd.hadoop.hdfs.GetContentSummaryRequestProto
+	53,  // 71: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getQuotaUsage:input_type -> emrfsd.hadoop.hdfs.GetQuotaUsageRequestProto
+	33,  // 72: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileInfo:input_type -> emrfsd.hadoop.hdfs.GetFileInfoRequestProto
+	37,  // 73: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getLocatedFileInfo:input_type -> emrfsd.hadoop.hdfs.GetLocatedFileInfoRequestProto
+	31,  // 74: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.isFileClosed:input_type -> emrfsd.hadoop.hdfs.IsFileClosedRequestProto
+	35,  // 75: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileLinkInfo:input_type -> emrfsd.hadoop.hdfs.GetFileLinkInfoRequestProto
+	113, // 76: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getDelegationToken:input_type -> emrfsd.hadoop.common.GetDelegationTokenRequestProto
+	65,  // 77: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.checkAccess:input_type -> emrfsd.hadoop.hdfs.CheckAccessRequestProto
+	67,  // 78: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getAclStatus:input_type -> emrfsd.hadoop.hdfs.GetAclStatusRequestProto
+	83,  // 79: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEZForPath:input_type -> emrfsd.hadoop.hdfs.GetEZForPathRequestProto
+	81,  // 80: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getErasureCodingPolicy:input_type -> emrfsd.hadoop.hdfs.GetErasureCodingPolicyRequestProto
+	77,  // 81: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicy:input_type -> emrfsd.hadoop.hdfs.GetStoragePolicyRequestProto
+	89,  // 82: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.msync:input_type -> emrfsd.hadoop.hdfs.MsyncRequestProto
+	91,  // 83: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getHAServiceState:input_type -> emrfsd.hadoop.hdfs.HAServiceStateRequestProto
+	69,  // 84: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setXAttr:input_type -> emrfsd.hadoop.hdfs.SetXAttrRequestProto
+	71,  // 85: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getXAttrs:input_type -> emrfsd.hadoop.hdfs.GetXAttrsRequestProto
+	73,  // 86: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.listXAttrs:input_type -> emrfsd.hadoop.hdfs.ListXAttrsRequestProto
+	75,  // 87: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.removeXAttr:input_type -> emrfsd.hadoop.hdfs.RemoveXAttrRequestProto
+	41,  // 88: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getSnapshottableDirListing:input_type -> emrfsd.hadoop.hdfs.GetSnapshottableDirListingRequestProto
+	4,   // 89: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getBlockLocations:output_type -> emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto
+	6,   // 90: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getServerDefaults:output_type -> emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto
+	8,   // 91: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.create:output_type -> emrfsd.hadoop.hdfs.CreateResponseProto
+	10,  // 92: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.append:output_type -> emrfsd.hadoop.hdfs.AppendResponseProto
+	64,  // 93: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setReplication:output_type -> emrfsd.hadoop.hdfs.SetReplicationResponseProto
+	80,  // 94: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicies:output_type -> emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto
+	58,  // 95: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setPermission:output_type -> emrfsd.hadoop.hdfs.SetPermissionResponseProto
+	60,  // 96: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setOwner:output_type -> emrfsd.hadoop.hdfs.SetOwnerResponseProto
+	12,  // 97: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.abandonBlock:output_type -> emrfsd.hadoop.hdfs.AbandonBlockResponseProto
+	14,  // 98: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.addBlock:output_type -> emrfsd.hadoop.hdfs.AddBlockResponseProto
+	16,  // 99: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.complete:output_type -> emrfsd.hadoop.hdfs.CompleteResponseProto
+	18,  // 100: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.reportBadBlocks:output_type -> emrfsd.hadoop.hdfs.ReportBadBlocksResponseProto
+	48,  // 101: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename:output_type -> emrfsd.hadoop.hdfs.RenameResponseProto
+	26,  // 102: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.truncate:output_type -> emrfsd.hadoop.hdfs.TruncateResponseProto
+	46,  // 103: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.delete:output_type -> emrfsd.hadoop.hdfs.DeleteResponseProto
+	44,  // 104: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.mkdirs:output_type -> emrfsd.hadoop.hdfs.MkdirsResponseProto
+	40,  // 105: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getListing:output_type -> emrfsd.hadoop.hdfs.GetListingResponseProto
+	28,  // 106: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.renewLease:output_type -> emrfsd.hadoop.hdfs.RenewLeaseResponseProto
+	30,  // 107: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.recoverLease:output_type -> emrfsd.hadoop.hdfs.RecoverLeaseResponseProto
+	86,  // 108: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFsStats:output_type -> emrfsd.hadoop.hdfs.GetFsStatsResponseProto
+	88,  // 109: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setSafeMode:output_type -> emrfsd.hadoop.hdfs.SetSafeModeResponseProto
+	56,  // 110: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getPreferredBlockSize:output_type -> emrfsd.hadoop.hdfs.GetPreferredBlockSizeResponseProto
+	50,  // 111: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename2:output_type -> emrfsd.hadoop.hdfs.Rename2ResponseProto
+	20,  // 112: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.fsync:output_type -> emrfsd.hadoop.hdfs.FsyncResponseProto
+	62,  // 113: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setTimes:output_type -> emrfsd.hadoop.hdfs.SetTimesResponseProto
+	22,  // 114: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updateBlockForPipeline:output_type -> emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto
+	24,  // 115: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updatePipeline:output_type -> emrfsd.hadoop.hdfs.UpdatePipelineResponseProto
+	52,  // 116: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getContentSummary:output_type -> emrfsd.hadoop.hdfs.GetContentSummaryResponseProto
+	54,  // 117: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getQuotaUsage:output_type -> emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto
+	34,  // 118: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileInfo:output_type -> emrfsd.hadoop.hdfs.GetFileInfoResponseProto
+	38,  // 119: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getLocatedFileInfo:output_type -> emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto
+	32,  // 120: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.isFileClosed:output_type -> emrfsd.hadoop.hdfs.IsFileClosedResponseProto
+	36,  // 121: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileLinkInfo:output_type -> emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto
+	114, // 122: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getDelegationToken:output_type -> emrfsd.hadoop.common.GetDelegationTokenResponseProto
+	66,  // 123: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.checkAccess:output_type -> emrfsd.hadoop.hdfs.CheckAccessResponseProto
+	68,  // 124: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getAclStatus:output_type -> emrfsd.hadoop.hdfs.GetAclStatusResponseProto
+	84,  // 125: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEZForPath:output_type -> emrfsd.hadoop.hdfs.GetEZForPathResponseProto
+	82,  // 126: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getErasureCodingPolicy:output_type -> emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto
+	78,  // 127: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicy:output_type -> emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto
+	90,  // 128: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.msync:output_type -> emrfsd.hadoop.hdfs.MsyncResponseProto
+	92,  // 129: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getHAServiceState:output_type -> emrfsd.hadoop.hdfs.HAServiceStateResponseProto
+	70,  // 130: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setXAttr:output_type -> emrfsd.hadoop.hdfs.SetXAttrResponseProto
+	72,  // 131: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getXAttrs:output_type -> emrfsd.hadoop.hdfs.GetXAttrsResponseProto
+	74,  // 132: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.listXAttrs:output_type -> emrfsd.hadoop.hdfs.ListXAttrsResponseProto
+	76,  // 133: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.removeXAttr:output_type -> emrfsd.hadoop.hdfs.RemoveXAttrResponseProto
+	42,  // 134: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getSnapshottableDirListing:output_type -> emrfsd.hadoop.hdfs.GetSnapshottableDirListingResponseProto
+	89,  // [89:135] is the sub-list for method output_type
+	43,  // [43:89] is the sub-list for method input_type
+	43,  // [43:43] is the sub-list for extension type_name
+	43,  // [43:43] is the sub-list for extension extendee
+	0,   // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_emrfsd_hadoop_hdfs_namenode_proto_init() }
@@ -5148,7 +5238,7 @@ func file_emrfsd_hadoop_hdfs_namenode_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc), len(file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   88,
+			NumMessages:   90,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,113 @@
+package dfs
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/testenv"
+	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/providers/plain"
+)
+
+// newTestNamespace serves one fresh MinIO bucket at /BUCKET with
+// permissions on; root is the superuser, every user is in USER-group.
+func newTestNamespace(t *testing.T, o Options) (*Namespace, string) {
+	t.Helper()
+	env := testenv.Get(t)
+	bucket := env.NewBucket(t, "dfs")
+	f, err := fs.New(context.Background(), fs.Options{S3: env.S3Client(), Buckets: map[string]string{bucket: bucket},
+		Provider:     func(context.Context, string) (providers.Provider, error) { return plain.New(), nil },
+		DefaultOwner: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.FS = f
+	o.SuperUser = "root"
+	o.PermissionsEnabled = true
+	o.Groups = func(u string) []string { return []string{u + "-group"} }
+	o.Logger = slog.New(slog.DiscardHandler)
+	n, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close(context.Background()) })
+	return n, "/" + bucket
+}
+
+func writeAs(t *testing.T, n *Namespace, user, p string, data string) {
+	t.Helper()
+	ctx := context.Background()
+	f, err := n.Create(ctx, n.Caller(user), p, CreateRequest{Holder: "h-" + user, Perm: 0644, Create: true, CreateParent: true})
+	if err != nil {
+		t.Fatalf("create %s as %s: %v", p, user, err)
+	}
+	if _, err := f.Write([]byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Complete(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The bucket's trash directory appears on first use, 1777 and root's, so
+// alice (who may not write the bucket root) can move files to her trash;
+// the emptier turns Current into a checkpoint and deletes it once older
+// than the interval.
+func TestTrashInBucket(t *testing.T) {
+	n, b := newTestNamespace(t, Options{TrashInterval: time.Hour})
+	ctx := context.Background()
+	root, alice := n.Caller("root"), n.Caller("alice")
+	if err := n.Mkdirs(ctx, root, b+"/shared", 0777, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SetPermission(ctx, root, b+"/shared", 0777); err != nil {
+		t.Fatal(err)
+	}
+	writeAs(t, n, "alice", b+"/shared/f", "trash me")
+	// What FsShell's TrashPolicyDefault does: mkdirs the base, rename.
+	base := b + "/.Trash/alice/Current" + b + "/shared"
+	if err := n.Mkdirs(ctx, n.Caller("alice"), base, 0700, true); err != nil {
+		t.Fatalf("alice mkdirs %s: %v", base, err)
+	}
+	st, err := n.Stat(ctx, root, b+"/.Trash")
+	if err != nil || st.Perm != 01777 || st.Owner != "root" {
+		t.Fatalf("trash dir %+v %v, want root's 1777", st, err)
+	}
+	if ok, err := n.Rename(ctx, n.Caller("alice"), b+"/shared/f", base+"/f"); !ok || err != nil {
+		t.Fatalf("move to trash: %v %v", ok, err)
+	}
+	roots, err := n.BucketRoots(ctx, alice)
+	if err != nil || len(roots) != 1 || roots[0].Path != b {
+		t.Fatalf("bucket roots %v %v", roots, err)
+	}
+
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	if err := n.EmptyTrash(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	cp := b + "/.Trash/alice/261207100000"
+	if st, err := n.GetFileInfo(ctx, n.Caller("root"), cp+b+"/shared/f"); err != nil || st == nil {
+		t.Fatalf("checkpoint %s missing the file: %v", cp, err)
+	}
+	if st, _ := n.GetFileInfo(ctx, n.Caller("root"), b+"/.Trash/alice/Current"); st != nil {
+		t.Error("Current still there after a checkpoint")
+	}
+	if err := n.EmptyTrash(ctx, now.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := n.GetFileInfo(ctx, n.Caller("root"), cp); st == nil {
+		t.Fatal("checkpoint deleted before the interval passed")
+	}
+	if err := n.EmptyTrash(ctx, now.Add(61*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := n.GetFileInfo(ctx, n.Caller("root"), cp); st != nil {
+		t.Fatal("checkpoint older than the interval kept")
+	}
+	if _, ok := checkpointTime("not-a-date"); ok {
+		t.Error("a non-checkpoint name parsed as a checkpoint")
+	}
+}
