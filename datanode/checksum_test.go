@@ -80,12 +80,22 @@ func TestBlockChecksumLarge(t *testing.T) {
 		t.Fatalf("prefix: %x", cr.GetBlockChecksum())
 	}
 
-	// COMPOSITE_CRC is refused; a missing block is ERROR_INVALID.
+	// COMPOSITE_CRC: the chunk CRCs composed as Hadoop's CrcComposer does.
 	req := checksumReq(41, int64(len(data)))
 	req.BlockChecksumOptions = &hdfspb.BlockChecksumOptionsProto{BlockChecksumType: hdfspb.BlockChecksumTypeProto_COMPOSITE_CRC.Enum()}
 	tc.op(opBlockChecksum, req)
-	if r := tc.response(); r.GetStatus() != hdfspb.Status_ERROR_UNSUPPORTED {
+	r := tc.response()
+	if r.GetStatus() != hdfspb.Status_SUCCESS || r.GetChecksumResponse().GetBlockChecksumOptions().GetBlockChecksumType() != hdfspb.BlockChecksumTypeProto_COMPOSITE_CRC {
 		t.Fatal(r)
+	}
+	if got, want := r.GetChecksumResponse().GetBlockChecksum(), composedChunkCRCs(data, 0); string(got) != string(want) {
+		t.Fatalf("composite crc %x, want %x", got, want)
+	}
+	// With a stripe length: one composed CRC per stripe.
+	req.BlockChecksumOptions.StripeLength = proto.Uint64(64 << 10)
+	tc.op(opBlockChecksum, req)
+	if got, want := tc.response().GetChecksumResponse().GetBlockChecksum(), composedChunkCRCs(data, 64<<10); len(got) != 16 || string(got) != string(want) {
+		t.Fatalf("striped composite crcs %x, want %x", got, want)
 	}
 	tc.op(opBlockChecksum, checksumReq(404, 1))
 	if r := tc.response(); r.GetStatus() != hdfspb.Status_ERROR_INVALID || r.GetMessage() == "" {
@@ -98,4 +108,60 @@ func TestBlockChecksumLarge(t *testing.T) {
 	if r := tc.response(); string(r.GetChecksumResponse().GetBlockChecksum()) != string(ref(data)) {
 		t.Fatal(r)
 	}
+}
+
+// Hadoop's CrcUtil arithmetic (reflected polynomials, bit 31 is x^0), as
+// an independent reference for COMPOSITE_CRC.
+const castagnoliPoly = 0x82F63B78
+
+func gfMultiply(p, q, m uint32) uint32 {
+	var sum uint32
+	px := p
+	for term := uint32(0x80000000); term != 0; term >>= 1 {
+		if q&term != 0 {
+			sum ^= px
+		}
+		top := px&1 != 0
+		px >>= 1
+		if top {
+			px ^= m
+		}
+	}
+	return sum
+}
+
+func monomial(n int64, m uint32) uint32 {
+	product, multiplier := uint32(0x80000000), uint32(0x80000000)>>8
+	for ; n > 0; n >>= 1 {
+		if n&1 != 0 {
+			product = gfMultiply(product, multiplier, m)
+		}
+		multiplier = gfMultiply(multiplier, multiplier, m)
+	}
+	return product
+}
+
+// composedChunkCRCs composes the CRC32C of every 512-byte chunk of data
+// into one CRC per stripe (0: one for all), big-endian, concatenated.
+func composedChunkCRCs(data []byte, stripe int) []byte {
+	if stripe <= 0 {
+		stripe = len(data)
+	}
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	var out []byte
+	for s := 0; s < len(data); s += stripe {
+		st := data[s:min(s+stripe, len(data))]
+		var crc uint32
+		for i := 0; i < len(st); i += 512 {
+			chunk := st[i:min(i+512, len(st))]
+			c := crc32.Checksum(chunk, tab)
+			if i == 0 {
+				crc = c
+			} else {
+				crc = gfMultiply(crc, monomial(int64(len(chunk)), castagnoliPoly), castagnoliPoly) ^ c
+			}
+		}
+		out = binary.BigEndian.AppendUint32(out, crc)
+	}
+	return out
 }
