@@ -4,17 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/emrfsd/emrfsd/internal/procstat"
-	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emrfsd/emrfsd/internal/hadoopconf"
+	"github.com/emrfsd/emrfsd/internal/procstat"
 
 	"github.com/emrfsd/emrfsd/internal/testenv"
 )
@@ -74,18 +74,7 @@ func (l *lockedBuf) String() string {
 // writeConf writes a Hadoop XML configuration file.
 func writeConf(t testing.TB, path string, props map[string]string) {
 	t.Helper()
-	var names []string
-	for k := range props {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("<?xml version=\"1.0\"?>\n<configuration>\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  <property><name>%s</name><value>%s</value></property>\n", html.EscapeString(n), html.EscapeString(props[n]))
-	}
-	b.WriteString("</configuration>\n")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := hadoopconf.WriteFile(path, props, ""); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,18 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/emrfsd/emrfsd/internal/procstat"
-	"html"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/emrfsd/emrfsd/internal/hadoopconf"
+	"github.com/emrfsd/emrfsd/internal/procstat"
 
 	"github.com/colinmarc/hdfs/v2"
 
@@ -87,18 +87,7 @@ func (e *Env) daemonProps(dataDir string) map[string]string {
 }
 
 func writeConf(path string, props map[string]string) error {
-	names := make([]string, 0, len(props))
-	for k := range props {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("<?xml version=\"1.0\"?>\n<configuration>\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  <property><name>%s</name><value>%s</value></property>\n", html.EscapeString(n), html.EscapeString(props[n]))
-	}
-	b.WriteString("</configuration>\n")
-	return os.WriteFile(path, []byte(b.String()), 0o600)
+	return hadoopconf.WriteFile(path, props, "")
 }
 
 // StartDaemon starts the emrfsd binary in a fresh data directory under

@@ -31,6 +31,7 @@ import (
 	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
 	"github.com/emrfsd/emrfsd/internal/config"
+	"github.com/emrfsd/emrfsd/internal/hadoopconf"
 	"github.com/emrfsd/emrfsd/internal/kms"
 	"github.com/emrfsd/emrfsd/internal/kms/embedded"
 	"github.com/emrfsd/emrfsd/internal/localdisk"
@@ -78,13 +79,7 @@ func embeddedDefaults() map[string]string {
 }
 
 func writeDefaultsFile(path string, props map[string]string) error {
-	var b []byte
-	b = append(b, "<?xml version=\"1.0\"?>\n<!-- written by emrfsd: embedded-mode defaults; configuration files given with conf override these -->\n<configuration>\n"...)
-	for _, k := range sortedKeys(props) {
-		b = append(b, fmt.Sprintf("  <property><name>%s</name><value>%s</value></property>\n", k, props[k])...)
-	}
-	b = append(b, "</configuration>\n"...)
-	return os.WriteFile(path, b, 0o600)
+	return hadoopconf.WriteFile(path, props, "written by emrfsd: embedded-mode defaults; configuration files given with --conf override these")
 }
 
 // daemon holds everything built from the configuration.
