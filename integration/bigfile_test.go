@@ -5,14 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"io"
 	"math/rand/v2"
 	pathpkg "path"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/colinmarc/hdfs/v2"
 )

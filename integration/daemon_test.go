@@ -108,8 +108,19 @@ func startDaemon(t testing.TB, dataDir string, props map[string]string, env []st
 }
 
 // startDaemonArgs starts emrfsd; withConf=false runs it with no --conf at
-// all (the embedded default), only --data-dir and --ready-file.
+// all (the embedded default), only --data-dir and --ready-file. The
+// configuration and ready files go in the data directory.
 func startDaemonArgs(t testing.TB, dataDir string, props map[string]string, env []string, withConf bool) (*Daemon, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return startDaemonIn(t, dataDir, dataDir, props, env, withConf)
+}
+
+// startDaemonIn starts emrfsd with its configuration and ready files in
+// confDir, which need not be the data directory (that one the daemon
+// creates itself if it is missing).
+func startDaemonIn(t testing.TB, dataDir, confDir string, props map[string]string, env []string, withConf bool) (*Daemon, error) {
 	p := map[string]string{
 		"dfs.namenode.rpc-address": "127.0.0.1:0",
 		"dfs.datanode.address":     "127.0.0.1:0",
@@ -117,12 +128,9 @@ func startDaemonArgs(t testing.TB, dataDir string, props map[string]string, env 
 	for k, v := range props {
 		p[k] = v
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, err
-	}
-	conf := filepath.Join(dataDir, "emrfsd-site.xml")
+	conf := filepath.Join(confDir, "emrfsd-site.xml")
 	writeConf(t, conf, p)
-	ready := filepath.Join(dataDir, "ready.json")
+	ready := filepath.Join(confDir, "ready.json")
 	os.Remove(ready)
 	args := []string{"--conf", conf, "--data-dir", dataDir, "--ready-file", ready}
 	if !withConf {

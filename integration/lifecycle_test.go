@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/emrfsd/emrfsd/internal/kms"
+	"github.com/emrfsd/emrfsd/internal/testenv"
 )
 
 // TestSIGTERMDrains: a write still open when the daemon gets SIGTERM is
@@ -132,5 +134,33 @@ func TestDirMapping(t *testing.T) {
 	body, _ := io.ReadAll(got.Body)
 	if string(body) != "mapped\n" {
 		t.Fatalf("object in bucket %s: %q", b, body)
+	}
+}
+
+// Issue 10.1: in S3 mode with the audit log outside the data directory,
+// the daemon must create its data directory itself (it failed with "open
+// .../uploads.journal: no such file or directory": only embedded mode
+// created it, and the harness always created it first).
+func TestS3ModeCreatesItsDataDir(t *testing.T) {
+	e := testenv.Get(t)
+	bucket := e.NewBucket(t, "it-datadir")
+	e.RemoveBucketOnCleanup(t, bucket)
+	base := t.TempDir()
+	dataDir := filepath.Join(base, "not", "yet", "there")
+	props := map[string]string{
+		"emrfsd.buckets":           bucket,
+		"fs.s3a.path.style.access": "true",
+		"emrfsd.kms.audit.log":     filepath.Join(base, "audit", "kms.log"),
+	}
+	d, err := startDaemonIn(t, dataDir, base, props, awsEnv(e), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	if st, err := os.Stat(filepath.Join(dataDir, "uploads.journal")); err != nil || st.IsDir() {
+		t.Fatalf("upload journal in the new data dir: %v", err)
+	}
+	if out, err := d.hdfsCLI(context.Background(), "root", "x", "put", "-", "/"+bucket+"/f"); err != nil {
+		t.Fatalf("write after start: %v %s", err, out)
 	}
 }

@@ -177,6 +177,11 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		}
 	}
 	if !validateOnly {
+		// The daemon's own state (upload journal, node key, block key,
+		// attribute index) lives here in every mode.
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("emrfsd.data.dir %s: %w", opts.DataDir, err)
+		}
 		if err := os.MkdirAll(filepath.Dir(opts.KMSAuditLog), 0o700); err != nil {
 			return nil, err
 		}
