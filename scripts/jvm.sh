@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs the pinned JVM-side tools the JVM test tier (integration/jvm) runs
+# into git-ignored folders under ./tools, reusing what is already there:
+#   tools/jvm/hadoop-3.4.1/lib  Apache Hadoop 3.4.1 Java client jars (Maven)
+#   tools/venv                  a Python venv with PySpark 4.0.1 (PyPI; it bundles
+#                               Spark's jars and the Hadoop 3.4.1 client)
+# Needs java and javac 17 or newer (the machine's default JDK), mvn and
+# python3 with venv. Prints KEY=path lines for what it installed; exits
+# non-zero when anything is missing, so the JVM tests fail rather than skip.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/tools"
+
+HADOOP_VERSION=3.4.1   # also in integration/jvm/pom.xml
+PYSPARK_VERSION=4.0.1
+
+die() { echo "jvm.sh: $*" >&2; exit 1; }
+
+for t in java javac mvn python3; do
+  command -v "$t" >/dev/null 2>&1 || die "$t not found (need a JDK 17+, Maven and Python 3)"
+done
+jver=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+[ "${jver%%.*}" -ge 17 ] 2>/dev/null || die "java $jver found; Spark 4 and these tests need 17 or newer"
+javac -version >/dev/null 2>&1 || die "javac does not run"
+
+# Hadoop client jars. The stamp holds the pom's hash, so editing the pom
+# re-fetches.
+hlib="$tools/jvm/hadoop-$HADOOP_VERSION/lib"
+pom="$root/integration/jvm/pom.xml"
+want="$HADOOP_VERSION $(sha256sum "$pom" | cut -c1-16)"
+if [ "$(cat "$hlib/.stamp" 2>/dev/null)" != "$want" ]; then
+  echo "jvm.sh: fetching Hadoop $HADOOP_VERSION client jars" >&2
+  rm -rf "$hlib"
+  mkdir -p "$hlib"
+  mvn -q -B -f "$pom" dependency:copy-dependencies \
+    -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$hlib" >&2
+  for j in hadoop-client-api hadoop-client-runtime; do
+    [ -f "$hlib/$j-$HADOOP_VERSION.jar" ] || die "$hlib/$j-$HADOOP_VERSION.jar missing after Maven"
+  done
+  echo "$want" > "$hlib/.stamp"
+fi
+
+# PySpark in its own venv; pip's cache under tools/ keeps the 400 MB sdist
+# for the next cold install.
+venv="$tools/venv"
+if [ "$(cat "$venv/.pyspark.version" 2>/dev/null)" != "$PYSPARK_VERSION" ]; then
+  echo "jvm.sh: installing PySpark $PYSPARK_VERSION into $venv" >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --cache-dir "$tools/pip-cache" "pyspark==$PYSPARK_VERSION" >&2
+  "$venv/bin/python" -c 'import pyspark, sys; sys.exit(pyspark.__version__ != sys.argv[1])' "$PYSPARK_VERSION" \
+    || die "pyspark $PYSPARK_VERSION did not install into $venv"
+  echo "$PYSPARK_VERSION" > "$venv/.pyspark.version"
+fi
+
+echo "HADOOP_LIB=$hlib"
+echo "PYSPARK_PYTHON=$venv/bin/python"
