@@ -32,8 +32,12 @@ if [ "$(cat "$hlib/.stamp" 2>/dev/null)" != "$want" ]; then
   echo "jvm.sh: fetching Hadoop $HADOOP_VERSION client jars" >&2
   rm -rf "$hlib"
   mkdir -p "$hlib"
-  mvn -q -B -f "$pom" dependency:copy-dependencies \
-    -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$hlib" >&2
+  mkdir -p "$tools/jvm"
+  if ! mvn -q -B -f "$pom" dependency:copy-dependencies \
+      -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$hlib" >"$tools/jvm/mvn.log" 2>&1; then
+    cat "$tools/jvm/mvn.log" >&2
+    die "Maven could not fetch the Hadoop $HADOOP_VERSION client (log above)"
+  fi
   for j in hadoop-client-api hadoop-client-runtime; do
     [ -f "$hlib/$j-$HADOOP_VERSION.jar" ] || die "$hlib/$j-$HADOOP_VERSION.jar missing after Maven"
   done
@@ -47,7 +51,8 @@ if [ "$(cat "$venv/.pyspark.version" 2>/dev/null)" != "$PYSPARK_VERSION" ]; then
   echo "jvm.sh: installing PySpark $PYSPARK_VERSION into $venv" >&2
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --cache-dir "$tools/pip-cache" "pyspark==$PYSPARK_VERSION" >&2
+  "$venv/bin/python" -m pip install -q --cache-dir "$tools/pip-cache" "pyspark==$PYSPARK_VERSION" >&2 \
+    || die "pip could not install pyspark==$PYSPARK_VERSION"
   "$venv/bin/python" -c 'import pyspark, sys; sys.exit(pyspark.__version__ != sys.argv[1])' "$PYSPARK_VERSION" \
     || die "pyspark $PYSPARK_VERSION did not install into $venv"
   echo "$PYSPARK_VERSION" > "$venv/.pyspark.version"

@@ -46,12 +46,13 @@ def describe(e):
     """One line: the exception and, for a Java one, its innermost cause."""
     java = getattr(e, "java_exception", None)
     if java is not None:
-        text, root = java.toString(), java
+        top, root = java.toString(), java
         while root.getCause() is not None and root.getCause() != root:
             root = root.getCause()
-        if root != java:
-            text += " (root cause " + root.toString() + ")"
-        return one_line(text)
+        if root == java:
+            return one_line(top)
+        # The innermost cause says what went wrong; the top says where.
+        return one_line(f"{root.toString()} (in {one_line(top)[:160]})")
     text = str(e).strip().splitlines()
     return one_line(f"{type(e).__name__}: {text[0] if text else ''}")
 
@@ -99,6 +100,7 @@ def main():
         SparkSession.builder.master("local[2]")
         .appName(f"emrfsd-jvm-{a.role}")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.warehouse.dir", "file://" + a.warehouse)
@@ -263,10 +265,17 @@ def main():
                     raise CheckFailure("mkdirs returned false")
                 fs.setOwner(d, a.user, None)
                 want("owner of the second user's directory", a.user, fs.getFileStatus(d).getOwner())
+                locked = Path(url(f"{base}/locked"))
+                fs.mkdirs(locked)
+                fs.setPermission(locked, jvm.org.apache.hadoop.fs.permission.FsPermission(0o755))
+                want("permission of the superuser's locked directory", 0o755,
+                     fs.getFileStatus(locked).getPermission().toShort())
             r.check(f"{b}/prepare-second-user-dir", prepare_second)
 
         else:
             def read_root():
+                if not exists(f"{base}/v1/_SUCCESS"):
+                    raise CheckFailure(f"{base}/v1 has no _SUCCESS: the superuser's write failed, nothing to read")
                 got = spark.read.parquet(url(f"{base}/v1"))
                 want("count, sum(v) of the superuser's table", total, summary(got))
                 want("rows per partition", full, per_part(got))
@@ -283,16 +292,17 @@ def main():
             r.check(f"{b}/write-own-directory", write_own)
 
             def write_denied():
+                target = f"{base}/locked"
                 try:
-                    df_base(10).write.mode("append").partitionBy("part").parquet(url(f"{base}/v1"))
+                    df_base(10).write.mode("append").partitionBy("part").parquet(url(target))
                 except Exception as e:  # noqa: BLE001
                     text = describe(e) + " " + str(e)
                     if "AccessControlException" not in text and "Permission denied" not in text:
                         raise CheckFailure("write failed, but not with an AccessControlException: " + describe(e))
                 else:
                     raise CheckFailure("append into the superuser's 755 directory succeeded")
-                want("count, sum(v) of the superuser's table after a denied append", total,
-                     summary(spark.read.parquet(url(f"{base}/v1"))))
+                left = [st.getPath().getName() for st in fs.listStatus(Path(url(target)))]
+                want("entries in the superuser's directory after a denied write", [], left)
             r.check(f"{b}/write-superuser-dir-denied", write_denied)
 
             def table():
