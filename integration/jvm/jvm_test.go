@@ -192,7 +192,7 @@ func (f *fixture) runChecks(t *testing.T, group string, timeout time.Duration, e
 // process log starts with "=== CHECK").
 func (f *fixture) printLogs(t *testing.T, group, stderrPath string, logStart int) {
 	t.Helper()
-	const max = 400 << 10
+	const max = 200 << 10
 	if raw, err := os.ReadFile(stderrPath); err == nil {
 		t.Logf("%s: process stderr (%d bytes):\n%s", group, len(raw), tailBytes(string(raw), max))
 	}

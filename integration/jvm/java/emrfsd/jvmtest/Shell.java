@@ -83,6 +83,16 @@ final class Shell {
     }
   }
 
+  /** Printable output (not the bytes of -cat or -tail of binary data). */
+  private static boolean isText(byte[] b) {
+    for (byte x : b) {
+      if (x < 0x20 && x != '\n' && x != '\t' && x != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static final Object STDIO = new Object();
   private static volatile boolean swapped;
 
@@ -133,7 +143,7 @@ final class Shell {
     if (!e.isEmpty()) {
       Runner.ERR.print(e.endsWith("\n") ? e : e + "\n");
     }
-    if (out.size() > 0 && out.size() < 4096) {
+    if (out.size() > 0 && out.size() < 4096 && isText(out.toByteArray())) {
       Runner.ERR.print(out.toString(StandardCharsets.UTF_8));
     }
     Runner.ERR.println("  -> exit " + rc);
