@@ -64,18 +64,18 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	default:
 		return nil, err
 	}
-	group := c.primaryGroup()
 	parent := path.Dir(p)
 	pfi, err := c.stat(ctx, parent)
 	switch {
 	case err == nil && !pfi.IsDir:
 		return nil, Failf(errs.ErrNotDir, "%s (is not a directory)", parent)
-	case err == nil:
-		group = pfi.Group
 	case errors.Is(err, iofs.ErrNotExist) && !req.CreateParent:
 		return nil, Failf(iofs.ErrNotExist, "Parent directory doesn't exist: %s", parent)
-	case missing(err):
-	default:
+	case err != nil && !missing(err):
+		return nil, err
+	}
+	group, err := c.inheritedGroup(ctx, p)
+	if err != nil {
 		return nil, err
 	}
 	blockSize := req.BlockSize

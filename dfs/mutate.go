@@ -39,17 +39,18 @@ func (n *Namespace) Mkdirs(ctx context.Context, c *Caller, src string, perm uint
 	if err := n.checkNewName(p); err != nil {
 		return err
 	}
-	group := c.primaryGroup()
 	parent := path.Dir(p)
 	pfi, err := c.stat(ctx, parent)
 	switch {
 	case err == nil && !pfi.IsDir:
 		return Failf(errs.ErrNotDir, "%s (is not a directory)", parent)
-	case err == nil:
-		group = pfi.Group
 	case missing(err) && !createParent:
 		return Failf(iofs.ErrNotExist, "Parent directory doesn't exist: %s", parent)
-	case !missing(err):
+	case err != nil && !missing(err):
+		return err
+	}
+	group, err := c.inheritedGroup(ctx, p)
+	if err != nil {
 		return err
 	}
 	defer c.forget()

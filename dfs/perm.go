@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // Access bits (Hadoop's FsAction).
@@ -70,12 +71,29 @@ func (c *Caller) userGroups() []string {
 
 func (c *Caller) inGroup(g string) bool { return slices.Contains(c.userGroups(), g) }
 
-// primaryGroup is the group new files get when their parent has none.
+// primaryGroup is the caller's first group.
 func (c *Caller) primaryGroup() string {
 	if g := c.userGroups(); len(g) > 0 {
 		return g[0]
 	}
 	return ""
+}
+
+// inheritedGroup is the group a new path p gets: HDFS gives every new
+// inode its parent's group, so p and any parents made with it take the
+// group of p's nearest existing ancestor.
+func (c *Caller) inheritedGroup(ctx context.Context, p string) (string, error) {
+	as := ancestors(p)
+	for i := len(as) - 1; i >= 0; i-- {
+		fi, err := c.stat(ctx, as[i])
+		if err == nil && fi.IsDir {
+			return fi.Group, nil
+		}
+		if err != nil && !errors.Is(err, iofs.ErrNotExist) && !errors.Is(err, errs.ErrNotDir) {
+			return "", err
+		}
+	}
+	return c.primaryGroup(), nil
 }
 
 // IsSuper reports whether the caller is the superuser or in its group.

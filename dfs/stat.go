@@ -180,6 +180,9 @@ func (n *Namespace) OpenRead(ctx context.Context, c *Caller, src string) (Status
 	}
 	fi, err := c.fileStat(ctx, p)
 	if err != nil {
+		if n.leases.get(p) != nil {
+			return Status{}, Failf(iofs.ErrNotExist, "%s is being written: its data becomes readable when the writer closes it (emrfsd has no hflush visibility)", p)
+		}
 		return Status{}, err
 	}
 	return n.status(fi), nil

@@ -111,3 +111,28 @@ func TestTrashInBucket(t *testing.T) {
 		t.Error("a non-checkpoint name parsed as a checkpoint")
 	}
 }
+
+// HDFS gives every new path its parent's group: directories made by
+// mkdirs -p and by create(createParent) take the group of the nearest
+// existing ancestor, not the creator's primary group.
+func TestNewPathsInheritGroup(t *testing.T) {
+	n, b := newTestNamespace(t, Options{})
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(n.Mkdirs(ctx, n.Caller("root"), b+"/g", 0777, false))
+	must(n.SetPermission(ctx, n.Caller("root"), b+"/g", 0777))
+	must(n.SetOwner(ctx, n.Caller("root"), b+"/g", "", "staff"))
+	must(n.Mkdirs(ctx, n.Caller("alice"), b+"/g/x/y", 0755, true))
+	writeAs(t, n, "alice", b+"/g/n1/n2/f", "data")
+	for _, p := range []string{"/g/x", "/g/x/y", "/g/n1", "/g/n1/n2", "/g/n1/n2/f"} {
+		st, err := n.Stat(ctx, n.Caller("root"), b+p)
+		if err != nil || st.Group != "staff" || st.Owner != "alice" {
+			t.Errorf("%s: owner %q group %q (%v), want alice:staff", p, st.Owner, st.Group, err)
+		}
+	}
+}
