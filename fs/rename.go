@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	iofs "io/fs"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -175,7 +176,11 @@ func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) e
 		err := parallel(ctx, f.opts.CopyWorkers, len(page), func(ctx context.Context, i int) error {
 			o := page[i]
 			k := aws.ToString(o.Key)
-			return f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k, dst: dp + k[len(sp):], size: aws.ToInt64(o.Size), ifMatch: aws.ToString(o.ETag), sse: sse})
+			err := f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k, dst: dp + k[len(sp):], size: aws.ToInt64(o.Size), ifMatch: listedCopyETag(o), sse: sse})
+			if err != nil && isPrecondition(err) {
+				return fmt.Errorf("%w: %s: %w", ErrChanged, k, err) // replaced since it was listed
+			}
+			return err
 		})
 		if err != nil {
 			return err
@@ -204,4 +209,22 @@ func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) e
 		return err
 	}
 	return f.deleteKeys(ctx, ls.bucket, srcMarkers)
+}
+
+// listedCopyETag is the source ETag a copy of a listed object insists on.
+//
+// A directory marker ("dir/") is copied unconditionally. It is empty, so a
+// changed marker can only carry newer metadata, which is what should move;
+// and its listed ETag cannot be trusted as a precondition: MinIO lists an
+// SSE-S3 or SSE-KMS object whose key ends in "/" with a shortened ETag
+// (the last 32 hex digits of the sealed one that HEAD reports) while
+// x-amz-copy-source-if-match is checked against the sealed one, so the
+// copy failed with 412 PreconditionFailed. Keys not ending in "/" (files,
+// EMRFS folder markers, instruction files) are listed, HEADed and checked
+// with one ETag on MinIO, as on S3, and keep their precondition.
+func listedCopyETag(o s3types.Object) string {
+	if strings.HasSuffix(aws.ToString(o.Key), dirMarkerSuffix) {
+		return ""
+	}
+	return aws.ToString(o.ETag)
 }
