@@ -240,8 +240,9 @@ type rootS3 struct {
 	mu       sync.Mutex
 	meta     map[string]string
 	etag     int
-	failures int
-	puts     int
+	failures    int
+	puts        int
+	listBuckets int
 }
 
 func (r *rootS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
@@ -255,6 +256,15 @@ func (r *rootS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, _ ...fu
 
 func (r *rootS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
 	return &s3.ListObjectsV2Output{}, nil
+}
+
+// ListBuckets is not allowed (s3:ListAllMyBuckets is often denied): roots
+// then have no creation date.
+func (r *rootS3) ListBuckets(ctx context.Context, in *s3.ListBucketsInput, _ ...func(*s3.Options)) (*s3.ListBucketsOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.listBuckets++
+	return nil, apiErr(http.StatusForbidden, "AccessDenied")
 }
 
 func (r *rootS3) PutObject(ctx context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
@@ -294,6 +304,19 @@ func TestUpdateRootRetries(t *testing.T) {
 	mustOK(t, "chown over an existing root object", newFS(s).SetAttrs(ctx, "/b", Attrs{Owner: aws.String("o")}))
 	if a := decodeMeta(s.meta); a.perm != 0o700 || a.owner != "o" {
 		t.Fatalf("merged meta %+v", a)
+	}
+	// A denied ListBuckets is asked once, not per Stat.
+	g := newFS(&rootS3{})
+	for range 3 {
+		fi, err := g.Stat(ctx, "/b")
+		mustOK(t, "stat", err)
+		if !fi.ModTime.IsZero() {
+			t.Fatalf("mtime %v without a creation date", fi.ModTime)
+		}
+		g.roots = rootCache{}
+	}
+	if n := g.opts.S3.(*rootS3).listBuckets; n != 1 {
+		t.Fatalf("ListBuckets asked %d times", n)
 	}
 	s.failures = 100
 	err := newFS(s).SetAttrs(ctx, "/b", Attrs{Perm: &perm})

@@ -73,9 +73,10 @@ func (c *rootCache) put(bucket string, st rootState) {
 // topsCache remembers the buckets the credentials can list, for
 // resolving top-level names when Options.Buckets is nil.
 type topsCache struct {
-	mu      sync.Mutex
-	buckets map[string]time.Time // name -> creation date
-	at      time.Time
+	mu       sync.Mutex
+	buckets  map[string]time.Time // name -> creation date
+	at       time.Time
+	failedAt time.Time // last ListBuckets failure (creation dates only)
 }
 
 // bucketNames returns the buckets ListBuckets reports (cached for topsTTL).
@@ -106,6 +107,28 @@ func (f *FS) bucketNames(ctx context.Context) (map[string]time.Time, error) {
 	c.buckets, c.at = all, time.Now()
 	c.mu.Unlock()
 	return all, nil
+}
+
+// bucketCreated is a bucket's creation date, shown as a bucket root's
+// modification time until the root has attributes of its own; zero when
+// ListBuckets is not allowed (then not asked again for topsTTL).
+func (f *FS) bucketCreated(ctx context.Context, bucket string) time.Time {
+	c := &f.tops
+	c.mu.Lock()
+	failed := time.Since(c.failedAt) < topsTTL
+	c.mu.Unlock()
+	if failed {
+		return time.Time{}
+	}
+	names, err := f.bucketNames(ctx)
+	if err != nil {
+		c.mu.Lock()
+		c.failedAt = time.Now()
+		c.mu.Unlock()
+		f.log.DebugContext(ctx, "fs: no bucket creation dates", "err", err)
+		return time.Time{}
+	}
+	return names[bucket]
 }
 
 // topBucket maps a top-level name to its bucket. served is false when the
@@ -224,6 +247,9 @@ func (f *FS) statRoot(ctx context.Context, l loc) (FileInfo, error) {
 			// "/" always exists, even when its bucket does not (yet).
 			f.log.WarnContext(ctx, "fs: default bucket is missing", "bucket", bucket, "err", err)
 		}
+		if st.lastMod.IsZero() {
+			st.lastMod = f.bucketCreated(ctx, bucket)
+		}
 	}
 	return f.rootInfo(l, st), nil
 }
@@ -250,6 +276,8 @@ func (f *FS) updateRoot(ctx context.Context, l loc, c metaChange, check func(att
 			if err := f.bucketExists(ctx, bucket); err != nil {
 				return err
 			}
+			// An attribute change is no modification: keep the time shown so far.
+			c.keepMtime = f.bucketCreated(ctx, bucket)
 		default:
 			return err
 		}
@@ -368,6 +396,9 @@ func (f *FS) listRoot(ctx context.Context, startAfter string, limit int) ([]File
 		}
 		if st.lastMod.IsZero() {
 			st.lastMod = dates[top]
+		}
+		if st.lastMod.IsZero() {
+			st.lastMod = f.bucketCreated(ctx, l.bucket)
 		}
 		all[i] = f.rootInfo(l, st)
 		return nil

@@ -221,11 +221,16 @@ func TestBucketRootAttributes(t *testing.T) {
 
 	fi, err := f.Stat(ctx, "/t")
 	mustOK(t, "stat /t", err)
-	if fi.Owner != "rootowner" || fi.Group != "rootgroup" || fi.Perm != 0o750 || !fi.IsDir {
+	// The bucket's creation date is its modification time.
+	if fi.Owner != "rootowner" || fi.Group != "rootgroup" || fi.Perm != 0o750 || !fi.IsDir || fi.ModTime.IsZero() {
 		t.Fatalf("defaults %+v", fi)
 	}
+	created := fi.ModTime
 	mode, owner, group := uint32(0o1777), "alice", "analysts"
 	mustOK(t, "chmod /t", f.SetAttrs(ctx, "/t", Attrs{Perm: &mode}))
+	if fi, _ := f.Stat(ctx, "/t"); !fi.ModTime.Equal(created) {
+		t.Fatalf("chmod changed the modification time: %v -> %v", created, fi.ModTime)
+	}
 	mustOK(t, "chown /t", f.SetAttrs(ctx, "/t", Attrs{Owner: &owner, Group: &group}))
 	mustOK(t, "xattr /t", f.SetXattr(ctx, "/t", "user.team", []byte("data")))
 	// Persisted in the hidden root object, with the bucket's SSE.
