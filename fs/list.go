@@ -102,7 +102,7 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 			break
 		}
 		in.StartAfter, in.ContinuationToken = nil, out.NextContinuationToken
-		if len(d.entries) > limit {
+		if len(d.entries) >= limit {
 			names := d.sortedNames()
 			if err := d.settle(ctx, names[limit-1]); err != nil {
 				return nil, false, err
