@@ -354,7 +354,13 @@ func (f *FS) listRoot(ctx context.Context, startAfter string, limit int) ([]File
 	if f.opts.DefaultBucket != "" {
 		var entries []FileInfo
 		entries, more, err = f.listDir(ctx, f.rootLoc(), startAfter, limit)
-		if err != nil {
+		switch {
+		case err == nil:
+		case isNotExist(err):
+			// A missing default bucket hides nothing the buckets hold.
+			f.log.WarnContext(ctx, "fs: default bucket is missing", "bucket", f.opts.DefaultBucket, "err", err)
+			entries, more = nil, false
+		default:
 			return nil, false, err
 		}
 		for _, fi := range entries {

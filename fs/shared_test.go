@@ -385,3 +385,23 @@ func TestImplicitParents(t *testing.T) {
 		t.Fatalf("parent under the bucket root %+v", fi)
 	}
 }
+
+// TestMissingDefaultBucket: "/" still answers (the served buckets) when the
+// default bucket does not exist; writes into it fail with ErrNotExist.
+func TestMissingDefaultBucket(t *testing.T) {
+	r := newRig(t, nil, func(o *Options) { o.DefaultBucket = testenv.Unique("fs-missing") })
+	ctx := ctxT(t)
+	if fi, err := r.fs.Stat(ctx, "/"); err != nil || !fi.IsDir {
+		t.Fatalf("stat /: %+v %v", fi, err)
+	}
+	if got := names(r.listAll("/", 10)); fmtNames(got) != fmtNames([]string{"t/"}) {
+		t.Fatalf("root listing %v", got)
+	}
+	if _, err := r.fs.ContentSummary(ctx, "/"); err != nil {
+		t.Fatalf("summary /: %v", err)
+	}
+	mustErrIs(t, "mkdir /user", r.fs.Mkdirs(ctx, "/user", 0o755, "u", "g", false), iofs.ErrNotExist)
+	if _, err := r.fs.Stat(ctx, "/user"); !isErr(err, iofs.ErrNotExist) {
+		t.Fatalf("stat /user: %v", err)
+	}
+}

@@ -50,7 +50,7 @@ func (f *FS) summary(ctx context.Context, l loc) (Summary, error) {
 				_, shadowed := dates[first]
 				return shadowed
 			})
-			if err != nil {
+			if err != nil && !isNotExist(err) { // a missing default bucket holds nothing
 				return Summary{}, err
 			}
 			add(s)
