@@ -65,8 +65,11 @@ var (
 	ErrNotDir   = errors.New("not a directory")
 	ErrIsDir    = errors.New("is a directory")
 	ErrNotEmpty = errors.New("directory not empty")
-	// ErrChanged: the object was replaced while an open File read it (the
-	// ranged GET's If-Match failed).
+	// ErrChanged: an object changed under an operation that had read it:
+	// replaced while an open File read it (the ranged GET's If-Match
+	// failed), replaced between the lookup (or listing) and the copy of a
+	// rename or attribute change, or a bucket root object that kept
+	// changing under a conditional update. Retrying may succeed.
 	ErrChanged = errors.New("file changed while being read")
 	// ErrNoXattr: RemoveXattr of an xattr that is not set.
 	ErrNoXattr = errors.New("no such xattr")

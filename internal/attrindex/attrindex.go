@@ -48,14 +48,14 @@ const (
 	flushBatch = 4096
 )
 
-// format is written to the file; another value means another layout.
-const format = "attrindex/1"
-
-var (
-	bucketEntries = []byte("entries")
-	bucketMeta    = []byte("meta")
-	keyFormat     = []byte("format")
-	keyCount      = []byte("count")
+// Layout of the file: bucket "meta" holds the format (another value means
+// another layout) and the entry count, bucket "entries" the entries.
+const (
+	format        = "attrindex/1"
+	bucketEntries = "entries"
+	bucketMeta    = "meta"
+	keyFormat     = "format"
+	keyCount      = "count"
 )
 
 // Options configure an Index.
@@ -195,25 +195,25 @@ func (x *Index) tryOpen() (db *bolt.DB, err error) {
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta != nil && string(meta.Get(keyFormat)) == format && tx.Bucket(bucketEntries) != nil {
+		meta := tx.Bucket([]byte(bucketMeta))
+		if meta != nil && string(meta.Get([]byte(keyFormat))) == format && tx.Bucket([]byte(bucketEntries)) != nil {
 			return nil
 		}
-		for _, name := range [][]byte{bucketMeta, bucketEntries} {
-			if tx.Bucket(name) != nil {
-				if err := tx.DeleteBucket(name); err != nil {
+		for _, name := range []string{bucketMeta, bucketEntries} {
+			if tx.Bucket([]byte(name)) != nil {
+				if err := tx.DeleteBucket([]byte(name)); err != nil {
 					return err
 				}
 			}
 		}
-		meta, err := tx.CreateBucket(bucketMeta)
+		meta, err := tx.CreateBucket([]byte(bucketMeta))
 		if err != nil {
 			return err
 		}
-		if _, err := tx.CreateBucket(bucketEntries); err != nil {
+		if _, err := tx.CreateBucket([]byte(bucketEntries)); err != nil {
 			return err
 		}
-		return meta.Put(keyFormat, []byte(format))
+		return meta.Put([]byte(keyFormat), []byte(format))
 	})
 	if err != nil {
 		_ = db.Close()
@@ -279,7 +279,7 @@ func (x *Index) read(key string) (v []byte, ok bool) {
 			}
 		}()
 		_ = db.View(func(tx *bolt.Tx) error {
-			if b := tx.Bucket(bucketEntries); b != nil {
+			if b := tx.Bucket([]byte(bucketEntries)); b != nil {
 				if got := b.Get([]byte(key)); got != nil {
 					v, ok = append([]byte(nil), got...), true
 				}
@@ -393,12 +393,12 @@ func (x *Index) flush() {
 // apply writes a batch, keeping the entry count, and drops everything
 // when the count passes MaxEntries.
 func (x *Index) apply(tx *bolt.Tx, batch map[string]op) error {
-	b, meta := tx.Bucket(bucketEntries), tx.Bucket(bucketMeta)
+	b, meta := tx.Bucket([]byte(bucketEntries)), tx.Bucket([]byte(bucketMeta))
 	if b == nil || meta == nil {
 		return errors.New("index file lost its buckets")
 	}
 	count := int64(0)
-	if c := meta.Get(keyCount); len(c) == 8 {
+	if c := meta.Get([]byte(keyCount)); len(c) == 8 {
 		count = int64(binary.BigEndian.Uint64(c))
 	}
 	for k, o := range batch {
@@ -421,17 +421,17 @@ func (x *Index) apply(tx *bolt.Tx, batch map[string]op) error {
 	}
 	if count > int64(x.o.MaxEntries) {
 		x.log.Info("attrindex: index file reached its bound; starting it afresh", "path", x.o.Path, "entries", count, "max", x.o.MaxEntries)
-		if err := tx.DeleteBucket(bucketEntries); err != nil {
+		if err := tx.DeleteBucket([]byte(bucketEntries)); err != nil {
 			return err
 		}
-		if _, err := tx.CreateBucket(bucketEntries); err != nil {
+		if _, err := tx.CreateBucket([]byte(bucketEntries)); err != nil {
 			return err
 		}
 		count = 0
 	}
 	var c [8]byte
 	binary.BigEndian.PutUint64(c[:], uint64(max(count, 0)))
-	return meta.Put(keyCount, c[:])
+	return meta.Put([]byte(keyCount), c[:])
 }
 
 // reset discards a file that failed in use (failed, unless that has been

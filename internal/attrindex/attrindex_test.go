@@ -220,7 +220,7 @@ func TestOtherFormatIsEmptied(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucket(bucketEntries)
+		b, err := tx.CreateBucket([]byte(bucketEntries))
 		if err != nil {
 			return err
 		}
