@@ -13,9 +13,11 @@ import (
 // themselves with the merged metadata (MetadataDirective REPLACE; every
 // other metadata key, notably the S3 Encryption Client's, is kept and the
 // bucket's SSE parameters are re-sent). Directories get their marker
-// rewritten, or created when they were implicit. The modification time is
-// pinned in metadata on the first change, so the copy's new LastModified
-// does not show as a modification.
+// rewritten, or created when they were implicit. A bucket root (/BUCKET,
+// and "/" when there is a default bucket) gets its root object rewritten
+// (see Options.DefaultBucket); "/" without a default bucket fails with
+// ErrPermission. The modification time is pinned in metadata on the first
+// change, so the copy's new LastModified does not show as a modification.
 func (f *FS) SetAttrs(ctx context.Context, p string, a Attrs) error {
 	defer f.dirs.reset()
 	f.dirs.reset()
@@ -56,7 +58,7 @@ func (f *FS) RemoveXattr(ctx context.Context, p, name string) error {
 // updateMeta applies a metadata change to the file or directory at p;
 // check, if set, vets the current metadata first.
 func (f *FS) updateMeta(ctx context.Context, op, p string, c metaChange, check func(attrs) error) error {
-	l, err := f.resolve(p)
+	l, err := f.resolve(ctx, p)
 	if err != nil {
 		return pathErr(op, p, err)
 	}
@@ -65,7 +67,7 @@ func (f *FS) updateMeta(ctx context.Context, op, p string, c metaChange, check f
 
 func (f *FS) updateMetaAt(ctx context.Context, l loc, c metaChange, check func(attrs) error) error {
 	if l.isRoot() || l.isTop() {
-		return fmt.Errorf("%w: top-level directories cannot be changed", iofs.ErrPermission)
+		return f.updateRoot(ctx, l, c, check)
 	}
 	fd, err := f.lookup(ctx, l)
 	if err != nil {
@@ -95,13 +97,22 @@ func (f *FS) updateMetaAt(ctx context.Context, l loc, c metaChange, check func(a
 	if err != nil {
 		return err
 	}
-	err = f.copyObject(ctx, copySpec{
+	size := aws.ToInt64(fd.head.ContentLength)
+	res, err := f.copyObject(ctx, copySpec{
 		bucket: l.bucket, src: l.key, dst: l.key,
-		size: aws.ToInt64(fd.head.ContentLength), ifMatch: aws.ToString(fd.head.ETag), sse: pr.SSE(),
+		size: size, ifMatch: aws.ToString(fd.head.ETag), sse: pr.SSE(),
 		head: fd.head, meta: md,
 	})
-	if err != nil && isPrecondition(err) {
-		return fmt.Errorf("%w: %w", errs.ErrChanged, err)
+	if err != nil {
+		if isPrecondition(err) {
+			return fmt.Errorf("%w: %w", errs.ErrChanged, err)
+		}
+		return err
 	}
-	return err
+	plain := int64(-1)
+	if old, ok := f.recall(l.bucket, l.key); ok && old.etag == aws.ToString(fd.head.ETag) {
+		plain = old.plain
+	}
+	f.rememberWrite(l.bucket, l.key, res.etag, size, plain, res.lastMod, md)
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -28,10 +29,17 @@ type copySpec struct {
 // partCopyWorkers bounds the parallel UploadPartCopy calls of one object.
 const partCopyWorkers = 4
 
+// copied is what S3 says of a copy: the new object's ETag, and its
+// LastModified when the answer carries one (a single CopyObject).
+type copied struct {
+	etag    string
+	lastMod time.Time
+}
+
 // copyObject copies an object server-side, re-sending the bucket's SSE
 // parameters (MinIO corrupts some SSE-KMS copies without them) and using
 // a multipart copy above S3's 5 GiB single-copy limit.
-func (f *FS) copyObject(ctx context.Context, c copySpec) error {
+func (f *FS) copyObject(ctx context.Context, c copySpec) (copied, error) {
 	if c.size > f.copyThreshold {
 		return f.copyMultipart(ctx, c)
 	}
@@ -55,17 +63,24 @@ func (f *FS) copyObject(ctx context.Context, c copySpec) error {
 	} else {
 		in.MetadataDirective = s3types.MetadataDirectiveCopy
 	}
-	_, err := f.opts.S3.CopyObject(ctx, in)
-	return err
+	out, err := f.opts.S3.CopyObject(ctx, in)
+	if err != nil {
+		return copied{}, err
+	}
+	var res copied
+	if r := out.CopyObjectResult; r != nil {
+		res = copied{etag: aws.ToString(r.ETag), lastMod: aws.ToTime(r.LastModified)}
+	}
+	return res, nil
 }
 
 // copyMultipart copies part by part (UploadPartCopy), aborting the upload
 // on failure.
-func (f *FS) copyMultipart(ctx context.Context, c copySpec) error {
+func (f *FS) copyMultipart(ctx context.Context, c copySpec) (copied, error) {
 	if c.head == nil {
 		h, err := f.head(ctx, c.bucket, c.src)
 		if err != nil {
-			return err
+			return copied{}, err
 		}
 		c.head, c.meta = h, h.Metadata
 		if c.ifMatch == "" {
@@ -85,24 +100,29 @@ func (f *FS) copyMultipart(ctx context.Context, c copySpec) error {
 	in.ServerSideEncryption, in.SSEKMSKeyId, in.SSEKMSEncryptionContext = sseParams(c.sse)
 	mpu, err := f.opts.S3.CreateMultipartUpload(ctx, in)
 	if err != nil {
-		return err
+		return copied{}, err
 	}
 	id := aws.ToString(mpu.UploadId)
 	parts, err := f.copyParts(ctx, c, id)
+	var res copied
 	if err == nil {
-		_, err = f.opts.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		var out *s3.CompleteMultipartUploadOutput
+		out, err = f.opts.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 			Bucket:          aws.String(c.bucket),
 			Key:             aws.String(c.dst),
 			UploadId:        aws.String(id),
 			MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts},
 		})
+		if err == nil {
+			res.etag = aws.ToString(out.ETag)
+		}
 	}
 	if err != nil {
 		cctx, cancel := cleanupCtx(ctx)
 		defer cancel()
 		_ = f.abortUpload(cctx, c.bucket, c.dst, id)
 	}
-	return err
+	return res, err
 }
 
 func (f *FS) copyParts(ctx context.Context, c copySpec, id string) ([]s3types.CompletedPart, error) {

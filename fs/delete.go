@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	iofs "io/fs"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -24,7 +25,7 @@ func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error)
 	defer f.dirs.reset()
 	f.dirs.reset()
 	defer f.folderMarkers.reset()
-	l, err := f.resolve(p)
+	l, err := f.resolve(ctx, p)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return false, nil
@@ -147,6 +148,7 @@ func (f *FS) deleteKeys(ctx context.Context, bucket string, keys []string) error
 	ids := make([]s3types.ObjectIdentifier, len(keys))
 	for i, k := range keys {
 		ids[i] = s3types.ObjectIdentifier{Key: aws.String(k)}
+		f.forget(bucket, k)
 	}
 	out, err := f.opts.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 		Bucket: aws.String(bucket),
@@ -186,5 +188,6 @@ func (f *FS) keepParent(ctx context.Context, l loc) error {
 	if len(out.Contents) > 0 || len(out.CommonPrefixes) > 0 {
 		return nil
 	}
-	return f.putMarker(ctx, par, nil)
+	// Removing a child changes a directory's modification time.
+	return f.putMarker(ctx, par, map[string]string{metaMtime: formatMillis(time.Now())})
 }

@@ -4,28 +4,42 @@
 //
 // Errors are classified once, here: every error returned is an
 // *iofs.PathError whose Err satisfies errors.Is with one of io/fs's
-// ErrNotExist, ErrExist, ErrPermission, ErrInvalid, or a sentinel of
-// internal/errs (ErrNotDir, ErrIsDir, ErrNotEmpty, ErrChanged, ErrNoXattr,
-// ErrIntegrity, ErrKeyUnavailable, ...). io.EOF and context errors are
-// returned bare, never wrapped. The front ends translate them into Hadoop
-// exception classes.
+// ErrNotExist, ErrExist, ErrPermission, ErrInvalid, or of internal/errs's
+// errs.ErrNotDir, errs.ErrIsDir, errs.ErrNotEmpty, errs.ErrChanged, errs.ErrNoXattr,
+// ErrIntegrity, ErrKeyUnavailable, ...
+// io.EOF and context errors are returned bare, never wrapped. Callers (the
+// RPC edge) translate those into Hadoop exception classes.
 //
 // # Layout in S3
 //
 //   - "/" is the root; its children are the top-level directories, one per
-//     bucket (Options.Buckets, or every bucket the credentials can list).
-//     Top-level directories cannot be created, deleted, renamed or changed
-//     (ErrPermission).
+//     served bucket (Options.Buckets, or every bucket the credentials can
+//     list), plus, with Options.DefaultBucket, the top-level entries of the
+//     default bucket: /NAME/REST, NAME not a served bucket, is the key
+//     "NAME/REST" there (so /user, /tmp, /apps and files directly under "/"
+//     work as in HDFS). A served bucket shadows a default-bucket entry of
+//     the same name.
 //   - /TOP/A/B is the object key "A/B" in TOP's bucket.
+//   - Bucket roots (/TOP, and "/" in the default bucket) cannot be created,
+//     deleted or renamed (ErrPermission), but carry attributes like any
+//     directory, kept in the bucket's "_$root$" object (root.go); without it
+//     they show Options.RootDefaults.
 //   - A directory is a zero-byte marker object "A/B/" carrying the
-//     directory's metadata, or an implicit prefix (objects below "A/B/"), or
-//     an EMRFS/s3n marker "A/B_$folder$". Markers never appear in listings.
+//     directory's metadata (markers written here record their creation as
+//     modification time), or an implicit prefix (objects below "A/B/"), or
+//     an EMRFS/s3n marker "A/B_$folder$". Markers and "_$root$" never appear
+//     in listings and cannot be created as paths.
 //   - "KEY.instruction" (an S3 Encryption Client instruction file) is hidden
 //     while KEY exists, and follows KEY on rename and delete.
-//   - Owner, group, permission, times and xattrs are user metadata; see
-//     meta.go for the scheme. Listings cannot see metadata: entries show
-//     the defaults (Options.DefaultOwner/DefaultGroup, 0644 files, 0755
-//     directories, S3's LastModified); Stat shows the stored values.
+//   - Owner, group, permission, times, block size and xattrs are user
+//     metadata; see meta.go for the scheme. S3 listings carry no metadata:
+//     List takes it from an attribute index (index.go, Options.Index) that
+//     every write, attribute change, rename and Stat of this FS fills and
+//     that is checked against each listed ETag, size and LastModified;
+//     entries it does not know are HEADed once per object version. Files
+//     and directories without metadata show the defaults
+//     (Options.DefaultOwner/DefaultGroup, 0644 files, 0755 directories,
+//     S3's LastModified).
 //
 // # Consistency
 //
@@ -87,6 +101,38 @@ type Options struct {
 	// CopyWorkers bounds the parallel copies of a directory rename
 	// (default 8).
 	CopyWorkers int
+
+	// DefaultBucket, when set, holds every top-level path that is not a
+	// served bucket: /NAME/REST is the key "NAME/REST" there, so /user,
+	// /tmp, home directories and files directly under "/" work as in HDFS,
+	// and "/" lists the served buckets plus the default bucket's top-level
+	// entries (a served bucket shadows an entry of the same name). It uses
+	// its own provider (Provider(ctx, DefaultBucket)) and must not be one
+	// of the served buckets. Empty: every top-level directory is a bucket.
+	DefaultBucket string
+	// RootDefaults gives the owner, group and permission a bucket root
+	// (/BUCKET; for the default bucket, "/") shows while the bucket has no
+	// root object (see Stat). Nil means DefaultOwner, DefaultGroup, 0755;
+	// empty Owner or Group fields mean DefaultOwner, DefaultGroup.
+	RootDefaults func(bucket string) RootAttrs
+	// Index remembers object attributes so listings show stored owners,
+	// groups, permissions, times and block sizes without a HEAD per entry
+	// (see AttrIndex). Nil means an in-memory index of DefaultIndexEntries.
+	Index AttrIndex
+	// DirAttrTTL is how long a listing trusts the remembered attributes
+	// of a directory marker (a delimited listing gives no ETag to check
+	// them against); older ones are HEADed again. Default 5 minutes.
+	DirAttrTTL time.Duration
+	// NoListHeads makes listings show the defaults for objects the index
+	// does not know (written by other tools or daemons) instead of HEADing
+	// them (at most 8 at a time, each object version once).
+	NoListHeads bool
+}
+
+// RootAttrs are a bucket root's attributes before anyone has changed them.
+type RootAttrs struct {
+	Owner, Group string
+	Perm         uint32 // used as is (0 is mode 000)
 }
 
 // FileInfo describes a file or directory. Sizes are plaintext sizes.
@@ -102,6 +148,11 @@ type FileInfo struct {
 	Perm       uint32            // permission bits incl. sticky (01000)
 	ETag       string            // files only
 	Xattrs     map[string][]byte // user xattrs ("user.NAME"); filled by Stat only
+	// BlockSize is the HDFS block size the file was created with
+	// (CreateOptions.BlockSize), kept with the file through renames and
+	// attribute changes; 0 when unknown (directories, files written by
+	// other tools): the caller then uses its server default.
+	BlockSize int64
 }
 
 // Summary is a content summary (du).
@@ -126,6 +177,9 @@ type CreateOptions struct {
 	CreateParent bool
 	Perm         uint32 // 0 means DefaultFilePerm
 	Owner, Group string // "" records none (Stat then shows the defaults)
+	// BlockSize is recorded with the file and reported by Stat and List
+	// as FileInfo.BlockSize; 0 records none.
+	BlockSize int64
 	// Checked says the caller has just looked up p itself and found no
 	// directory there (and, unless Overwrite, no file): Create then skips
 	// its own lookup of p. A file created meanwhile by someone else still
@@ -141,6 +195,9 @@ type FS struct {
 
 	folderMarkers probeCache // folder-marker probes at listing page cuts
 	dirs          dirCache   // recently seen directories
+	roots         rootCache  // bucket-root attributes
+	tops          topsCache  // discovered buckets (Buckets == nil with a DefaultBucket)
+	index         AttrIndex
 
 	// Multipart-copy tuning; fixed by New (tests in this package lower them).
 	copyThreshold int64 // objects larger than this are copied part by part
@@ -193,34 +250,63 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	if o.Buffers == nil {
 		o.Buffers = partbuf.NewMemory(o.PartSize, o.ActiveParts+1)
 	}
+	if o.DefaultBucket != "" {
+		for top, b := range o.Buckets {
+			if b == o.DefaultBucket {
+				return nil, fmt.Errorf("fs: %w: default bucket %q is also served as /%s", iofs.ErrInvalid, b, top)
+			}
+		}
+	}
+	if o.DirAttrTTL == 0 {
+		o.DirAttrTTL = DefaultDirAttrTTL
+	}
+	if o.DirAttrTTL < 0 {
+		return nil, fmt.Errorf("fs: %w: DirAttrTTL %v < 0", iofs.ErrInvalid, o.DirAttrTTL)
+	}
+	if o.Index == nil {
+		o.Index = NewMemoryIndex(DefaultIndexEntries)
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &FS{opts: o, log: log, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize}, nil
+	return &FS{opts: o, log: log, index: o.Index, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize}, nil
 }
 
-// resolve parses p and maps its top-level directory to a bucket.
-func (f *FS) resolve(p string) (loc, error) {
+// resolve parses p and maps its top-level directory to a bucket: a served
+// bucket's root, or a key in the default bucket when there is one.
+func (f *FS) resolve(ctx context.Context, p string) (loc, error) {
 	elems, err := splitPath(p)
 	if err != nil {
 		return loc{}, err
 	}
 	if len(elems) == 0 {
-		return loc{path: "/"}, nil
+		return f.rootLoc(), nil
 	}
-	l := loc{path: p, top: elems[0], bucket: elems[0]}
-	if f.opts.Buckets != nil {
-		b, ok := f.opts.Buckets[elems[0]]
-		if !ok {
+	bucket, served, err := f.topBucket(ctx, elems[0])
+	if err != nil {
+		return loc{}, err
+	}
+	if !served {
+		if f.opts.DefaultBucket == "" {
 			return loc{}, iofs.ErrNotExist
 		}
-		l.bucket = b
+		return loc{path: p, top: elems[0], bucket: f.opts.DefaultBucket, key: p[1:], inDefault: true}, nil
 	}
+	l := loc{path: p, top: elems[0], bucket: bucket}
 	if len(elems) > 1 {
 		l.key = p[len(elems[0])+2:]
 	}
 	return l, nil
+}
+
+// rootLoc is "/": in the default bucket (keys at its top are "/NAME") when
+// there is one.
+func (f *FS) rootLoc() loc {
+	if f.opts.DefaultBucket != "" {
+		return loc{path: "/", bucket: f.opts.DefaultBucket, inDefault: true}
+	}
+	return loc{path: "/"}
 }
 
 // provider returns the provider of l's bucket.

@@ -5,6 +5,7 @@ import (
 	iofs "io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -19,12 +20,16 @@ const DefaultListLimit = 1000
 // List returns up to limit children of dir whose names sort strictly after
 // startAfter, sorted by name bytes, and whether more remain.
 //
-// Entries come from ListObjectsV2 alone (no HEAD per object): file sizes
-// are the provider's ListedSize, and owner, group and permission are the
-// defaults; Stat shows the stored values. Listing a file fails with
+// Entries come from ListObjectsV2 (file sizes are the provider's
+// ListedSize) with their stored owner, group, permission, times and block
+// size taken from the attribute index (Options.Index) when it knows the
+// listed version: a file's entry must match the listed ETag, size and
+// LastModified, a directory's marker entry must be younger than
+// Options.DirAttrTTL. Unknown entries are HEADed (at most 8 at a time)
+// and remembered, unless Options.NoListHeads. Listing a file fails with
 // errs.ErrNotDir; a missing directory with ErrNotExist.
 func (f *FS) List(ctx context.Context, dir, startAfter string, limit int) ([]FileInfo, bool, error) {
-	l, err := f.resolve(dir)
+	l, err := f.resolve(ctx, dir)
 	if err != nil {
 		return nil, false, pathErr("list", dir, err)
 	}
@@ -46,47 +51,6 @@ func (f *FS) List(ctx context.Context, dir, startAfter string, limit int) ([]Fil
 	return out, more, nil
 }
 
-// listRoot lists the top-level directories.
-func (f *FS) listRoot(ctx context.Context, startAfter string, limit int) ([]FileInfo, bool, error) {
-	var all []FileInfo
-	root := loc{path: "/"}
-	if f.opts.Buckets != nil {
-		for top := range f.opts.Buckets {
-			all = append(all, FileInfo{Path: "/" + top, Name: top, IsDir: true})
-		}
-	} else {
-		in := &s3.ListBucketsInput{}
-		for {
-			out, err := f.opts.S3.ListBuckets(ctx, in)
-			if err != nil {
-				return nil, false, err
-			}
-			for _, b := range out.Buckets {
-				fi := FileInfo{Path: root.child(aws.ToString(b.Name)).path, Name: aws.ToString(b.Name), IsDir: true}
-				fi.ModTime = aws.ToTime(b.CreationDate)
-				all = append(all, fi)
-			}
-			if aws.ToString(out.ContinuationToken) == "" {
-				break
-			}
-			in.ContinuationToken = out.ContinuationToken
-		}
-	}
-	slices.SortFunc(all, func(a, b FileInfo) int { return strings.Compare(a.Name, b.Name) })
-	var res []FileInfo
-	for _, fi := range all {
-		if fi.Name <= startAfter {
-			continue
-		}
-		if len(res) == limit {
-			return res, true, nil
-		}
-		f.applyMeta(&fi, attrs{}, fi.ModTime)
-		res = append(res, fi)
-	}
-	return res, false, nil
-}
-
 // dirLister accumulates one List call over a bucket directory.
 type dirLister struct {
 	f          *FS
@@ -95,10 +59,17 @@ type dirLister struct {
 	startAfter string
 	listedSize func(int64) int64
 
-	entries map[string]FileInfo // children by name
-	files   []string            // file names that prefix the latest key (sidecar detection)
-	seen    bool                // the listing returned something: l is a directory
-	last    string              // the greatest key or common prefix returned so far
+	entries map[string]*listEntry // children by name
+	files   []string              // file names that prefix the latest key (sidecar detection)
+	seen    bool                  // the listing returned something: l is a directory
+	last    string                // the greatest key or common prefix returned so far
+}
+
+// listEntry is one child while a listing is assembled.
+type listEntry struct {
+	fi       FileInfo
+	obj      s3types.Object // a file's listing entry
+	folderLM time.Time      // a directory's EMRFS folder marker's LastModified
 }
 
 func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) ([]FileInfo, bool, error) {
@@ -106,7 +77,7 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 	if err != nil {
 		return nil, false, err
 	}
-	d := &dirLister{f: f, l: l, prefix: l.dirPrefix(), startAfter: startAfter, listedSize: pr.ListedSize, entries: map[string]FileInfo{}}
+	d := &dirLister{f: f, l: l, prefix: l.dirPrefix(), startAfter: startAfter, listedSize: pr.ListedSize, entries: map[string]*listEntry{}}
 	in := &s3.ListObjectsV2Input{
 		Bucket:    aws.String(l.bucket),
 		Prefix:    aws.String(d.prefix),
@@ -132,7 +103,7 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 			break
 		}
 		in.StartAfter, in.ContinuationToken = nil, out.NextContinuationToken
-		if len(d.entries) > limit {
+		if len(d.entries) >= limit {
 			names := d.sortedNames()
 			if err := d.settle(ctx, names[limit-1]); err != nil {
 				return nil, false, err
@@ -159,9 +130,12 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 	if len(names) > limit {
 		names = names[:limit]
 	}
+	if err := d.attributes(ctx, names); err != nil {
+		return nil, false, err
+	}
 	res := make([]FileInfo, len(names))
 	for i, n := range names {
-		res[i] = d.entries[n]
+		res[i] = d.entries[n].fi
 	}
 	return res, more, nil
 }
@@ -172,13 +146,13 @@ func (d *dirLister) page(ctx context.Context, out *s3.ListObjectsV2Output) error
 		key := aws.ToString(o.Key)
 		d.seen = true
 		d.bump(key)
-		if key == d.prefix {
-			continue // the directory's own marker
+		if key == d.prefix || (d.prefix == "" && key == rootKey) {
+			continue // the directory's own marker or root object
 		}
 		name := key[len(d.prefix):]
 		if dirName, ok := strings.CutSuffix(name, folderSuffix); ok {
 			if dirName != "" {
-				d.addDir(dirName, &o)
+				d.addDir(dirName, listedTime(&o))
 			}
 			continue
 		}
@@ -190,15 +164,13 @@ func (d *dirLister) page(ctx context.Context, out *s3.ListObjectsV2Output) error
 		if hidden || name <= d.startAfter {
 			continue
 		}
-		fi := FileInfo{
-			Path:  d.l.child(name).path,
-			Name:  name,
-			Size:  d.listedSize(aws.ToInt64(o.Size)),
-			ETag:  aws.ToString(o.ETag),
-			IsDir: false,
-		}
-		d.f.applyMeta(&fi, attrs{}, aws.ToTime(o.LastModified))
-		d.entries[name] = fi // a file shadows a directory of the same name
+		// A file shadows a directory of the same name.
+		d.entries[name] = &listEntry{obj: o, fi: FileInfo{
+			Path: d.l.child(name).path,
+			Name: name,
+			Size: d.listedSize(aws.ToInt64(o.Size)),
+			ETag: aws.ToString(o.ETag),
+		}}
 	}
 	for _, cp := range out.CommonPrefixes {
 		p := aws.ToString(cp.Prefix)
@@ -206,7 +178,7 @@ func (d *dirLister) page(ctx context.Context, out *s3.ListObjectsV2Output) error
 		d.bump(p)
 		name := strings.TrimSuffix(p[len(d.prefix):], "/")
 		if name != "" {
-			d.addDir(name, nil)
+			d.addDir(name, time.Time{})
 		}
 	}
 	return nil
@@ -218,19 +190,139 @@ func (d *dirLister) bump(k string) {
 	}
 }
 
-func (d *dirLister) addDir(name string, marker *s3types.Object) {
+// addDir adds a child directory; folderLM is its EMRFS folder marker's
+// LastModified, if that is how it was found.
+func (d *dirLister) addDir(name string, folderLM time.Time) {
 	if name <= d.startAfter || strings.Contains(name, "/") {
 		return
 	}
-	if _, dup := d.entries[name]; dup {
+	if e, dup := d.entries[name]; dup {
+		if e.fi.IsDir && e.folderLM.IsZero() {
+			e.folderLM = folderLM
+		}
 		return
 	}
-	fi := FileInfo{Path: d.l.child(name).path, Name: name, IsDir: true}
-	if marker != nil {
-		fi.ModTime = aws.ToTime(marker.LastModified)
+	d.entries[name] = &listEntry{folderLM: folderLM, fi: FileInfo{Path: d.l.child(name).path, Name: name, IsDir: true}}
+}
+
+// attributes fills owner, group, permission, times and block size of the
+// named entries from the attribute index, HEADing those it does not know.
+func (d *dirLister) attributes(ctx context.Context, names []string) error {
+	f := d.f
+	var misses []*listEntry
+	now := time.Now()
+	for _, n := range names {
+		e := d.entries[n]
+		if e.fi.IsDir {
+			ie, ok := f.recall(d.l.bucket, d.prefix+n+dirMarkerSuffix)
+			if ok && now.Sub(ie.seen) < f.opts.DirAttrTTL {
+				d.applyDir(e, ie)
+				continue
+			}
+		} else {
+			key := d.prefix + n
+			ie, ok := f.recall(d.l.bucket, key)
+			if ok {
+				if match, pin := ie.matchListed(&e.obj); match {
+					if pin {
+						ie.lastMod, ie.pinned = aws.ToTime(e.obj.LastModified), true
+						f.remember(d.l.bucket, key, ie)
+					}
+					d.applyFile(e, ie)
+					continue
+				}
+			}
+		}
+		if f.opts.NoListHeads {
+			d.applyDefaults(e)
+			continue
+		}
+		misses = append(misses, e)
 	}
-	d.f.applyMeta(&fi, attrs{}, fi.ModTime)
-	d.entries[name] = fi
+	return parallel(ctx, listHeadWorkers, len(misses), func(ctx context.Context, i int) error {
+		return d.resolveMiss(ctx, misses[i])
+	})
+}
+
+// resolveMiss HEADs an entry the index does not know and remembers it.
+func (d *dirLister) resolveMiss(ctx context.Context, e *listEntry) error {
+	f := d.f
+	key := d.prefix + e.fi.Name
+	if e.fi.IsDir {
+		key += dirMarkerSuffix
+	}
+	h, err := f.head(ctx, d.l.bucket, key)
+	switch {
+	case err == nil:
+	case isBare(err):
+		return err
+	case isNotExist(err):
+		if e.fi.IsDir {
+			f.remember(d.l.bucket, key, indexEntry{absent: true})
+		} else {
+			f.forget(d.l.bucket, key)
+		}
+		d.applyDefaults(e)
+		return nil
+	default:
+		// Listed but not readable (a bucket policy denying HEAD, ...):
+		// the listing still answers, with defaults.
+		f.log.DebugContext(ctx, "fs: listing could not HEAD an entry", "bucket", d.l.bucket, "key", key, "err", err)
+		d.applyDefaults(e)
+		return nil
+	}
+	if e.fi.IsDir {
+		ie := indexEntry{etag: aws.ToString(h.ETag), lastMod: aws.ToTime(h.LastModified), a: decodeMeta(h.Metadata)}
+		f.remember(d.l.bucket, key, ie)
+		d.applyDir(e, ie)
+		return nil
+	}
+	ie := indexEntry{
+		etag: aws.ToString(h.ETag), size: aws.ToInt64(h.ContentLength), plain: -1,
+		lastMod: aws.ToTime(h.LastModified), a: decodeMeta(h.Metadata),
+	}
+	if ie.etag == aws.ToString(e.obj.ETag) && ie.size == aws.ToInt64(e.obj.Size) {
+		// The listed version: pin the listing's exact LastModified.
+		ie.lastMod, ie.pinned = aws.ToTime(e.obj.LastModified), true
+	}
+	f.remember(d.l.bucket, key, ie)
+	d.applyFile(e, ie)
+	return nil
+}
+
+func (d *dirLister) applyFile(e *listEntry, ie indexEntry) {
+	if ie.plain >= 0 && ie.etag == e.fi.ETag {
+		e.fi.Size = ie.plain
+	}
+	d.f.applyMeta(&e.fi, ie.a, listedTime(&e.obj))
+}
+
+// listedTime is an object's listed LastModified in whole seconds, as HEAD
+// (hence Stat) reports it: MinIO lists milliseconds, and a file's
+// modification time must not differ between getFileStatus and a listing
+// (Spark and Hive compare them to detect changed files).
+func listedTime(o *s3types.Object) time.Time {
+	return aws.ToTime(o.LastModified).Truncate(time.Second)
+}
+
+func (d *dirLister) applyDir(e *listEntry, ie indexEntry) {
+	if ie.absent {
+		d.f.applyMeta(&e.fi, attrs{}, e.folderLM)
+		return
+	}
+	lm := ie.lastMod
+	if lm.IsZero() {
+		lm = e.folderLM
+	}
+	d.f.applyMeta(&e.fi, ie.a, lm)
+}
+
+func (d *dirLister) applyDefaults(e *listEntry) {
+	if e.fi.IsDir {
+		d.f.applyMeta(&e.fi, attrs{}, e.folderLM)
+		return
+	}
+	d.f.applyMeta(&e.fi, attrs{}, listedTime(&e.obj))
 }
 
 // pushFile records a file name for sidecar detection. Keys arrive sorted,
@@ -294,7 +386,7 @@ func (d *dirLister) settle(ctx context.Context, name string) error {
 				return err
 			}
 			if ok {
-				d.addDir(n, nil)
+				d.addDir(n, time.Time{})
 				continue
 			}
 		}
@@ -304,7 +396,7 @@ func (d *dirLister) settle(ctx context.Context, name string) error {
 				return err
 			}
 			if ok {
-				d.addDir(n, nil)
+				d.addDir(n, time.Time{})
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 //	emrfsd-perm            permission bits in octal, e.g. "644", "1777"
 //	emrfsd-mtime           modification time, decimal ms since the epoch
 //	emrfsd-atime           access time, decimal ms since the epoch
+//	emrfsd-blocksize       HDFS block size the file was created with, decimal
 //	emrfsd-xattr-<hex>     an xattr: <hex> is the lower-case hex of its full
 //	                       name ("user.foo" -> 757365722e666f6f), the value
 //	                       is standard base64 (padded)
@@ -34,6 +35,7 @@ const (
 	metaPerm        = "emrfsd-perm"
 	metaMtime       = "emrfsd-mtime"
 	metaAtime       = "emrfsd-atime"
+	metaBlockSize   = "emrfsd-blocksize"
 	metaXattrPrefix = "emrfsd-xattr-"
 
 	// MaxMetadataBytes is S3's limit on user metadata: the sum of the UTF-8
@@ -55,6 +57,7 @@ type attrs struct {
 	perm         uint32
 	hasPerm      bool
 	mtime, atime time.Time // zero when absent
+	blockSize    int64     // 0 when absent
 	xattrs       map[string][]byte
 }
 
@@ -75,6 +78,11 @@ func decodeMeta(md map[string]string) attrs {
 	}
 	a.mtime = parseMillis(md[metaMtime])
 	a.atime = parseMillis(md[metaAtime])
+	if v, ok := md[metaBlockSize]; ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			a.blockSize = n
+		}
+	}
 	for k, v := range md {
 		if !strings.HasPrefix(k, metaXattrPrefix) {
 			continue
@@ -201,6 +209,24 @@ func newObjectMeta(perm uint32, owner, group string) map[string]string {
 	}
 	if group != "" {
 		md[metaGroup] = escapeName(group)
+	}
+	return md
+}
+
+// newMarkerMeta is the metadata of a new directory marker: a directory's
+// modification time is recorded, so listings can show it without asking
+// for the marker's LastModified.
+func newMarkerMeta(perm uint32, owner, group string, now time.Time) map[string]string {
+	md := newObjectMeta(perm, owner, group)
+	md[metaMtime] = formatMillis(now)
+	return md
+}
+
+// newFileMeta is the namespace metadata of a new file.
+func newFileMeta(perm uint32, owner, group string, blockSize int64) map[string]string {
+	md := newObjectMeta(perm, owner, group)
+	if blockSize > 0 {
+		md[metaBlockSize] = strconv.FormatInt(blockSize, 10)
 	}
 	return md
 }

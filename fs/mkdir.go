@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	iofs "io/fs"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -11,15 +12,17 @@ import (
 )
 
 // Mkdirs creates a directory (and its parents when createParent) as marker
-// objects "dir/" carrying perm, owner and group. An existing directory is
-// success. A file at p fails with ErrExist, a file among the parents with
-// errs.ErrNotDir, a missing parent without createParent with ErrNotExist, and a
-// missing top-level directory with ErrPermission.
+// objects "dir/" carrying perm, owner, group and the creation time as
+// modification time; parents get perm plus u+wx, as in HDFS. An existing
+// directory is success. A file at p fails with ErrExist, a file among the
+// parents with errs.ErrNotDir, a missing parent without createParent with
+// ErrNotExist, and a missing top-level directory with ErrPermission
+// (without a default bucket, where new top-level names live).
 func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group string, createParent bool) error {
 	defer f.dirs.reset()
 	f.dirs.reset()
 	defer f.folderMarkers.reset()
-	l, err := f.resolve(p)
+	l, err := f.resolve(ctx, p)
 	if err != nil {
 		if err == iofs.ErrNotExist { // unknown top-level directory
 			err = iofs.ErrPermission
@@ -28,6 +31,11 @@ func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group str
 	}
 	return pathErr("mkdirs", p, f.mkdirs(ctx, l, perm, owner, group, createParent))
 }
+
+// inheritPerm asks mkdirs for HDFS's implicit parents of a new file: every
+// missing directory gets the nearest existing ancestor's permission plus
+// u+wx.
+const inheritPerm = ^uint32(0)
 
 func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string, createParent bool) error {
 	fd, err := f.lookup(ctx, l)
@@ -46,7 +54,17 @@ func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string
 	}
 	// Walk up to the nearest existing ancestor, collecting the missing ones.
 	var missing []loc
-	for par := l.parent(); !par.isTop(); par = par.parent() {
+	for par := l.parent(); ; par = par.parent() {
+		if par.isTop() || par.isRoot() {
+			if perm == inheritPerm {
+				fi, err := f.statRoot(ctx, par)
+				if err != nil {
+					return err
+				}
+				perm = fi.Perm | 0o300
+			}
+			break
+		}
 		fd, err := f.lookup(ctx, par)
 		if err != nil {
 			return err
@@ -55,6 +73,14 @@ func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string
 			return errs.ErrNotDir
 		}
 		if fd.kind == kindDir {
+			if perm == inheritPerm {
+				perm = DefaultDirPerm | 0o300
+				if fd.head != nil {
+					if a := decodeMeta(fd.head.Metadata); a.hasPerm {
+						perm = a.perm | 0o300
+					}
+				}
+			}
 			break
 		}
 		if !createParent {
@@ -66,12 +92,13 @@ func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string
 		missing = append(missing, par)
 	}
 	// Ancestors first, as HDFS does, with u+wx so the owner can use them.
+	now := time.Now()
 	for i := len(missing) - 1; i >= 0; i-- {
-		if err := f.putMarker(ctx, missing[i], newObjectMeta(perm|0o300, owner, group)); err != nil {
+		if err := f.putMarker(ctx, missing[i], newMarkerMeta(perm|0o300, owner, group, now)); err != nil {
 			return err
 		}
 	}
-	return f.putMarker(ctx, l, newObjectMeta(perm, owner, group))
+	return f.putMarker(ctx, l, newMarkerMeta(perm, owner, group, now))
 }
 
 // putMarker writes l's directory marker if none exists (a marker written
@@ -89,11 +116,15 @@ func (f *FS) putMarker(ctx context.Context, l loc, md map[string]string) error {
 	if err := f.setMarkerSSE(ctx, l, in); err != nil {
 		return err
 	}
-	_, err := f.opts.S3.PutObject(ctx, in)
-	if err != nil && isPrecondition(err) {
-		return nil
+	out, err := f.opts.S3.PutObject(ctx, in)
+	if err != nil {
+		if isPrecondition(err) {
+			return nil
+		}
+		return err
 	}
-	return err
+	f.rememberWrite(l.bucket, l.dirPrefix(), aws.ToString(out.ETag), 0, 0, time.Time{}, md)
+	return nil
 }
 
 // replaceMarker writes l's directory marker unconditionally.
@@ -109,8 +140,12 @@ func (f *FS) replaceMarker(ctx context.Context, l loc, md map[string]string) err
 	if err := f.setMarkerSSE(ctx, l, in); err != nil {
 		return err
 	}
-	_, err := f.opts.S3.PutObject(ctx, in)
-	return err
+	out, err := f.opts.S3.PutObject(ctx, in)
+	if err != nil {
+		return err
+	}
+	f.rememberWrite(l.bucket, l.dirPrefix(), aws.ToString(out.ETag), 0, 0, time.Time{}, md)
+	return nil
 }
 
 // setMarkerSSE sends the bucket's SSE parameters with markers so bucket

@@ -147,12 +147,18 @@ func TestListBasics(t *testing.T) {
 				t.Fatalf("listed file %+v", fi)
 			}
 		case "e":
-			// Listings carry defaults, not the stored owner/perm.
-			if fi.Owner != DefaultOwnerName || fi.Perm != DefaultFilePerm {
+			// Listings carry the stored owner and permission, like Stat.
+			if fi.Owner != "zed" || fi.Perm != 0o600 {
 				t.Fatalf("listed e %+v", fi)
 			}
 		case "d":
-			if !fi.IsDir || fi.Perm != DefaultDirPerm {
+			// Made by create(createParent): a marker with the parent's
+			// permission plus u+wx, and a modification time.
+			if !fi.IsDir || fi.Perm != DefaultDirPerm || fi.ModTime.IsZero() {
+				t.Fatalf("listed dir %+v", fi)
+			}
+		case "emptydir":
+			if !fi.IsDir || fi.Perm != 0o700 || fi.ModTime.IsZero() {
 				t.Fatalf("listed dir %+v", fi)
 			}
 		}

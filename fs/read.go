@@ -22,7 +22,7 @@ const maxInstruction = 64 << 10
 // once; every later Range reads that version (a replaced object fails
 // with errs.ErrChanged). Opening a directory fails with errs.ErrIsDir.
 func (f *FS) Open(ctx context.Context, p string) (*File, error) {
-	l, err := f.resolve(p)
+	l, err := f.resolve(ctx, p)
 	if err != nil {
 		return nil, pathErr("open", p, err)
 	}

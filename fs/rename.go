@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	iofs "io/fs"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -28,11 +30,11 @@ func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error 
 	defer f.dirs.reset()
 	f.dirs.reset()
 	defer f.folderMarkers.reset()
-	ls, err := f.resolve(src)
+	ls, err := f.resolve(ctx, src)
 	if err != nil {
 		return pathErr("rename", src, err)
 	}
-	ld, err := f.resolve(dst)
+	ld, err := f.resolve(ctx, dst)
 	if err != nil {
 		if elems, _ := splitPath(dst); len(elems) == 1 {
 			err = iofs.ErrPermission // a new top-level directory
@@ -121,7 +123,7 @@ func (f *FS) renameFile(ctx context.Context, pr providers.Provider, ls, ld loc, 
 		return err
 	}
 	if hasInstr {
-		err := f.copyObject(ctx, copySpec{
+		_, err := f.copyObject(ctx, copySpec{
 			bucket: ls.bucket, src: ls.key + instructionSuffix, dst: ld.key + instructionSuffix,
 			size: aws.ToInt64(ih.ContentLength), ifMatch: aws.ToString(ih.ETag), sse: sse,
 		})
@@ -130,9 +132,10 @@ func (f *FS) renameFile(ctx context.Context, pr providers.Provider, ls, ld loc, 
 		}
 	}
 	meta := metaChange{keepMtime: aws.ToTime(h.LastModified)}.apply(h.Metadata)
-	err = f.copyObject(ctx, copySpec{
+	size := aws.ToInt64(h.ContentLength)
+	res, err := f.copyObject(ctx, copySpec{
 		bucket: ls.bucket, src: ls.key, dst: ld.key,
-		size: aws.ToInt64(h.ContentLength), ifMatch: aws.ToString(h.ETag), sse: sse,
+		size: size, ifMatch: aws.ToString(h.ETag), sse: sse,
 		head: h, meta: meta,
 	})
 	if err != nil {
@@ -141,6 +144,11 @@ func (f *FS) renameFile(ctx context.Context, pr providers.Provider, ls, ld loc, 
 		}
 		return err
 	}
+	plain := int64(-1)
+	if old, ok := f.recall(ls.bucket, ls.key); ok && old.etag == aws.ToString(h.ETag) {
+		plain = old.plain
+	}
+	f.rememberWrite(ld.bucket, ld.key, res.etag, size, plain, res.lastMod, meta)
 	keys := []string{ls.key, ls.key + instructionSuffix}
 	if !hasInstr && dstWasFile {
 		keys = append(keys, ld.key+instructionSuffix) // the replaced file's
@@ -165,9 +173,12 @@ func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) e
 			}
 			return err
 		}
-		err = f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k[0], dst: k[1], size: aws.ToInt64(h.ContentLength), ifMatch: aws.ToString(h.ETag), sse: sse})
+		res, err := f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k[0], dst: k[1], size: aws.ToInt64(h.ContentLength), ifMatch: aws.ToString(h.ETag), sse: sse})
 		if err != nil {
 			return err
+		}
+		if k[0] == sp {
+			f.rememberWrite(ld.bucket, dp, res.etag, 0, 0, res.lastMod, h.Metadata)
 		}
 		srcMarkers = append(srcMarkers, k[0])
 	}
@@ -176,7 +187,15 @@ func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) e
 		err := parallel(ctx, f.opts.CopyWorkers, len(page), func(ctx context.Context, i int) error {
 			o := page[i]
 			k := aws.ToString(o.Key)
-			return f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k, dst: dp + k[len(sp):], size: aws.ToInt64(o.Size), ifMatch: aws.ToString(o.ETag), sse: sse})
+			res, err := f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k, dst: dp + k[len(sp):], size: aws.ToInt64(o.Size), ifMatch: listedCopyETag(o), sse: sse})
+			if err != nil {
+				if isPrecondition(err) {
+					return fmt.Errorf("%w: %s: %w", errs.ErrChanged, k, err) // replaced since it was listed
+				}
+				return err
+			}
+			f.carryEntry(ls.bucket, k, dp+k[len(sp):], &o, res)
+			return nil
 		})
 		if err != nil {
 			return err
@@ -205,4 +224,46 @@ func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) e
 		return err
 	}
 	return f.deleteKeys(ctx, ls.bucket, srcMarkers)
+}
+
+// listedCopyETag is the source ETag a copy of a listed object insists on.
+//
+// A directory marker ("dir/") is copied unconditionally. It is empty, so a
+// changed marker can only carry newer metadata, which is what should move;
+// and its listed ETag cannot be trusted as a precondition: MinIO lists an
+// SSE-S3 or SSE-KMS object whose key ends in "/" with a shortened ETag
+// (the last 32 hex digits of the sealed one that HEAD reports) while
+// x-amz-copy-source-if-match is checked against the sealed one, so the
+// copy failed with 412 PreconditionFailed. Keys not ending in "/" (files,
+// EMRFS folder markers, instruction files) are listed, HEADed and checked
+// with one ETag on MinIO, as on S3, and keep their precondition.
+func listedCopyETag(o s3types.Object) string {
+	if strings.HasSuffix(aws.ToString(o.Key), dirMarkerSuffix) {
+		return ""
+	}
+	return aws.ToString(o.ETag)
+}
+
+// carryEntry gives a copy made by a directory rename the index entry of
+// its source (the copy keeps the source's metadata), if the index knows
+// the listed source version; otherwise the copy is HEADed when first
+// listed.
+func (f *FS) carryEntry(bucket, src, dst string, o *s3types.Object, res copied) {
+	e, ok := f.recall(bucket, src)
+	if !ok || e.absent {
+		return
+	}
+	if strings.HasSuffix(src, dirMarkerSuffix) {
+		// Markers are trusted for DirAttrTTL from when they were read.
+		if time.Since(e.seen) < f.opts.DirAttrTTL {
+			e.etag, e.lastMod, e.pinned = res.etag, res.lastMod, !res.lastMod.IsZero()
+			f.remember(bucket, dst, e)
+		}
+		return
+	}
+	if match, _ := e.matchListed(o); !match {
+		return
+	}
+	e.etag, e.lastMod, e.pinned, e.seen = res.etag, res.lastMod, !res.lastMod.IsZero(), time.Time{}
+	f.remember(bucket, dst, e)
 }

@@ -31,9 +31,13 @@ const (
 
 // Stat describes a path.
 func (f *FS) Stat(ctx context.Context, p string) (FileInfo, error) {
-	l, err := f.resolve(p)
+	l, err := f.resolve(ctx, p)
 	if err != nil {
 		return FileInfo{}, pathErr("stat", p, err)
+	}
+	if l.isRoot() || l.isTop() {
+		fi, err := f.statRoot(ctx, l)
+		return fi, pathErr("stat", p, err)
 	}
 	fd, err := f.lookup(ctx, l)
 	if err != nil {
@@ -53,7 +57,7 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 	case l.isRoot():
 		return found{kind: kindDir}, nil
 	case l.isTop():
-		if err := f.bucketExists(ctx, l.bucket); err != nil {
+		if _, err := f.rootState(ctx, l.bucket); err != nil {
 			if isNotExist(err) {
 				return found{}, nil
 			}
@@ -108,6 +112,7 @@ func (f *FS) lookupDir(ctx context.Context, l loc) (found, error) {
 			h, err := f.head(ctx, l.bucket, l.dirPrefix())
 			switch {
 			case err == nil:
+				f.rememberHead(l.bucket, l.dirPrefix(), h, 0)
 				return found{kind: kindDir, head: h}, nil
 			case !isNotExist(err):
 				return found{}, err
@@ -130,12 +135,12 @@ func (f *FS) lookupDir(ctx context.Context, l loc) (found, error) {
 }
 
 // errReserved refuses to create a path whose key is hidden.
-var errReserved = fmt.Errorf("%w: name is reserved (an EMRFS folder marker or the instruction file of an existing object)", iofs.ErrInvalid)
+var errReserved = fmt.Errorf("%w: name is reserved (an EMRFS folder marker, a bucket's "+rootKey+" object or the instruction file of an existing object)", iofs.ErrInvalid)
 
-// hiddenKey reports keys that name no path: EMRFS folder markers, and
-// instruction files whose object exists.
+// hiddenKey reports keys that name no path: EMRFS folder markers, the
+// bucket root object, and instruction files whose object exists.
 func (f *FS) hiddenKey(ctx context.Context, bucket, key string) (bool, error) {
-	if strings.HasSuffix(key, folderSuffix) {
+	if strings.HasSuffix(key, folderSuffix) || key == rootKey {
 		return true, nil
 	}
 	base, ok := strings.CutSuffix(key, instructionSuffix)
@@ -200,6 +205,7 @@ func (f *FS) infoOf(ctx context.Context, l loc, fd found) (FileInfo, error) {
 			return FileInfo{}, err
 		}
 		fi.Size, fi.ETag = size, h.ETag
+		f.rememberHead(l.bucket, l.key, fd.head, size)
 	}
 	f.applyMeta(&fi, decodeMeta(md), lastMod)
 	return fi, nil
@@ -231,4 +237,7 @@ func (f *FS) applyMeta(fi *FileInfo, a attrs, lastMod time.Time) {
 		fi.AccessTime = a.atime
 	}
 	fi.Xattrs = a.xattrs
+	if !fi.IsDir {
+		fi.BlockSize = a.blockSize
+	}
 }

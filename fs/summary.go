@@ -15,7 +15,7 @@ import (
 // the path itself. Hidden objects (markers, instruction files of existing
 // objects) are not counted.
 func (f *FS) ContentSummary(ctx context.Context, p string) (Summary, error) {
-	l, err := f.resolve(p)
+	l, err := f.resolve(ctx, p)
 	if err != nil {
 		return Summary{}, pathErr("summary", p, err)
 	}
@@ -25,27 +25,39 @@ func (f *FS) ContentSummary(ctx context.Context, p string) (Summary, error) {
 
 func (f *FS) summary(ctx context.Context, l loc) (Summary, error) {
 	if l.isRoot() {
-		tops, _, err := f.listRoot(ctx, "", int(^uint(0)>>1))
+		tops, dates, err := f.servedTops(ctx)
 		if err != nil {
 			return Summary{}, err
 		}
 		total := Summary{Directories: 1}
-		for _, t := range tops {
-			s, err := f.summary(ctx, loc{path: t.Path, top: t.Name, bucket: f.bucketOf(t.Name)})
-			if err != nil {
-				return Summary{}, err
-			}
+		add := func(s Summary) {
 			total.Length += s.Length
 			total.Files += s.Files
 			total.Directories += s.Directories
 		}
+		for _, t := range tops {
+			s, err := f.summary(ctx, loc{path: "/" + t, top: t, bucket: f.bucketOf(t)})
+			if err != nil {
+				return Summary{}, err
+			}
+			add(s)
+		}
+		if f.opts.DefaultBucket != "" {
+			// The default bucket's keys, but those a served bucket shadows.
+			s, err := f.treeSummary(ctx, f.rootLoc(), func(rel string) bool {
+				first, _, _ := strings.Cut(rel, "/")
+				first = strings.TrimSuffix(first, folderSuffix)
+				_, shadowed := dates[first]
+				return shadowed
+			})
+			if err != nil && !isNotExist(err) { // a missing default bucket holds nothing
+				return Summary{}, err
+			}
+			add(s)
+		}
 		return total, nil
 	}
 	fd, err := f.lookup(ctx, l)
-	if err != nil {
-		return Summary{}, err
-	}
-	pr, err := f.provider(ctx, l)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -59,8 +71,23 @@ func (f *FS) summary(ctx context.Context, l loc) (Summary, error) {
 		}
 		return Summary{Length: fi.Size, Files: 1}, nil
 	}
+	s, err := f.treeSummary(ctx, l, nil)
+	if err != nil {
+		return Summary{}, err
+	}
+	s.Directories++ // l itself
+	return s, nil
+}
+
+// treeSummary totals what lies below directory l (not l itself), leaving
+// out keys (relative to l) for which skip reports true.
+func (f *FS) treeSummary(ctx context.Context, l loc, skip func(rel string) bool) (Summary, error) {
+	pr, err := f.provider(ctx, l)
+	if err != nil {
+		return Summary{}, err
+	}
 	prefix := l.dirPrefix()
-	s := Summary{Directories: 1}
+	var s Summary
 	dirs := map[string]struct{}{}
 	addDir := func(rel string) { // rel: a directory path relative to l
 		for rel != "" {
@@ -78,6 +105,9 @@ func (f *FS) summary(ctx context.Context, l loc) (Summary, error) {
 	var files []string // keys of files that prefix the current key (sidecar detection, as in List)
 	err = f.walk(ctx, l.bucket, prefix, func(o s3types.Object) error {
 		rel := aws.ToString(o.Key)[len(prefix):]
+		if (prefix == "" && rel == rootKey) || (skip != nil && skip(rel)) {
+			return nil
+		}
 		if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 			addDir(rel[:i])
 		}

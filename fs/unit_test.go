@@ -59,7 +59,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l, err := f.resolve(tc.in)
+			l, err := f.resolve(context.Background(), tc.in)
 			if tc.err != nil {
 				mustErrIs(t, tc.in, err, tc.err)
 				return
@@ -74,7 +74,7 @@ func TestResolve(t *testing.T) {
 
 func TestLocRelations(t *testing.T) {
 	f := unitFS(t, nil)
-	l, _ := f.resolve("/b/x/y/z")
+	l, _ := f.resolve(context.Background(), "/b/x/y/z")
 	var chain []string
 	for p := l; !p.isRoot(); p = p.parent() {
 		chain = append(chain, p.path+"|"+p.key+"|"+p.dirPrefix())
@@ -83,13 +83,13 @@ func TestLocRelations(t *testing.T) {
 	if fmtNames(chain) != fmtNames(want) {
 		t.Fatalf("parent chain %v, want %v", chain, want)
 	}
-	top, _ := f.resolve("/b")
+	top, _ := f.resolve(context.Background(), "/b")
 	if c := top.child("k"); c.key != "k" || c.path != "/b/k" || c.bucket != "b" {
 		t.Fatalf("child of top: %+v", c)
 	}
-	a, _ := f.resolve("/b/a")
-	ab, _ := f.resolve("/b/a/b")
-	ax, _ := f.resolve("/b/ab")
+	a, _ := f.resolve(context.Background(), "/b/a")
+	ab, _ := f.resolve(context.Background(), "/b/a/b")
+	ax, _ := f.resolve(context.Background(), "/b/ab")
 	if !a.contains(ab) || a.contains(ax) || a.contains(a) || ab.contains(a) {
 		t.Fatal("contains is wrong")
 	}

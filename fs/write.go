@@ -64,7 +64,7 @@ func (errExistsAsDir) Is(target error) bool {
 }
 
 func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, error) {
-	l, err := f.resolve(p)
+	l, err := f.resolve(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, er
 	if md == nil {
 		md = map[string]string{}
 	}
-	maps.Copy(md, newObjectMeta(perm, o.Owner, o.Group))
+	maps.Copy(md, newFileMeta(perm, o.Owner, o.Group, o.BlockSize))
 	if err := checkMetaSize(md); err != nil {
 		_ = enc.Close()
 		w.discard()
@@ -136,7 +136,8 @@ func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, er
 }
 
 // ensureParent checks that l's parent is a directory, creating it (and its
-// ancestors) when createParent.
+// ancestors) when createParent as HDFS does: markers owned by the creator
+// whose permission is the nearest existing ancestor's plus u+wx.
 func (f *FS) ensureParent(ctx context.Context, l loc, createParent bool, owner, group string) error {
 	par := l.parent()
 	fd, err := f.lookup(ctx, par)
@@ -149,10 +150,10 @@ func (f *FS) ensureParent(ctx context.Context, l loc, createParent bool, owner, 
 	case kindFile:
 		return errs.ErrNotDir
 	}
-	if !createParent || par.isTop() {
+	if !createParent || par.isTop() || par.isRoot() {
 		return iofs.ErrNotExist
 	}
-	return f.mkdirs(ctx, par, DefaultDirPerm, owner, group, true)
+	return f.mkdirs(ctx, par, inheritPerm, owner, group, true)
 }
 
 // Writer streams a new file into a multipart upload through the bucket's
@@ -175,6 +176,7 @@ type Writer struct {
 	stopWatch func() bool
 
 	written atomic.Int64
+	stored  int64 // encoded bytes handed to S3 so far; guarded by opMu
 
 	opMu     sync.Mutex     // serializes Write/Flush/Finish/Close/Abort
 	cur      partbuf.Buffer // part being filled; guarded by opMu
@@ -288,7 +290,7 @@ func (w *Writer) closeLocked(ctx context.Context) error {
 	}
 	w.completing = true
 	w.mu.Unlock()
-	got, err := w.complete(ctx)
+	got, etag, err := w.complete(ctx)
 	w.mu.Lock()
 	w.completing = false
 	w.closed = err == nil
@@ -314,6 +316,7 @@ func (w *Writer) closeLocked(ctx context.Context) error {
 		}
 		return err
 	}
+	w.fs.rememberWrite(w.l.bucket, w.l.key, etag, w.stored, w.written.Load(), time.Time{}, w.meta)
 	return nil
 }
 
@@ -326,15 +329,15 @@ func (w *Writer) closeLocked(ctx context.Context) error {
 // published first (conditionally) and the sidecar replaced only by the
 // winner. For the same reason a writer that loses the If-None-Match race
 // leaves the sidecar alone: it may be the winner's.
-func (w *Writer) complete(ctx context.Context) (providers.SSE, error) {
+func (w *Writer) complete(ctx context.Context) (providers.SSE, string, error) {
 	if w.up.Instruction == nil {
 		return w.publish(ctx)
 	}
 	deferred, err := w.putInstruction(ctx)
 	if err != nil {
-		return providers.SSE{}, err
+		return providers.SSE{}, "", err
 	}
-	got, err := w.publish(ctx)
+	got, etag, err := w.publish(ctx)
 	if err != nil {
 		if !deferred && !isPrecondition(err) && !errors.Is(classify(err), iofs.ErrExist) {
 			cctx, cancel := cleanupCtx(ctx)
@@ -343,7 +346,7 @@ func (w *Writer) complete(ctx context.Context) (providers.SSE, error) {
 				w.fs.log.WarnContext(ctx, "fs: could not delete instruction file of failed write", "bucket", w.l.bucket, "key", w.l.key, "err", derr)
 			}
 		}
-		return got, err
+		return got, "", err
 	}
 	if deferred {
 		if err := w.putInstructionObject(ctx, false); err != nil {
@@ -351,12 +354,12 @@ func (w *Writer) complete(ctx context.Context) (providers.SSE, error) {
 			cctx, cancel := cleanupCtx(ctx)
 			defer cancel()
 			if derr := w.fs.deleteKeys(cctx, w.l.bucket, []string{w.l.key}); derr != nil {
-				return providers.SSE{}, errors.Join(err, derr)
+				return providers.SSE{}, "", errors.Join(err, derr)
 			}
-			return providers.SSE{}, err
+			return providers.SSE{}, "", err
 		}
 	}
-	return got, nil
+	return got, etag, nil
 }
 
 // putInstruction stores KEY.instruction. Without Overwrite it is written
@@ -395,8 +398,8 @@ func (w *Writer) putInstructionObject(ctx context.Context, cond bool) error {
 }
 
 // publish makes the object visible: PutObject of the single buffer, or
-// CompleteMultipartUpload.
-func (w *Writer) publish(ctx context.Context) (providers.SSE, error) {
+// CompleteMultipartUpload. It returns the new object's ETag.
+func (w *Writer) publish(ctx context.Context) (providers.SSE, string, error) {
 	var cond *string
 	if !w.overwrite {
 		cond = aws.String("*")
@@ -407,10 +410,11 @@ func (w *Writer) publish(ctx context.Context) (providers.SSE, error) {
 		if w.cur != nil {
 			r, err := w.cur.Reader()
 			if err != nil {
-				return providers.SSE{}, err
+				return providers.SSE{}, "", err
 			}
 			body, n = r, w.cur.Len()
 		}
+		w.stored = n
 		in := &s3.PutObjectInput{
 			Bucket:        aws.String(w.l.bucket),
 			Key:           aws.String(w.l.key),
@@ -423,13 +427,13 @@ func (w *Writer) publish(ctx context.Context) (providers.SSE, error) {
 		setPutSSE(in, w.up.SSE)
 		out, err := w.fs.opts.S3.PutObject(ctx, in)
 		if err != nil {
-			return providers.SSE{}, err
+			return providers.SSE{}, "", err
 		}
 		return providers.SSE{
 			Algorithm: string(out.ServerSideEncryption),
 			KMSKeyID:  aws.ToString(out.SSEKMSKeyId),
 			Context:   aws.ToString(out.SSEKMSEncryptionContext),
-		}, nil
+		}, aws.ToString(out.ETag), nil
 	}
 	w.mu.Lock()
 	parts := slices.Clone(w.parts)
@@ -446,13 +450,13 @@ func (w *Writer) publish(ctx context.Context) (providers.SSE, error) {
 		IfNoneMatch:     cond,
 	})
 	if err != nil {
-		return providers.SSE{}, err
+		return providers.SSE{}, "", err
 	}
 	return providers.SSE{
 		Algorithm: string(out.ServerSideEncryption),
 		KMSKeyID:  aws.ToString(out.SSEKMSKeyId),
 		Context:   w.up.SSE.Context, // not echoed by CompleteMultipartUpload
-	}, nil
+	}, aws.ToString(out.ETag), nil
 }
 
 // Abort discards the upload; nothing becomes visible. It waits until the
@@ -530,6 +534,7 @@ func (w *Writer) ship() error {
 	}
 	buf := w.cur
 	w.cur = nil
+	w.stored += buf.Len()
 	w.nextPart++
 	num := w.nextPart
 	w.mu.Lock()

@@ -30,6 +30,7 @@ import (
 	"github.com/emrfsd/emrfsd/datanode"
 	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/attrindex"
 	"github.com/emrfsd/emrfsd/internal/config"
 	"github.com/emrfsd/emrfsd/internal/hadoopconf"
 	"github.com/emrfsd/emrfsd/internal/kms"
@@ -48,6 +49,7 @@ const (
 	embeddedKeyAlias    = "alias/emrfsd-default"
 	embeddedPlainBucket = "plain"
 	embeddedCSEBucket   = "encrypted"
+	embeddedHomeBucket  = "home" // the default bucket: /user, /tmp, ...
 	embeddedRegion      = "us-east-1"
 	embeddedAccount     = "000000000000"
 )
@@ -72,6 +74,7 @@ func storeMode(o *config.Options) string {
 func embeddedDefaults() map[string]string {
 	return map[string]string{
 		"emrfsd.buckets":           embeddedPlainBucket + "," + embeddedCSEBucket,
+		"emrfsd.default.bucket":    embeddedHomeBucket,
 		"fs.s3a.path.style.access": "true",
 		"fs.s3.bucket." + embeddedCSEBucket + ".cse.enabled":   "true",
 		"fs.s3.bucket." + embeddedCSEBucket + ".cse.kms.keyId": embeddedKeyAlias,
@@ -214,6 +217,11 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 				return nil, err
 			}
 		}
+		if opts.DefaultBucket != "" {
+			if err := st.EnsureBucket(opts.DefaultBucket); err != nil {
+				return nil, err
+			}
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
@@ -297,11 +305,25 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 	if u, err := user.Current(); err == nil {
 		owner = u.Username
 	}
+	index, err := attrindex.Open(attrindex.Options{Path: opts.AttrIndexFile, MemoryEntries: opts.AttrIndexMemoryEntries,
+		MaxEntries: opts.AttrIndexMaxEntries, Logger: log.With("component", "attrindex")})
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, func() { index.Close() })
 	d.fs, err = fs.New(ctx, fs.Options{
 		S3: journal, Buckets: dirs, Provider: d.provs.For,
 		PartSize: opts.PartSize, ActiveParts: opts.ActiveBlocks,
 		DefaultOwner: owner, DefaultGroup: opts.SuperUserGroup,
 		Logger: log.With("component", "fs"), Buffers: buffers,
+		DefaultBucket: opts.DefaultBucket, Index: index, DirAttrTTL: opts.DirAttrTTL, NoListHeads: !opts.ListHeadUnknown,
+		RootDefaults: func(bucket string) fs.RootAttrs {
+			r, err := opts.Root(bucket) // checked by Load
+			if err != nil {
+				return fs.RootAttrs{Perm: fs.DefaultDirPerm}
+			}
+			return fs.RootAttrs{Owner: r.Owner, Group: r.Group, Perm: r.Perm}
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -42,6 +42,20 @@
 //	dfs.namenode.fs-limits.max-component-length  255
 //	fs.trash.interval                  0 (minutes; 0 = no trash)
 //	fs.trash.checkpoint.interval       0 (minutes; 0 = fs.trash.interval)
+//	emrfsd.default.bucket              ""  bucket of every non-bucket top-level path and of "/"
+//	emrfsd.attrindex.file              ${emrfsd.data.dir}/attrindex.db  (empty = memory only)
+//	emrfsd.attrindex.memory.entries    65536
+//	emrfsd.attrindex.max.entries       4194304
+//	emrfsd.attrindex.dir.ttl           5m
+//	emrfsd.list.head.unknown           true
+//
+// Bucket roots, per bucket (emrfsd.bucket.BUCKET.REST overrides
+// emrfsd.REST; see Root): what /BUCKET (for the default bucket, "/")
+// shows until it is changed:
+//
+//	emrfsd.root.owner                  ""  (the daemon's superuser)
+//	emrfsd.root.group                  ${dfs.permissions.superusergroup}
+//	emrfsd.root.permission             755 (octal, up to 1777)
 //
 // Encryption, per bucket (fs.s3.bucket.BUCKET.REST overrides fs.s3.REST,
 // fs.s3a.bucket.BUCKET.REST overrides fs.s3a.REST):

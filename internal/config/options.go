@@ -88,6 +88,20 @@ type Options struct {
 	// Store is emrfsd.store (default empty): StoreS3, StoreEmbedded, or ""
 	// to let main decide from the environment.
 	Store string
+	// DefaultBucket is emrfsd.default.bucket (default empty): the bucket of
+	// every top-level path that is not a served bucket, and of "/" itself.
+	DefaultBucket string
+	// AttrIndexFile is emrfsd.attrindex.file (default
+	// ${emrfsd.data.dir}/attrindex.db; empty = memory only).
+	AttrIndexFile string
+	// AttrIndexMemoryEntries is emrfsd.attrindex.memory.entries (default 65536).
+	AttrIndexMemoryEntries int
+	// AttrIndexMaxEntries is emrfsd.attrindex.max.entries (default 4194304).
+	AttrIndexMaxEntries int
+	// DirAttrTTL is emrfsd.attrindex.dir.ttl (default 5m).
+	DirAttrTTL time.Duration
+	// ListHeadUnknown is emrfsd.list.head.unknown (default true).
+	ListHeadUnknown bool
 
 	// BlockTokens is dfs.block.access.token.enable (default true): the
 	// DataNode serves a block only with a valid block access token.
@@ -165,6 +179,20 @@ func (l Loader) Load(files, defs []string) (*Options, error) {
 			e = hadoopconf.Entry{Name: p.name, File: hadoopconf.DefaultsFile}
 		}
 		if err := p.set(o, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.DefaultBucket != "" {
+		for _, m := range o.Buckets {
+			if m.Bucket == o.DefaultBucket {
+				e, _ := conf.Get("emrfsd.default.bucket")
+				errs = append(errs, invalid(e, "bucket %q is also served as /%s (emrfsd.buckets); the default bucket is \"/\"", o.DefaultBucket, m.Dir))
+			}
+		}
+	}
+	// Bucket-root attributes: the defaults and every per-bucket override.
+	for _, b := range append([]string{""}, conf.BucketsMentioned()...) {
+		if _, err := o.Root(b); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -343,6 +371,43 @@ func setLocalKey(o *Options, e hadoopconf.Entry) error {
 	return nil
 }
 
+// setDefaultBucket parses emrfsd.default.bucket.
+func setDefaultBucket(o *Options, e hadoopconf.Entry) error {
+	v := strings.TrimSpace(e.Value)
+	if v != "" {
+		if err := hadoopconf.CheckBucketName(v); err != nil {
+			return invalid(e, "%v", err)
+		}
+	}
+	o.DefaultBucket = v
+	return nil
+}
+
+// Root is what a bucket's root directory (/BUCKET; for the default bucket,
+// "/") shows until it is changed.
+type Root struct {
+	Owner string // "" = the daemon's superuser
+	Group string
+	Perm  uint32
+}
+
+// Root resolves emrfsd.root.owner, emrfsd.root.group and
+// emrfsd.root.permission for bucket, emrfsd.bucket.BUCKET.root.* overrides
+// applied; bucket "" gives the defaults.
+func (o *Options) Root(bucket string) (Root, error) {
+	owner, _ := o.str(bucket, propRootOwner)
+	group, _ := o.str(bucket, propRootGroup)
+	permS, permE := o.str(bucket, propRootPerm)
+	if permS == "" {
+		permS = "755"
+	}
+	perm, err := strconv.ParseUint(permS, 8, 32)
+	if err != nil || perm > 0o1777 {
+		return Root{}, invalid(permE, "value %q is not an octal permission from 0 to 1777", permE.Value)
+	}
+	return Root{Owner: owner, Group: group, Perm: uint32(perm)}, nil
+}
+
 // setBuckets parses emrfsd.buckets.
 func setBuckets(o *Options, e hadoopconf.Entry) error {
 	var errs []error
@@ -401,7 +466,7 @@ func warnUnknown(conf *hadoopconf.Conf, log *slog.Logger) {
 	}
 	for _, e := range conf.All() {
 		n := e.Name
-		if known[n] || strings.HasPrefix(n, "fs.s3.bucket.") || strings.HasPrefix(n, "fs.s3a.bucket.") {
+		if known[n] || strings.HasPrefix(n, "fs.s3.bucket.") || strings.HasPrefix(n, "fs.s3a.bucket.") || strings.HasPrefix(n, "emrfsd.bucket.") {
 			continue
 		}
 		if strings.HasPrefix(n, customArgsPrefix) && len(n) > len(customArgsPrefix) {

@@ -42,6 +42,12 @@ var wantDefaults = Options{
 	BlockTokenLifetime: 10 * time.Hour,
 	BlockKeyFile:       "./emrfsd-data/block.key",
 	MaxComponentLength: 255,
+
+	AttrIndexFile:          "./emrfsd-data/attrindex.db",
+	AttrIndexMemoryEntries: 65536,
+	AttrIndexMaxEntries:    4194304,
+	DirAttrTTL:             5 * time.Minute,
+	ListHeadUnknown:        true,
 }
 
 func TestLoadEmptyGivesDocumentedDefaults(t *testing.T) {
@@ -109,7 +115,7 @@ func TestBucketOptionsUnambiguous(t *testing.T) {
 			if a == b {
 				continue
 			}
-			for _, pre := range []string{"fs.s3a.", "fs.s3."} {
+			for _, pre := range []string{"fs.s3a.", "fs.s3.", "emrfsd."} {
 				ra, okA := strings.CutPrefix(a, pre)
 				rb, okB := strings.CutPrefix(b, pre)
 				if okA && okB && strings.HasSuffix(ra, "."+rb) {
@@ -139,6 +145,12 @@ func TestLoadValues(t *testing.T) {
 		"dfs.blocksize", "64M",
 		"dfs.replication", "3",
 		"emrfsd.store", " embedded ",
+		"emrfsd.default.bucket", "shared-home",
+		"emrfsd.attrindex.file", "",
+		"emrfsd.attrindex.memory.entries", "1000",
+		"emrfsd.attrindex.max.entries", "2000",
+		"emrfsd.attrindex.dir.ttl", "30s",
+		"emrfsd.list.head.unknown", "false",
 	)
 	o := load(t, []string{f}, nil)
 	want := Options{
@@ -166,6 +178,13 @@ func TestLoadValues(t *testing.T) {
 		BlockTokenLifetime: 10 * time.Hour,
 		BlockKeyFile:       "/srv/emrfsd/block.key",
 		MaxComponentLength: 255,
+
+		DefaultBucket:          "shared-home",
+		AttrIndexFile:          "",
+		AttrIndexMemoryEntries: 1000,
+		AttrIndexMaxEntries:    2000,
+		DirAttrTTL:             30 * time.Second,
+		ListHeadUnknown:        false,
 	}
 	if got := public(o); !reflect.DeepEqual(got, want) {
 		t.Errorf("\n got %+v\nwant %+v", got, want)
@@ -219,6 +238,15 @@ func TestLoadRefusals(t *testing.T) {
 		{"emrfsd.buckets", "d=", ErrInvalid},
 		{"emrfsd.buckets", "x=bucket1,x=bucket2", ErrInvalid},
 		{"emrfsd.buckets", "bucket1,bucket1", ErrInvalid},
+		{"emrfsd.default.bucket", "Home", ErrInvalid},
+		{"emrfsd.attrindex.memory.entries", "0", ErrInvalid},
+		{"emrfsd.attrindex.max.entries", "-1", ErrInvalid},
+		{"emrfsd.attrindex.dir.ttl", "0", ErrInvalid},
+		{"emrfsd.list.head.unknown", "sometimes", ErrInvalid},
+		{"emrfsd.root.permission", "rwxr-xr-x", ErrInvalid},
+		{"emrfsd.root.permission", "2755", ErrInvalid},
+		{"emrfsd.root.permission", "999", ErrInvalid},
+		{"emrfsd.bucket.logs.root.permission", "8", ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.prop+"="+tt.value, func(t *testing.T) {
@@ -247,13 +275,18 @@ func TestWarnUnknown(t *testing.T) {
 		"fs.s3.cse.custom.keyring.file", "/f",
 		"fs.s3a.endpoint", "http://x",
 		"hadoop.tmp.dir", "/tmp",
+		"emrfsd.bucket.b1.root.owner", "o",
+		"emrfsd.bucket.b1.root.ownr", "o",
 	)
 	var logs bytes.Buffer
 	if _, err := testLoader(&logs).Load([]string{f}, nil); err != nil {
 		t.Fatal(err)
 	}
 	out := logs.String()
-	for _, want := range []string{"emrfsd.typo.dir", "fs.s3.cse.enabeld", "fs.s3a.bucket.b1.endpoint"} {
+	if strings.Contains(out, "property=emrfsd.bucket.b1.root.owner ") {
+		t.Errorf("unexpected warning for a per-bucket root property:\n%s", out)
+	}
+	for _, want := range []string{"emrfsd.typo.dir", "fs.s3.cse.enabeld", "fs.s3a.bucket.b1.endpoint", "emrfsd.bucket.b1.root.ownr"} {
 		if !strings.Contains(out, "property="+want) {
 			t.Errorf("no warning for %s:\n%s", want, out)
 		}
@@ -276,5 +309,45 @@ func TestDocGoListsEveryProperty(t *testing.T) {
 		if !strings.Contains(string(src), d.Name) {
 			t.Errorf("doc.go does not mention %s", d.Name)
 		}
+	}
+}
+
+func TestRoot(t *testing.T) {
+	f := writeSite(t,
+		"dfs.permissions.superusergroup", "hadoop",
+		"emrfsd.root.permission", "0751",
+		"emrfsd.bucket.logs.root.owner", "flume",
+		"emrfsd.bucket.logs.root.permission", "1777",
+		"emrfsd.bucket.my.dotted.bucket.root.group", "analysts",
+	)
+	o := load(t, []string{f}, nil)
+	for _, tt := range []struct {
+		bucket string
+		want   Root
+	}{
+		{"", Root{Owner: "", Group: "hadoop", Perm: 0o751}},
+		{"other", Root{Owner: "", Group: "hadoop", Perm: 0o751}},
+		{"logs", Root{Owner: "flume", Group: "hadoop", Perm: 0o1777}},
+		{"my.dotted.bucket", Root{Owner: "", Group: "analysts", Perm: 0o751}},
+		{"dotted.bucket", Root{Owner: "", Group: "hadoop", Perm: 0o751}},
+	} {
+		got, err := o.Root(tt.bucket)
+		if err != nil || got != tt.want {
+			t.Errorf("Root(%q) = %+v, %v; want %+v", tt.bucket, got, err, tt.want)
+		}
+	}
+	// Defaults: the superuser (""), the superuser group, 755.
+	if got, err := load(t, nil, nil).Root("any"); err != nil || got != (Root{Group: "supergroup", Perm: 0o755}) {
+		t.Errorf("default Root = %+v, %v", got, err)
+	}
+}
+
+func TestDefaultBucketNotServed(t *testing.T) {
+	f := writeSite(t, "emrfsd.buckets", "aaa,dir=bbb", "emrfsd.default.bucket", "bbb")
+	_, err := testLoader(nil).Load([]string{f}, nil)
+	wantConfErr(t, err, ErrInvalid, f, "emrfsd.default.bucket")
+	o := load(t, []string{writeSite(t, "emrfsd.buckets", "aaa,dir=bbb", "emrfsd.default.bucket", "dir")}, nil)
+	if o.DefaultBucket != "dir" {
+		t.Errorf("a bucket named like a served directory is a fine default bucket: %q", o.DefaultBucket)
 	}
 }

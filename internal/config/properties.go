@@ -18,7 +18,8 @@ type PropertyDoc struct {
 	// Description says what the property does.
 	Description string
 	// PerBucket is true when fs.s3.bucket.BUCKET.* / fs.s3a.bucket.BUCKET.*
-	// may override the property for one bucket.
+	// / emrfsd.bucket.BUCKET.* (whichever matches the name's prefix) may
+	// override the property for one bucket.
 	PerBucket bool
 }
 
@@ -39,6 +40,13 @@ const (
 	propS3AOldKey       = "fs.s3a.server-side-encryption.key"
 	propS3ACSERegion    = "fs.s3a.encryption.cse.kms.region"
 	propS3ACustomClass  = "fs.s3a.encryption.cse.custom.keyring.class.name"
+)
+
+// Bucket-root properties (resolved per bucket by Root).
+const (
+	propRootOwner = "emrfsd.root.owner"
+	propRootGroup = "emrfsd.root.group"
+	propRootPerm  = "emrfsd.root.permission"
 )
 
 // property is one row of the table that drives Load and Documented.
@@ -135,6 +143,32 @@ var properties = []property{
 	{name: "emrfsd.store", def: "",
 		desc: "Where objects live: s3 (AWS S3 or an S3-compatible endpoint from the AWS SDK environment) or embedded (a local store with a built-in KMS). Empty: embedded when nothing in the environment points the AWS SDK anywhere, else s3.",
 		set:  setString(func(o *Options) *string { return &o.Store }, storeKind)},
+	{name: "emrfsd.default.bucket", def: "",
+		desc: "Bucket holding every top-level path that is not a served bucket (/user, /tmp, /apps, home directories, files directly under /): /NAME/REST is the key NAME/REST there, / lists the served buckets plus its top-level entries (a bucket shadows a same-named entry), and it keeps the attributes of / itself. It uses its own per-bucket encryption settings and must not be one of emrfsd.buckets. Empty: every top-level directory is a bucket.",
+		set:  setDefaultBucket},
+	{name: "emrfsd.attrindex.file", def: "${emrfsd.data.dir}/attrindex.db",
+		desc: "File of the attribute index that lets listings show stored owners, groups, permissions, times and block sizes without a HEAD per entry (a cache: deleted and rebuilt when unreadable). Empty: kept in memory only.",
+		set:  setString(func(o *Options) *string { return &o.AttrIndexFile }, nil)},
+	{name: "emrfsd.attrindex.memory.entries", def: "65536",
+		desc: "Entries of the attribute index kept in memory (the rest are read from its file).",
+		set:  setInt(func(o *Options) *int { return &o.AttrIndexMemoryEntries }, 1, 1<<30)},
+	{name: "emrfsd.attrindex.max.entries", def: "4194304",
+		desc: "Entries the attribute index file may hold; past it, the file is emptied and refilled as objects are listed again.",
+		set:  setInt(func(o *Options) *int { return &o.AttrIndexMaxEntries }, 1, 1<<40)},
+	{name: "emrfsd.attrindex.dir.ttl", def: "5m",
+		desc: "How long a listing trusts a directory's remembered owner, group, permission and time (a delimited listing gives nothing to check them against); a change made by another daemon shows after at most this long.",
+		set:  setDuration(func(o *Options) *time.Duration { return &o.DirAttrTTL }, time.Millisecond)},
+	{name: "emrfsd.list.head.unknown", def: "true",
+		desc: "Listings HEAD the objects the attribute index does not know (written by other tools or daemons, 8 at a time, each object version once) to show their stored attributes. false: such entries show the defaults until a stat.",
+		set:  setBool(func(o *Options) *bool { return &o.ListHeadUnknown })},
+
+	// Bucket roots, per bucket (see Root).
+	{name: propRootOwner, def: "", perBucket: true,
+		desc: "Owner of a bucket's root directory (/BUCKET; for the default bucket, / itself) until it is changed with chown (the change is kept in the bucket's _$root$ object). Empty: the user running emrfsd, the superuser."},
+	{name: propRootGroup, def: "${dfs.permissions.superusergroup}", perBucket: true,
+		desc: "Group of a bucket's root directory until it is changed with chgrp."},
+	{name: propRootPerm, def: "755", perBucket: true,
+		desc: "Permission of a bucket's root directory, octal (755, 1777), until it is changed with chmod."},
 
 	// Encryption, per bucket (see Policy).
 	{name: propSSEEnabled, def: "false", perBucket: true,

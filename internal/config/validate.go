@@ -26,8 +26,8 @@ type KeyDescriber interface {
 }
 
 // Validate checks what Load cannot check alone: the encryption policy of
-// the default (bucket ""), of every bucket in emrfsd.buckets and of every
-// bucket named in a per-bucket property; that each CSE-Custom materials name
+// the default (bucket ""), of every bucket in emrfsd.buckets, of the
+// default bucket and of every bucket named in a per-bucket property; that each CSE-Custom materials name
 // is one of materials (the names compiled into the binary); and, through
 // keys, that every CSE-KMS key and the local-disk key is an enabled,
 // customer-managed, symmetric ENCRYPT_DECRYPT key. SSE-KMS keys are not
@@ -52,6 +52,9 @@ func (o *Options) Validate(ctx context.Context, keys KeyDescriber, materials []s
 	buckets := []string{""}
 	for _, m := range o.Buckets {
 		buckets = append(buckets, m.Bucket)
+	}
+	if o.DefaultBucket != "" {
+		buckets = append(buckets, o.DefaultBucket)
 	}
 	for _, b := range o.conf.BucketsMentioned() {
 		if err := hadoopconf.CheckBucketName(b); err != nil {

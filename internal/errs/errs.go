@@ -19,8 +19,11 @@ var (
 	ErrIsDir = errors.New("is a directory")
 	// ErrNotEmpty: a non-recursive removal of a directory with children.
 	ErrNotEmpty = errors.New("directory not empty")
-	// ErrChanged: the object was replaced while an open file read it (the
-	// ranged GET's If-Match failed), or while a copy of it was made.
+	// ErrChanged: an object changed under an operation that had read it:
+	// replaced while an open file read it (the ranged GET's If-Match
+	// failed), replaced between the lookup (or listing) and the copy of a
+	// rename or attribute change, or a bucket root object that kept
+	// changing under a conditional update. Retrying may succeed.
 	ErrChanged = errors.New("file changed while being read")
 	// ErrNoXattr: removal of an extended attribute that is not set.
 	ErrNoXattr = errors.New("no such xattr")

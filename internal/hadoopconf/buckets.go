@@ -12,13 +12,15 @@ import (
 var perBucketPrefixes = [...]struct{ bucket, base string }{
 	{"fs.s3a.bucket.", "fs.s3a."},
 	{"fs.s3.bucket.", "fs.s3."},
+	{"emrfsd.bucket.", "emrfsd."},
 }
 
 // indexBuckets finds the bucket named by every per-bucket property.
 //
-// A property fs.s3.bucket.REST (or fs.s3a.bucket.REST) is split at each dot
-// of REST in turn, left to right, into BUCKET and OPTION; the first split
-// whose fs.s3.OPTION (fs.s3a.OPTION) is a known option names the bucket. So
+// A property fs.s3.bucket.REST (or fs.s3a.bucket.REST, emrfsd.bucket.REST)
+// is split at each dot of REST in turn, left to right, into BUCKET and
+// OPTION; the first split whose fs.s3.OPTION (fs.s3a.OPTION,
+// emrfsd.OPTION) is a known option names the bucket. So
 // fs.s3a.bucket.my.bucket.encryption.algorithm is bucket "my.bucket" because
 // neither "bucket.encryption.algorithm" nor its other left-truncations except
 // "encryption.algorithm" is an option. Taking the first (shortest) bucket
@@ -71,7 +73,8 @@ func (c *Conf) indexBuckets(known []string) {
 }
 
 // BucketsMentioned returns, sorted, the buckets named in per-bucket
-// properties (fs.s3.bucket.B.OPTION, fs.s3a.bucket.B.OPTION) whose OPTION is
+// properties (fs.s3.bucket.B.OPTION, fs.s3a.bucket.B.OPTION,
+// emrfsd.bucket.B.OPTION) whose OPTION is
 // one of LoadOptions.BucketOptions. The names are not checked; see
 // CheckBucketName.
 func (c *Conf) BucketsMentioned() []string {

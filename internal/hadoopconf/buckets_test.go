@@ -142,3 +142,36 @@ func TestCheckBucketName(t *testing.T) {
 		}
 	}
 }
+
+// TestEmrfsdBucketPrefix: emrfsd.bucket.B.REST overrides emrfsd.REST for
+// bucket B, with the same splitting rule as fs.s3.bucket.
+func TestEmrfsdBucketPrefix(t *testing.T) {
+	f := writeConf(t, "e-site.xml", props(
+		"emrfsd.root.owner", "hdfs",
+		"emrfsd.bucket.logs.root.owner", "logger",
+		"emrfsd.bucket.my.root.bucket.root.owner", "dotted",
+		"emrfsd.bucket.x.unknown.option", "v",
+		"emrfsd.buckets", "logs", // not a per-bucket property
+	))
+	c, err := LoadOptions{LookupEnv: noEnv, BucketOptions: []string{"emrfsd.root.owner", "fs.s3.cse.enabled"}}.Load([]string{f}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ bucket, value, from string }{
+		{"logs", "logger", "emrfsd.bucket.logs.root.owner"},
+		{"my.root.bucket", "dotted", "emrfsd.bucket.my.root.bucket.root.owner"},
+		{"root.bucket", "hdfs", "emrfsd.root.owner"},
+		{"", "hdfs", "emrfsd.root.owner"},
+	} {
+		e, ok := c.Bucket(tt.bucket, "emrfsd.root.owner")
+		if !ok || e.Value != tt.value || e.Name != tt.from {
+			t.Errorf("Bucket(%q) = %+v, %v; want %q from %s", tt.bucket, e, ok, tt.value, tt.from)
+		}
+	}
+	if got, want := c.BucketsMentioned(), []string{"logs", "my.root.bucket"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("BucketsMentioned() = %q, want %q", got, want)
+	}
+	if u := c.UnmatchedBucketProperties(); len(u) != 1 || u[0].Name != "emrfsd.bucket.x.unknown.option" {
+		t.Errorf("UnmatchedBucketProperties() = %+v", u)
+	}
+}

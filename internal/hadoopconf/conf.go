@@ -166,9 +166,9 @@ func (c *Conf) All() []Entry {
 // bucketName returns the per-bucket form of name for bucket, or "" when name
 // has no per-bucket form.
 func bucketName(bucket, name string) string {
-	for _, p := range []string{"fs.s3a.", "fs.s3."} {
-		if rest, ok := strings.CutPrefix(name, p); ok {
-			return p + "bucket." + bucket + "." + rest
+	for _, p := range perBucketPrefixes {
+		if rest, ok := strings.CutPrefix(name, p.base); ok {
+			return p.bucket + bucket + "." + rest
 		}
 	}
 	return ""
@@ -176,8 +176,9 @@ func bucketName(bucket, name string) string {
 
 // Bucket looks up name for bucket: for fs.s3.REST the property
 // fs.s3.bucket.BUCKET.REST is tried first, for fs.s3a.REST the property
-// fs.s3a.bucket.BUCKET.REST; the per-bucket value wins over the base one.
-// An empty bucket looks up only the base name.
+// fs.s3a.bucket.BUCKET.REST, for emrfsd.REST emrfsd.bucket.BUCKET.REST; the
+// per-bucket value wins over the base one. An empty bucket looks up only
+// the base name.
 func (c *Conf) Bucket(bucket, name string) (Entry, bool) {
 	if bucket != "" {
 		if bn := bucketName(bucket, name); bn != "" {

@@ -33,9 +33,10 @@
 //
 // # Per-bucket properties
 //
-// Bucket resolves the S3A per-bucket convention, applied to both EMRFS and
-// S3A names: fs.s3.bucket.B.REST overrides fs.s3.REST, and
-// fs.s3a.bucket.B.REST overrides fs.s3a.REST, for bucket B. Bucket names may
+// Bucket resolves the S3A per-bucket convention, applied to EMRFS, S3A and
+// emrfsd's own names: fs.s3.bucket.B.REST overrides fs.s3.REST,
+// fs.s3a.bucket.B.REST overrides fs.s3a.REST, and emrfsd.bucket.B.REST
+// overrides emrfsd.REST, for bucket B. Bucket names may
 // contain dots, so the bucket a property belongs to is found by matching the
 // option names the caller knows (LoadOptions.BucketOptions); see
 // BucketsMentioned.
