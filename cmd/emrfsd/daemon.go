@@ -182,7 +182,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		if err := os.MkdirAll(filepath.Dir(opts.KMSAuditLog), 0o700); err != nil {
 			return nil, err
 		}
-		d.audit, err = kms.OpenAuditLog(opts.KMSAuditLog)
+		d.audit, err = kms.AuditLogOptions{Logger: log.With("component", "kms-audit")}.Open(opts.KMSAuditLog)
 		if err != nil {
 			return nil, err
 		}

@@ -33,12 +33,33 @@ type AuditLog struct {
 	mu  sync.Mutex
 	f   *os.File
 	now func() time.Time
-	log *slog.Logger
+	log *slog.Logger // reports records that could not be written
 }
 
-// OpenAuditLog opens (creating with mode 0600, never truncating) the audit
-// log at path for appending.
-func OpenAuditLog(path string) (*AuditLog, error) {
+// AuditLogOptions configure opening an audit log.
+type AuditLogOptions struct {
+	// Logger receives the records the log failed to write (see Audited).
+	// nil discards them; nothing here falls back to slog.Default.
+	Logger *slog.Logger
+}
+
+// OpenAuditLog opens the audit log at path with default options (write
+// failures are not logged anywhere else). See AuditLogOptions.Open.
+func OpenAuditLog(path string) (*AuditLog, error) { return AuditLogOptions{}.Open(path) }
+
+// Open opens (creating with mode 0600, never truncating) the audit log at
+// path for appending. An existing file must be a regular file owned by the
+// daemon's user: a file owned by another uid is refused (someone else could
+// read or rewrite the trail), and an existing file with a wider mode is
+// restricted to 0600, since the mode given at creation applies only to new
+// files. The checks run on the opened file, not on the path, so the file
+// checked is the file written.
+func (o AuditLogOptions) Open(path string) (*AuditLog, error) {
+	return o.open(path, os.Getuid())
+}
+
+// open is Open for a daemon running as uid (tests pass another).
+func (o AuditLogOptions) open(path string, uid int) (*AuditLog, error) {
 	if path == "" {
 		return nil, fmt.Errorf("kms audit: %s is empty", AuditProperty)
 	}
@@ -46,7 +67,37 @@ func OpenAuditLog(path string) (*AuditLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms audit: %w", err)
 	}
-	return &AuditLog{f: f, now: time.Now, log: slog.Default()}, nil
+	if err := secureAuditFile(f, path, uid); err != nil {
+		f.Close()
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &AuditLog{f: f, now: time.Now, log: log}, nil
+}
+
+// secureAuditFile checks the opened audit log: a regular file owned by uid,
+// then restricted to mode 0600.
+func secureAuditFile(f *os.File, path string, uid int) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("kms audit: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("kms audit: %s (%s) is not a regular file (%v); refusing to use it as the audit log", path, AuditProperty, st.Mode().Type())
+	}
+	if owner, ok := fileOwner(st); ok && owner != uid {
+		return fmt.Errorf("kms audit: %s (%s) is owned by uid %d, not by uid %d running emrfsd; refusing to append to another user's file (chown it, or point %s elsewhere)",
+			path, AuditProperty, owner, uid, AuditProperty)
+	}
+	if st.Mode().Perm() != 0o600 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("kms audit: restrict %s to mode 0600: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // Close closes the file. Later writes fail (and are reported through slog).
