@@ -73,8 +73,8 @@ func TestKMSListedSizeNeverNegative(t *testing.T) {
 			t.Errorf("ListedSize(%d) = %d, want %d", stored, got, want)
 		}
 	}
-	if p.Name() != "cse-kms" || p.SSE() != (providers.SSE{}) || p.Confirm(providers.Upload{}, providers.SSE{Algorithm: "AES256"}) != nil {
-		t.Fatal("Name/SSE/Confirm")
+	if p.Name() != "cse-kms" || providers.CopySSE(p) != (providers.SSE{}) || providers.Confirm(p, providers.Upload{}, providers.SSE{Algorithm: "AES256"}) != nil {
+		t.Fatal("Name/CopySSE/Confirm")
 	}
 }
 

@@ -62,13 +62,7 @@ func orRand(r io.Reader) io.Reader {
 // Name returns "cse-kms" or "cse-custom".
 func (p *Provider) Name() string { return p.name }
 
-// SSE returns the zero SSE: client-side encryption asks S3 for none.
-func (p *Provider) SSE() providers.SSE { return providers.SSE{} }
-
-// Confirm accepts any answer: the object is encrypted before S3 sees it.
-func (p *Provider) Confirm(providers.Upload, providers.SSE) error { return nil }
-
-// ListedSize returns stored − 16 (the GCM tag), never negative. Legacy CBC
+// ListedSize implements providers.ListedSizer: stored − 16 (the GCM tag), never negative. Legacy CBC
 // objects cannot be sized from a listing; they report the same estimate.
 func (p *Provider) ListedSize(stored int64) int64 { return max(stored-gcmTagSize, 0) }
 
@@ -274,5 +268,11 @@ type readCloser struct {
 
 func (r *readCloser) Close() error { return r.c.Close() }
 
-// Interface guards.
-var _ providers.Provider = (*Provider)(nil)
+// Interface guards. Provider is no providers.ServerSideEncrypter or
+// providers.Confirmer: client-side encryption asks S3 for nothing, and the
+// object is encrypted before S3 sees it.
+var (
+	_ providers.Provider       = (*Provider)(nil)
+	_ providers.ListedSizer    = (*Provider)(nil)
+	_ providers.SegmentDecoder = (*Provider)(nil)
+)

@@ -45,6 +45,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 		{"Concurrent", false, testConcurrent},
 		{"KeysNotStored", false, testKeysNotStored},
 		{"AtRest", false, testAtRest},
+		{"Segments", false, testSegments},
 		{"Tamper", true, testTamper},
 		{"Truncate", true, testTruncate},
 		{"AlterMetadata", true, testAlterMetadata},
