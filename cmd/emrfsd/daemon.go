@@ -259,7 +259,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		log.Info("key cache purged", "hits", st.Hits, "misses", st.Misses, "kms_decrypts", st.Loads, "evictions", st.Evictions)
 		d.keyCache.Purge()
 	})
-	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, kmsIn: d.cseKMSIn(), cache: d.keyCache}), byB: map[string]providers.Provider{}}
+	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, kmsIn: d.cseKMSIn(), cache: d.keyCache, audit: d.audit}), byB: map[string]providers.Provider{}}
 
 	// Local disk: the node key (when configured) and sealed staging.
 	if opts.LocalKMSKeyID != "" {

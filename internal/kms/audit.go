@@ -19,13 +19,20 @@ const AuditProperty = "emrfsd.kms.audit.log"
 // includes key material (plaintext or wrapped).
 type AuditRecord struct {
 	Time    time.Time         `json:"time"`    // RFC 3339 with nanoseconds, UTC
-	Op      string            `json:"op"`      // GenerateDataKey, Decrypt, DescribeKey
+	Op      string            `json:"op"`      // GenerateDataKey, Decrypt, DescribeKey, LegacyRead
 	KeyID   string            `json:"key_id"`  // as requested; for Decrypt without one, the ARN if known
-	Context map[string]string `json:"context"` // encryption context, {} when none
+	Context map[string]string `json:"context"` // encryption context, {} when none (LegacyRead: the material description)
 	Bucket  string            `json:"bucket"`  // object being served (WithObject), "" if none
 	Key     string            `json:"key"`
 	Outcome string            `json:"outcome"` // "ok", a service error code, or a class
+	// Algorithm and Wrap are the content and key-wrap algorithms of an
+	// object read in a legacy format (LegacyRead records only).
+	Algorithm string `json:"algorithm,omitempty"`
+	Wrap      string `json:"wrap,omitempty"`
 }
+
+// OpLegacyRead is the op of a LegacyRead record.
+const OpLegacyRead = "LegacyRead"
 
 // AuditLog appends JSON lines to a file. It is safe for concurrent use; each
 // record is written with a single write call under a mutex.
@@ -135,6 +142,17 @@ func (l *AuditLog) Write(r AuditRecord) error {
 		return fmt.Errorf("kms audit: %w", err)
 	}
 	return nil
+}
+
+// LegacyRead records that the object named by ctx (WithObject) is being
+// read in a legacy S3 Encryption Client format (fs.s3.cse.legacyRead.enabled):
+// content algorithm cekAlg, key wrap wrapAlg, material description matdesc.
+// It is a record of the read itself, not a KMS call: outcome "ok" says the
+// read was allowed to start.
+func (l *AuditLog) LegacyRead(ctx context.Context, cekAlg, wrapAlg string, matdesc map[string]string) error {
+	bucket, key := ObjectFrom(ctx)
+	return l.Write(AuditRecord{Op: OpLegacyRead, Context: copyContext(matdesc), Bucket: bucket, Key: key,
+		Outcome: OutcomeOK, Algorithm: cekAlg, Wrap: wrapAlg})
 }
 
 // ReadAudit parses an audit log file.

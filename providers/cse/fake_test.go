@@ -220,3 +220,42 @@ func newKMSProvider(t testing.TB, f *fakeKMS, wrap, mode string) *Provider {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("entropy exhausted") }
+
+// legacyRead is one LegacyAudit record.
+type legacyRead struct{ bucket, key, cekAlg, wrapAlg string }
+
+// auditRecorder is a LegacyAudit that records each legacy read; with err
+// set it fails every record.
+type auditRecorder struct {
+	mu    sync.Mutex
+	reads []legacyRead
+	err   error
+}
+
+func (a *auditRecorder) LegacyRead(ctx context.Context, cekAlg, wrapAlg string, _ map[string]string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		return a.err
+	}
+	b, k := kms.ObjectFrom(ctx)
+	a.reads = append(a.reads, legacyRead{b, k, cekAlg, wrapAlg})
+	return nil
+}
+
+func (a *auditRecorder) all() []legacyRead {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]legacyRead(nil), a.reads...)
+}
+
+// newLegacyKMSProvider is newKMSProvider with legacy reads on, recorded in
+// rec.
+func newLegacyKMSProvider(t testing.TB, f *fakeKMS, rec LegacyAudit) *Provider {
+	t.Helper()
+	p, err := NewKMS(KMSOptions{KMS: f, KeyID: "alias/test", KeyARN: fakeARN, LegacyRead: true, Audit: rec})
+	if err != nil {
+		t.Fatalf("NewKMS: %v", err)
+	}
+	return p
+}

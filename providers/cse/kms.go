@@ -37,6 +37,11 @@ type KMSOptions struct {
 	WrapAlg string
 	// StorageMode is StorageObjectMetadata (default) or StorageInstructionFile.
 	StorageMode string
+	// LegacyRead reads legacy S3EC objects (fs.s3.cse.legacyRead.enabled):
+	// AES/CBC content, V1 envelopes. Off, they are refused.
+	LegacyRead bool
+	// Audit records each legacy read; required when LegacyRead is set.
+	Audit LegacyAudit
 	// Cache caches unwrapped data keys for reads; nil disables caching.
 	Cache *cache.Cache
 	// Rand supplies IVs; nil means crypto/rand.
@@ -74,11 +79,16 @@ func NewKMS(opts KMSOptions) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := legacyOptions(name, opts.LegacyRead, opts.Audit); err != nil {
+		return nil, err
+	}
 	return &Provider{
 		name:        name,
 		keys:        &kmsKeys{kms: opts.KMS, keyID: opts.KeyID, keyARN: arn, wrapAlg: wrap, cache: opts.Cache},
 		instruction: instr,
 		rand:        orRand(opts.Rand),
+		legacyRead:  opts.LegacyRead,
+		audit:       opts.Audit,
 	}, nil
 }
 

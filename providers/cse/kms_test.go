@@ -262,11 +262,11 @@ func TestKMSMalformedEnvelope(t *testing.T) {
 		{"v3 x-amz-c beside v2", WrapKMS, func(md map[string]string) { md["x-amz-c"] = "115" }, errs.ErrUnsupportedAlgorithm},
 		{"v3 only x-amz-c", WrapKMS, func(md map[string]string) { clear(md); md["x-amz-c"] = "115" }, errs.ErrUnsupportedAlgorithm},
 		{"bad plaintext length", WrapKMS, func(md map[string]string) { md[MetaPlainLen] = "-5" }, errs.ErrIntegrity},
-		{"v1 without wrap-alg", WrapKMS, func(md map[string]string) {
+		{"v1 without wrap-alg", WrapKMS, func(md map[string]string) { // legacy, and legacy reads are off
 			md[MetaKeyV1] = md[MetaKeyV2]
 			delete(md, MetaKeyV2)
 			delete(md, MetaWrapAlg)
-		}, errs.ErrUnsupportedAlgorithm},
+		}, errs.ErrIntegrity},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

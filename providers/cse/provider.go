@@ -39,6 +39,8 @@ type Provider struct {
 	keys        keySource
 	instruction bool // StorageInstructionFile
 	rand        io.Reader
+	legacyRead  bool        // fs.s3.cse.legacyRead.enabled
+	audit       LegacyAudit // records legacy reads; non-nil when legacyRead
 }
 
 // storageMode parses a storage mode ("" means ObjectMetadata).
@@ -90,8 +92,12 @@ func (p *Provider) Encode(ctx context.Context, obj providers.Object, dst io.Writ
 	if err != nil {
 		return providers.Upload{}, nil, err
 	}
-	// Never write what this package would refuse to read.
+	// Never write what this package would refuse to read, nor a legacy
+	// format (a Materials could name a legacy wrap).
 	check, err := parseEnvelope(md)
+	if err == nil && check.legacy {
+		err = envelopeError(errs.ErrUnsupportedAlgorithm, "legacy wrap algorithm %s is read-only", quote(check.wrapAlg))
+	}
 	if err == nil {
 		err = p.keys.accepts(check)
 	}
@@ -118,10 +124,13 @@ func (p *Provider) loadEnvelope(ctx context.Context, h providers.Head, src provi
 	var err error
 	switch {
 	case header || v3:
-		env, err = parseEnvelope(md)
+		env, err = p.parse(md)
 	default:
 		body, ierr := src.Instruction(ctx)
 		if errors.Is(ierr, iofs.ErrNotExist) {
+			if !p.legacyRead && legacyEnvelope(md) {
+				return nil, errLegacyRefused
+			}
 			for _, k := range []string{MetaIV, MetaCEKAlg, MetaWrapAlg, MetaMatDesc} {
 				if _, ok := md[k]; ok {
 					return nil, fmt.Errorf("%s: object metadata has %s but no wrapped data key (%s) and there is no instruction file: %w",
@@ -138,13 +147,13 @@ func (p *Provider) loadEnvelope(ctx context.Context, h providers.Head, src provi
 		if perr != nil {
 			return nil, fmt.Errorf("%s: %w", p.name, perr)
 		}
-		env, err = parseEnvelope(imd)
+		env, err = p.parse(imd)
 		if env != nil {
 			env.instruction = true
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.name, err)
+		return nil, err
 	}
 	if err := p.keys.accepts(env); err != nil {
 		return nil, err
@@ -152,8 +161,13 @@ func (p *Provider) loadEnvelope(ctx context.Context, h providers.Head, src provi
 	return env, nil
 }
 
-// unwrapKey recovers env's data key and checks its length.
+// unwrapKey recovers env's data key and checks its length. Every read of
+// object data gets its key here, so this is where a legacy read is
+// recorded (ctx names the object).
 func (p *Provider) unwrapKey(ctx context.Context, env *envelope) (dataKey, error) {
+	if err := p.recordLegacy(ctx, env); err != nil {
+		return nil, err
+	}
 	k, err := p.keys.unwrap(ctx, env)
 	if err != nil {
 		return nil, err
