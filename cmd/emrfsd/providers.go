@@ -54,7 +54,15 @@ func newRegistry(d *providerDeps) *providers.Registry {
 				return nil, err
 			}
 		}
-		return cse.NewKMS(cse.KMSOptions{KMS: svc, KeyID: p.KMSKeyID, KeyARN: arn, WrapAlg: p.WrapAlg, StorageMode: p.StorageMode,
+		var alts []cse.KeyRef
+		for _, id := range p.KMSAlternateKeyIDs {
+			a := d.opts.KeyARN(id)
+			if a == "" {
+				return nil, fmt.Errorf("bucket %s: alternate CSE-KMS key %q was not resolved at start", bucket, id)
+			}
+			alts = append(alts, cse.KeyRef{ID: id, ARN: a})
+		}
+		return cse.NewKMS(cse.KMSOptions{KMS: svc, KeyID: p.KMSKeyID, KeyARN: arn, Alternates: alts, WrapAlg: p.WrapAlg, StorageMode: p.StorageMode,
 			LegacyRead: p.LegacyRead, Audit: d.audit, Cache: d.cache})
 	})
 	r.Register(config.ProviderCSECustom, func(_ context.Context, bucket string, o any) (providers.Provider, error) {

@@ -54,6 +54,7 @@
 //
 //	fs.s3.cse.legacyRead.enabled       false  read legacy S3EC objects (AES/CBC, V1 envelopes,
 //	                                          legacy key wraps), each read audited
+//	fs.s3.cse.kms.alternateKeyIds      ""     further keys a CSE-KMS bucket may read (comma-separated)
 //
 // S3A's fs.s3a.encryption.cse.v1.compatibility.enabled is a different
 // switch in hadoop-aws (reading unencrypted objects, hiding instruction
@@ -75,8 +76,10 @@
 //
 // # Key handling
 //
-// Validate describes each CSE-KMS and local-disk key once (SSE-KMS keys are
-// S3's business) and records the ARN KMS reports, so an alias is resolved
-// once at start: KeyARN gives it, for the CSE-KMS encryption context.
+// Validate describes each CSE-KMS key, each alternate key and the
+// local-disk key once (SSE-KMS keys are S3's business) and records the ARN
+// KMS reports, so an alias is resolved once at start: KeyARN gives it, for
+// the CSE-KMS encryption context and the KeyId of every Decrypt. Alternate
+// keys must pass the same checks as the bucket's key and live in its region.
 // Nothing here ever sees key material.
 package config

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/emrfsd/emrfsd/internal/hadoopconf"
@@ -60,9 +61,14 @@ type Policy struct {
 	// read legacy S3EC objects (AES/CBC content, V1 envelopes, legacy key
 	// wraps), each read recorded in the audit log.
 	LegacyRead bool
+	// KMSAlternateKeyIDs is fs.s3.cse.kms.alternateKeyIds (cse-kms; nil when
+	// unset): further keys, as configured, whose objects the bucket may read.
+	// Options.KeyARN gives the ARN Validate resolved each to.
+	KMSAlternateKeyIDs []string
 	// Source says which property set each field, keyed by field name
 	// ("Provider", "KMSKeyID", "KMSRegion", "WrapAlg", "StorageMode",
-	// "Materials", "MaterialsArgs.<x>", "LegacyRead"), for error messages.
+	// "Materials", "MaterialsArgs.<x>", "LegacyRead", "KMSAlternateKeyIDs"),
+	// for error messages.
 	Source map[string]hadoopconf.Entry
 }
 
@@ -156,6 +162,23 @@ func (o *Options) cseReadPolicy(bucket string, p *Policy) error {
 		return err
 	}
 	p.LegacyRead, p.Source["LegacyRead"] = legacy, legacyE
+	if p.Provider != ProviderCSEKMS {
+		return nil
+	}
+	alts, altsE := o.str(bucket, propCSEAltKeys)
+	for id := range strings.SplitSeq(alts, ",") {
+		id = strings.TrimSpace(id)
+		switch {
+		case id == "" || id == p.KMSKeyID || slices.Contains(p.KMSAlternateKeyIDs, id):
+			continue
+		case isAWSManagedKey(id):
+			return policyErr(altsE, ErrAWSManagedKey, "CSE-KMS needs customer-managed keys, not the AWS-managed key %q", id)
+		}
+		p.KMSAlternateKeyIDs = append(p.KMSAlternateKeyIDs, id)
+	}
+	if len(p.KMSAlternateKeyIDs) > 0 {
+		p.Source["KMSAlternateKeyIDs"] = altsE
+	}
 	return nil
 }
 

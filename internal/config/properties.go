@@ -50,6 +50,8 @@ const (
 	// instruction files (S3A always enables the S3EC legacy modes), and EMR
 	// defaults it to true.
 	propCSELegacyRead = "fs.s3.cse.legacyRead.enabled"
+	// propCSEAltKeys lists further KMS keys a CSE-KMS bucket may read.
+	propCSEAltKeys = "fs.s3.cse.kms.alternateKeyIds"
 )
 
 // property is one row of the table that drives Load and Documented.
@@ -161,6 +163,8 @@ var properties = []property{
 	// CSE reads, per bucket (see Policy).
 	{name: propCSELegacyRead, def: "false", perBucket: true,
 		desc: "Read legacy S3 Encryption Client objects in a CSE bucket: AES/CBC/PKCS5Padding content (unauthenticated; CVE-2020-8911), V1 envelopes (x-amz-key) and legacy key wraps (AESWrap, AES, RSA). Off, they are refused with one integrity error that does not say which check failed; on, each such read is recorded in emrfsd.kms.audit.log (op LegacyRead). AES/GCM objects with the kms wrap, which EMRFS writes, are read either way."},
+	{name: propCSEAltKeys, def: "", perBucket: true,
+		desc: "Comma-separated further KMS keys (ids, ARNs or aliases; resolved to ARNs at start) whose CSE-KMS objects the bucket may read, never write: for key rotation and migration. KMS Decrypt always names the key: the object's kms_cmk_id when it is fs.s3.cse.kms.keyId or one of these, else the object is refused before any KMS call."},
 }
 
 // bucketOptions are the option names per-bucket properties may carry.

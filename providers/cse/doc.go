@@ -30,8 +30,24 @@
 // KMS encryption context {"kms_cmk_id": KEY-ARN}; "kms+context" uses
 // {"aws:x-amz-cek-alg": "AES/GCM/NoPadding"}. In both, the encryption
 // context equals the stored material description, so Decrypt presents the
-// parsed x-amz-matdesc. Objects under any KMS key are readable: KMS decides
-// from the ciphertext blob and context.
+// parsed x-amz-matdesc.
+//
+// # Key pinning
+//
+// Decrypt always names the key (KeyId): the bucket's configured key (its
+// ARN, resolved at start) or one of its alternates (KMSOptions.Alternates,
+// fs.s3.cse.kms.alternateKeyIds), never "whatever key the blob refers to",
+// so a key the daemon's credentials can use but the bucket does not name
+// never unwraps one of its objects. A "kms" object names its key in
+// kms_cmk_id: if that is an allowed key (by ARN, by the key id in the ARN,
+// or by the id exactly as configured) only that key is tried, otherwise the
+// object is refused with errs.ErrKeyMismatch before any KMS call, the error
+// naming the key. A kms+context object names no key: the allowed keys are
+// tried in order, the configured key first (an object under an alternate
+// costs one failing Decrypt more per cache miss). KMS answers a wrong key
+// with IncorrectKeyException (local-kms: InvalidCiphertextException); both
+// are errs.ErrKeyMismatch. Cached data keys are scoped to the set of keys
+// Decrypt may name.
 //
 // # Legacy formats
 //
@@ -69,13 +85,6 @@
 // the tag verified: an object of up to 64 KiB yields no byte at all unless it
 // authenticates; for larger objects the chunks before the last are handed
 // out unauthenticated, and only a read that ends with io.EOF is authentic.
-//
-// A KMS Decrypt without a key id that fails as "key unavailable" is asked
-// once more naming the key the envelope names (kms_cmk_id, else the
-// configured key). If that unwraps the blob, the blob's own key reference
-// was altered (errs.ErrIntegrity); if KMS says the blob does not fit
-// that key, the result is errs.ErrKeyMismatch; otherwise the
-// unavailability stands. This costs one extra KMS call on failures only.
 //
 // Ranged reads (any read that does not cover the whole object) decrypt with
 // AES-CTR from the GCM counter and are NOT authenticated — the tag covers the
@@ -136,6 +145,7 @@
 // properties, per bucket:
 //
 //	fs.s3.cse.kms.keyId                 → KMSOptions.KeyID (resolved to KeyARN by DescribeKey at start)
+//	fs.s3.cse.kms.alternateKeyIds       → KMSOptions.Alternates (each resolved likewise)
 //	fs.s3.cse.legacyRead.enabled        → KMSOptions.LegacyRead, CustomOptions.LegacyRead (default false)
 //	fs.s3.cse.encryptionV2.enabled      → KMSOptions.WrapAlg "kms+context" (default "kms")
 //	fs.s3.cse.cryptoStorageMode         → StorageMode: ObjectMetadata (default) | InstructionFile

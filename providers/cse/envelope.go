@@ -134,8 +134,13 @@ func envelopeError(kind error, format string, args ...any) error {
 }
 
 // quote renders a hostile metadata value for an error message, bounded.
-func quote(s string) string {
-	const max = 64
+func quote(s string) string { return quoteN(s, 64) }
+
+// quoteKey renders a key id or ARN (from metadata or configuration) for an
+// error message: long enough for any key ARN, still bounded.
+func quoteKey(s string) string { return quoteN(s, 256) }
+
+func quoteN(s string, max int) string {
 	if len(s) > max {
 		s = s[:max] + "…"
 	}

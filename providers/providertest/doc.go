@@ -58,6 +58,8 @@
 //
 // A tampered or truncated object must fail a full read with ErrIntegrity or
 // ErrKeyMismatch; an altered algorithm name may also fail with
-// ErrUnsupportedAlgorithm. Confirm must answer a mismatching SSE report with
+// ErrUnsupportedAlgorithm. An altered Harness.OpaqueFields field (a key
+// service's wrapped key with parts the service ignores) may instead read
+// exactly the original plaintext. Confirm must answer a mismatching SSE report with
 // ErrSSENotConfirmed.
 package providertest
