@@ -4,11 +4,16 @@
 //
 // Entries are keyed by SHA-256 over a length-prefixed encoding of the KMS
 // key ARN, the canonical encryption context and the wrapped key bytes, so a
-// different context or key never hits another's entry. Entries expire after
-// Options.TTL and after Options.MaxUses uses, and the least recently used
-// entry is evicted beyond Options.MaxEntries; every removed entry has its
-// sealed bytes zeroed. Concurrent misses for one entry share one decrypt
-// call. Errors are never cached.
+// different context or key never hits another's entry. Entries live in a
+// golang-lru expirable.LRU: they expire Options.TTL after they were loaded
+// (removed by the LRU's background sweep even when nobody asks for them
+// again), the least recently used entry is evicted beyond
+// Options.MaxEntries, and an entry is dropped after Options.MaxUses uses;
+// every removed entry has its sealed bytes zeroed. Concurrent misses for one
+// entry share one decrypt call. Errors are never cached.
+//
+// The expirable LRU of golang-lru v2.0.7 starts one sweeping goroutine per
+// cache that never exits; the daemon makes one cache per process.
 package cache
 
 import (
@@ -22,18 +27,17 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // Options configure a Cache.
 type Options struct {
 	MaxEntries int           // > 0: LRU capacity
-	TTL        time.Duration // > 0: an entry is reloaded this long after it was loaded
+	TTL        time.Duration // > 0: an entry is dropped (zeroed) this long after it was loaded
 	MaxUses    int           // >= 0: an entry serves at most this many Unwraps; 0 = no limit
-	// Now is the clock (default time.Now); tests inject their own.
-	Now func() time.Time
 }
 
 // Stats are cumulative counters.
@@ -48,9 +52,11 @@ type Stats struct {
 type entryKey [sha256.Size]byte
 
 type entry struct {
-	sealed  []byte // nonce || AES-GCM(data key), AAD = entry key
-	created time.Time
-	uses    int
+	// mu guards sealed: the LRU's sweeping goroutine zeroes expired
+	// entries without holding Cache.mu.
+	mu     sync.Mutex
+	sealed []byte // nonce || AES-GCM(data key), AAD = entry key; nil once evicted
+	uses   int    // guarded by Cache.mu
 }
 
 // flight is one in-progress decrypt that other callers wait on.
@@ -63,18 +69,17 @@ type flight struct {
 
 // Cache is safe for concurrent use.
 type Cache struct {
-	ttl     time.Duration
 	maxUses int
-	now     func() time.Time
+	lru     *expirable.LRU[entryKey, *entry] // safe for concurrent use itself
 
-	mu        sync.Mutex
-	lru       *simplelru.LRU[entryKey, *entry]
-	aead      cipher.AEAD
-	counter   uint64 // GCM nonce counter: nonces never repeat under one sealing key
-	inflight  map[entryKey]*flight
-	purging   bool // set while Purge removes entries, so they are not counted as evictions
-	lastSweep time.Time
-	stats     Stats
+	purging   atomic.Bool   // set while Purge removes entries, so they are not counted as evictions
+	evictions atomic.Uint64 // also counted by the LRU's sweeping goroutine
+
+	mu       sync.Mutex
+	aead     cipher.AEAD // guarded by mu
+	counter  uint64      // GCM nonce counter: nonces never repeat under one sealing key; guarded by mu
+	inflight map[entryKey]*flight
+	stats    Stats // Hits, Misses, Loads; guarded by mu
 }
 
 // New returns an empty cache with a fresh random sealing key.
@@ -88,19 +93,12 @@ func New(o Options) (*Cache, error) {
 	if o.MaxUses < 0 {
 		return nil, fmt.Errorf("cache: MaxUses must not be negative, got %d", o.MaxUses)
 	}
-	c := &Cache{ttl: o.TTL, maxUses: o.MaxUses, now: o.Now, inflight: map[entryKey]*flight{}}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	l, err := simplelru.NewLRU[entryKey, *entry](o.MaxEntries, c.onEvict)
-	if err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
-	}
-	c.lru = l
+	c := &Cache{maxUses: o.MaxUses, inflight: map[entryKey]*flight{}}
+	var err error
 	if c.aead, err = newSealer(); err != nil {
 		return nil, err
 	}
-	c.lastSweep = c.now()
+	c.lru = expirable.NewLRU[entryKey, *entry](o.MaxEntries, c.onEvict, o.TTL)
 	return c, nil
 }
 
@@ -121,12 +119,15 @@ func newSealer() (cipher.AEAD, error) {
 	return a, nil
 }
 
-// onEvict runs inside simplelru calls, which only happen under c.mu.
+// onEvict runs inside the LRU's calls: ours, under c.mu, and its sweeping
+// goroutine's, without c.mu. It zeroes the sealed bytes under e.mu.
 func (c *Cache) onEvict(_ entryKey, e *entry) {
+	e.mu.Lock()
 	clear(e.sealed)
 	e.sealed = nil
-	if !c.purging {
-		c.stats.Evictions++
+	e.mu.Unlock()
+	if !c.purging.Load() {
+		c.evictions.Add(1)
 	}
 }
 
@@ -177,21 +178,14 @@ func (c *Cache) open(k entryKey, sealed []byte) ([]byte, error) {
 	return c.aead.Open(nil, sealed[:ns], sealed[ns:], k[:])
 }
 
-func (c *Cache) expired(e *entry, now time.Time) bool {
-	return !now.Before(e.created.Add(c.ttl)) || (c.maxUses > 0 && e.uses >= c.maxUses)
-}
-
-// sweep drops expired entries, at most every TTL/4. Caller holds c.mu.
-func (c *Cache) sweep(now time.Time) {
-	if now.Sub(c.lastSweep) < c.ttl/4 {
-		return
+// openEntry opens e unless it was evicted meanwhile. Caller holds c.mu.
+func (c *Cache) openEntry(k entryKey, e *entry) ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sealed == nil {
+		return nil, errors.New("cache: entry evicted")
 	}
-	c.lastSweep = now
-	for _, k := range c.lru.Keys() {
-		if e, ok := c.lru.Peek(k); ok && c.expired(e, now) {
-			c.lru.Remove(k)
-		}
-	}
+	return c.open(k, e.sealed)
 }
 
 // Unwrap returns the plaintext data key for (keyARN, encCtx, wrapped),
@@ -237,17 +231,17 @@ func (c *Cache) Unwrap(ctx context.Context, keyARN string, encCtx map[string]str
 func (c *Cache) lookup(k entryKey) ([]byte, *flight, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
-	c.sweep(now)
+	// Get misses an expired entry (the sweep zeroes it soon, or load's
+	// Remove does now).
 	if e, ok := c.lru.Get(k); ok {
-		if c.expired(e, now) {
+		if c.maxUses > 0 && e.uses >= c.maxUses {
 			c.lru.Remove(k)
-		} else if pt, err := c.open(k, e.sealed); err == nil {
+		} else if pt, err := c.openEntry(k, e); err == nil {
 			e.uses++
 			c.stats.Hits++
 			return pt, nil, nil
 		} else {
-			c.lru.Remove(k) // cannot happen unless memory was altered; reload
+			c.lru.Remove(k) // swept meanwhile, or memory was altered: reload
 		}
 	}
 	c.stats.Misses++
@@ -277,7 +271,7 @@ func (c *Cache) load(ctx context.Context, k entryKey, decrypt func(ctx context.C
 			f.err = err
 		default:
 			c.lru.Remove(k) // never leave an older value unzeroed behind Add
-			c.lru.Add(k, &entry{sealed: c.seal(k, pt), created: c.now(), uses: 1 + f.waiter})
+			c.lru.Add(k, &entry{sealed: c.seal(k, pt), uses: 1 + f.waiter})
 			if f.waiter > 0 {
 				f.sealed = c.seal(k, pt)
 			}
@@ -302,9 +296,9 @@ func (c *Cache) load(ctx context.Context, k entryKey, decrypt func(ctx context.C
 func (c *Cache) Purge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.purging = true
+	c.purging.Store(true)
 	c.lru.Purge()
-	c.purging = false
+	c.purging.Store(false)
 	// Without fresh randomness the old key stays; every value it sealed in
 	// the cache has just been zeroed.
 	if a, err := newSealer(); err == nil {
@@ -317,6 +311,7 @@ func (c *Cache) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats
+	s.Evictions = c.evictions.Load()
 	s.Entries = c.lru.Len()
 	return s
 }
@@ -327,7 +322,9 @@ func (c *Cache) forEachSealed(fn func(sealed []byte)) {
 	defer c.mu.Unlock()
 	for _, k := range c.lru.Keys() {
 		if e, ok := c.lru.Peek(k); ok {
+			e.mu.Lock()
 			fn(e.sealed)
+			e.mu.Unlock()
 		}
 	}
 }

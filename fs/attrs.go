@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/emrfsd/emrfsd/internal/errs"
+	"github.com/emrfsd/emrfsd/providers"
 )
 
 // SetAttrs changes permission, ownership or times. Files are copied onto
@@ -100,7 +101,7 @@ func (f *FS) updateMetaAt(ctx context.Context, l loc, c metaChange, check func(a
 	size := aws.ToInt64(fd.head.ContentLength)
 	res, err := f.copyObject(ctx, copySpec{
 		bucket: l.bucket, src: l.key, dst: l.key,
-		size: size, ifMatch: aws.ToString(fd.head.ETag), sse: pr.SSE(),
+		size: size, ifMatch: aws.ToString(fd.head.ETag), sse: providers.CopySSE(pr),
 		head: fd.head, meta: md,
 	})
 	if err != nil {

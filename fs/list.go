@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/emrfsd/emrfsd/internal/errs"
+	"github.com/emrfsd/emrfsd/providers"
 )
 
 // DefaultListLimit is used when List is called with limit <= 0 (HDFS's
@@ -77,7 +78,7 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 	if err != nil {
 		return nil, false, err
 	}
-	d := &dirLister{f: f, l: l, prefix: l.dirPrefix(), startAfter: startAfter, listedSize: pr.ListedSize, entries: map[string]*listEntry{}}
+	d := &dirLister{f: f, l: l, prefix: l.dirPrefix(), startAfter: startAfter, listedSize: func(n int64) int64 { return providers.ListedSize(pr, n) }, entries: map[string]*listEntry{}}
 	in := &s3.ListObjectsV2Input{
 		Bucket:    aws.String(l.bucket),
 		Prefix:    aws.String(d.prefix),

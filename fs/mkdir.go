@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/emrfsd/emrfsd/internal/errs"
+	"github.com/emrfsd/emrfsd/providers"
 )
 
 // Mkdirs creates a directory (and its parents when createParent) as marker
@@ -155,7 +156,7 @@ func (f *FS) setMarkerSSE(ctx context.Context, l loc, in *s3.PutObjectInput) err
 	if err != nil {
 		return err
 	}
-	setPutSSE(in, pr.SSE())
+	setPutSSE(in, providers.CopySSE(pr))
 	return nil
 }
 

@@ -116,7 +116,7 @@ func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
 // renameFile copies the instruction file (if any) and the object, keeping
 // its metadata and modification time, then deletes the source.
 func (f *FS) renameFile(ctx context.Context, pr providers.Provider, ls, ld loc, h *s3.HeadObjectOutput, dstWasFile bool) error {
-	sse := pr.SSE()
+	sse := providers.CopySSE(pr)
 	ih, err := f.head(ctx, ls.bucket, ls.key+instructionSuffix)
 	hasInstr := err == nil
 	if err != nil && !isNotExist(err) {
@@ -161,7 +161,7 @@ func (f *FS) renameFile(ctx context.Context, pr providers.Provider, ls, ld loc, 
 // deletes it; the source's own markers are deleted last.
 func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) error {
 	sp, dp := ls.dirPrefix(), ld.dirPrefix()
-	sse := pr.SSE()
+	sse := providers.CopySSE(pr)
 	// The source's markers first: the destination is visible (and keeps
 	// the directory's metadata) from the start.
 	var srcMarkers []string

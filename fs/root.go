@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/emrfsd/emrfsd/internal/errs"
+	"github.com/emrfsd/emrfsd/providers"
 )
 
 // Bucket roots (/BUCKET, and "/" in the default bucket) keep their owner,
@@ -311,7 +312,7 @@ func (f *FS) updateRoot(ctx context.Context, l loc, c metaChange, check func(att
 		if pr == nil {
 			return fmt.Errorf("%w: no provider for bucket %q", iofs.ErrInvalid, bucket)
 		}
-		setPutSSE(in, pr.SSE())
+		setPutSSE(in, providers.CopySSE(pr))
 		out, err := f.opts.S3.PutObject(ctx, in)
 		if err == nil {
 			// Our own change is visible at once (mtime: kept, or now).

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	iofs "io/fs"
 
-	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
 )
 
@@ -18,14 +17,10 @@ import (
 // CBC objects) the error satisfies errors.Is(err, errs.ErrNoSegments):
 // use Range instead.
 func (r *File) RangeSegment(ctx context.Context, off, n int64) (providers.SegmentReader, error) {
-	sd, ok := r.pr.(providers.SegmentDecoder)
-	if !ok {
-		return nil, pathErr("read", r.Info.Path, fmt.Errorf("%s: %w", r.pr.Name(), errs.ErrNoSegments))
-	}
 	if off < 0 || n <= 0 || n > r.Info.Size-off {
 		return nil, pathErr("read", r.Info.Path, fmt.Errorf("%w: segment [%d,+%d) outside a file of %d bytes", iofs.ErrInvalid, off, n, r.Info.Size))
 	}
-	sr, err := sd.DecodeSegment(ctx, r.obj, r.head, r.src, off, n)
+	sr, err := providers.DecodeSegment(ctx, r.pr, r.obj, r.head, r.src, off, n)
 	if err != nil {
 		return nil, pathErr("read", r.Info.Path, err)
 	}
@@ -37,11 +32,7 @@ func (r *File) RangeSegment(ctx context.Context, off, n int64) (providers.Segmen
 // errors.Is(err, errs.ErrIntegrity); segments that do not tile the file
 // satisfy io/fs.ErrInvalid; errs.ErrNoSegments as for RangeSegment.
 func (r *File) VerifySegments(ctx context.Context, segs []providers.Segment) error {
-	sd, ok := r.pr.(providers.SegmentDecoder)
-	if !ok {
-		return pathErr("read", r.Info.Path, fmt.Errorf("%s: %w", r.pr.Name(), errs.ErrNoSegments))
-	}
-	return pathErr("read", r.Info.Path, sd.VerifySegments(ctx, r.obj, r.head, r.src, segs))
+	return pathErr("read", r.Info.Path, providers.VerifySegments(ctx, r.pr, r.obj, r.head, r.src, segs))
 }
 
 // segmentReader classifies a provider segment stream's errors.

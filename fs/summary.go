@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/emrfsd/emrfsd/providers"
 )
 
 // ContentSummary totals a subtree from a flat listing (no delimiter, no
@@ -130,7 +131,7 @@ func (f *FS) treeSummary(ctx context.Context, l loc, skip func(rel string) bool)
 		}
 		files = append(files, rel)
 		s.Files++
-		s.Length += pr.ListedSize(aws.ToInt64(o.Size))
+		s.Length += providers.ListedSize(pr, aws.ToInt64(o.Size))
 		return nil
 	})
 	if err != nil {

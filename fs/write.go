@@ -307,7 +307,7 @@ func (w *Writer) closeLocked(ctx context.Context) error {
 			got = providers.SSE{Algorithm: string(h.ServerSideEncryption), KMSKeyID: deref(h.SSEKMSKeyId)}
 		}
 	}
-	if err := w.pr.Confirm(w.up, got); err != nil {
+	if err := providers.Confirm(w.pr, w.up, got); err != nil {
 		w.fs.log.WarnContext(ctx, "fs: encryption not confirmed; deleting object", "bucket", w.l.bucket, "key", w.l.key, "err", err)
 		cctx, cancel := cleanupCtx(ctx)
 		defer cancel()

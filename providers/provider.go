@@ -12,7 +12,10 @@ package providers
 
 import (
 	"context"
+	"fmt"
 	"io"
+
+	"github.com/emrfsd/emrfsd/internal/errs"
 )
 
 // Object identifies a stored object.
@@ -74,7 +77,14 @@ type Source interface {
 	Instruction(ctx context.Context) ([]byte, error)
 }
 
-// Provider encodes and decodes one bucket's objects.
+// Provider encodes and decodes one bucket's objects. These four methods
+// are all a provider must implement; what only some providers need is an
+// optional one-method interface (ListedSizer, ServerSideEncrypter,
+// Confirmer, SegmentDecoder) that callers reach through this package's
+// helpers (ListedSize, CopySSE, Confirm, DecodeSegment, VerifySegments),
+// which apply the default when a provider lacks the capability. Callers never
+// type-assert a Provider themselves, and a type that wraps a Provider must
+// forward the optional interfaces it wants kept.
 type Provider interface {
 	// Name is the registered name, e.g. "plain", "sse-kms", "cse-kms".
 	Name() string
@@ -96,19 +106,65 @@ type Provider interface {
 	// PlainSize returns the plaintext length of a stored object from its
 	// HEAD (and, if needed, its instruction file).
 	PlainSize(ctx context.Context, obj Object, h Head, src Source) (int64, error)
+}
 
-	// ListedSize returns the plaintext length of an object known only from a
-	// listing (stored size, no metadata). It must not perform I/O.
+// ListedSizer is implemented by providers whose stored size differs from
+// the plaintext size (e.g. by a trailing tag). Without it, an object's
+// listed size is its stored size.
+type ListedSizer interface {
+	// ListedSize returns the plaintext length of an object known only from
+	// a listing (stored size, no metadata). It must not perform I/O.
 	ListedSize(stored int64) int64
+}
 
+// ServerSideEncrypter is implemented by providers that ask S3 to encrypt.
+// Without it, copies ask for no server-side encryption.
+type ServerSideEncrypter interface {
 	// SSE returns the server-side encryption parameters to send when fs
 	// copies an object within this bucket (rename, metadata updates), so
-	// copies keep their encryption.
+	// copies keep their encryption. It must equal the Upload.SSE of Encode.
 	SSE() SSE
+}
 
+// Confirmer is implemented by providers that check S3's answer to a write.
+type Confirmer interface {
 	// Confirm checks that S3's answer to a completed write confirms the
 	// encryption the Upload asked for; on error fs deletes the object.
 	Confirm(up Upload, got SSE) error
+}
+
+// ListedSize returns p's plaintext length for an object of stored size
+// stored known only from a listing: p's ListedSize when it is a
+// ListedSizer, else stored.
+func ListedSize(p Provider, stored int64) int64 {
+	if ls, ok := p.(ListedSizer); ok {
+		return ls.ListedSize(stored)
+	}
+	return stored
+}
+
+// CopySSE returns the server-side encryption to request when copying one of
+// p's objects: p's SSE when it is a ServerSideEncrypter, else none.
+func CopySSE(p Provider) SSE {
+	if s, ok := p.(ServerSideEncrypter); ok {
+		return s.SSE()
+	}
+	return SSE{}
+}
+
+// Confirm checks S3's report got of a write that asked for up: p's Confirm
+// when it is a Confirmer. A provider without one asks S3 for nothing, so any
+// report confirms the write (a bucket default may encrypt what was not asked
+// to be); should such a provider's Upload nevertheless ask for server-side
+// encryption, the report must at least name the algorithm asked for.
+func Confirm(p Provider, up Upload, got SSE) error {
+	if c, ok := p.(Confirmer); ok {
+		return c.Confirm(up, got)
+	}
+	if up.SSE.Algorithm != "" && got.Algorithm != up.SSE.Algorithm {
+		return fmt.Errorf("%s: asked for %q, S3 reported %q: %w", p.Name(), up.SSE.Algorithm, got.Algorithm, errs.ErrSSENotConfirmed)
+	}
+	return nil
 }
 
 // Factory builds a provider for one bucket from its resolved options.
@@ -138,8 +194,8 @@ type SegmentReader interface {
 // SegmentDecoder is an optional Provider extension for formats with a
 // whole-object MAC (AES-GCM): it lets a caller that reads an object in
 // separate pieces (the HDFS blocks of a file) authenticate the whole object
-// once every piece has been read. Package fs detects it with a type
-// assertion; callers of fs never do.
+// once every piece has been read. Callers reach it through DecodeSegment
+// and VerifySegments.
 type SegmentDecoder interface {
 	// DecodeSegment returns plaintext [off, off+n) like Decode, NOT
 	// authenticated, and hashes the stored ciphertext of that range. off
@@ -151,4 +207,24 @@ type SegmentDecoder interface {
 	// the object's stored tag in constant time: a mismatch is ErrIntegrity;
 	// segments that do not tile the object are io/fs.ErrInvalid.
 	VerifySegments(ctx context.Context, obj Object, h Head, src Source, segs []Segment) error
+}
+
+// DecodeSegment is p's DecodeSegment when p is a SegmentDecoder; otherwise
+// it fails with errs.ErrNoSegments (the caller falls back to Decode).
+func DecodeSegment(ctx context.Context, p Provider, obj Object, h Head, src Source, off, n int64) (SegmentReader, error) {
+	sd, ok := p.(SegmentDecoder)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", p.Name(), errs.ErrNoSegments)
+	}
+	return sd.DecodeSegment(ctx, obj, h, src, off, n)
+}
+
+// VerifySegments is p's VerifySegments when p is a SegmentDecoder;
+// otherwise it fails with errs.ErrNoSegments.
+func VerifySegments(ctx context.Context, p Provider, obj Object, h Head, src Source, segs []Segment) error {
+	sd, ok := p.(SegmentDecoder)
+	if !ok {
+		return fmt.Errorf("%s: %w", p.Name(), errs.ErrNoSegments)
+	}
+	return sd.VerifySegments(ctx, obj, h, src, segs)
 }

@@ -188,7 +188,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		if err := os.MkdirAll(filepath.Dir(opts.KMSAuditLog), 0o700); err != nil {
 			return nil, err
 		}
-		d.audit, err = kms.OpenAuditLog(opts.KMSAuditLog)
+		d.audit, err = kms.AuditLogOptions{Logger: log.With("component", "kms-audit")}.Open(opts.KMSAuditLog)
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +270,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		log.Info("key cache purged", "hits", st.Hits, "misses", st.Misses, "kms_decrypts", st.Loads, "evictions", st.Evictions)
 		d.keyCache.Purge()
 	})
-	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, kmsIn: d.cseKMSIn(), cache: d.keyCache}), byB: map[string]providers.Provider{}}
+	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, kmsIn: d.cseKMSIn(), cache: d.keyCache, audit: d.audit}), byB: map[string]providers.Provider{}}
 
 	// Local disk: the node key (when configured) and sealed staging.
 	if opts.LocalKMSKeyID != "" {

@@ -23,6 +23,9 @@ type providerDeps struct {
 	// nil when the daemon has only one (embedded mode).
 	kmsIn func(region string) (cse.KMS, error)
 	cache *cache.Cache
+	// audit records legacy reads (fs.s3.cse.legacyRead.enabled); nil
+	// refuses buckets that turn them on.
+	audit cse.LegacyAudit
 }
 
 // newRegistry registers the five providers explicitly (no init-time
@@ -51,7 +54,16 @@ func newRegistry(d *providerDeps) *providers.Registry {
 				return nil, err
 			}
 		}
-		return cse.NewKMS(cse.KMSOptions{KMS: svc, KeyID: p.KMSKeyID, KeyARN: arn, WrapAlg: p.WrapAlg, StorageMode: p.StorageMode, Cache: d.cache})
+		var alts []cse.KeyRef
+		for _, id := range p.KMSAlternateKeyIDs {
+			a := d.opts.KeyARN(id)
+			if a == "" {
+				return nil, fmt.Errorf("bucket %s: alternate CSE-KMS key %q was not resolved at start", bucket, id)
+			}
+			alts = append(alts, cse.KeyRef{ID: id, ARN: a})
+		}
+		return cse.NewKMS(cse.KMSOptions{KMS: svc, KeyID: p.KMSKeyID, KeyARN: arn, Alternates: alts, WrapAlg: p.WrapAlg, StorageMode: p.StorageMode,
+			LegacyRead: p.LegacyRead, Audit: d.audit, Cache: d.cache})
 	})
 	r.Register(config.ProviderCSECustom, func(_ context.Context, bucket string, o any) (providers.Provider, error) {
 		p := o.(config.Policy)
@@ -59,7 +71,7 @@ func newRegistry(d *providerDeps) *providers.Registry {
 		if err != nil {
 			return nil, fmt.Errorf("bucket %s: %w", bucket, err)
 		}
-		return cse.NewCustom(cse.CustomOptions{Materials: m, StorageMode: p.StorageMode})
+		return cse.NewCustom(cse.CustomOptions{Materials: m, StorageMode: p.StorageMode, LegacyRead: p.LegacyRead, Audit: d.audit})
 	})
 	return r
 }

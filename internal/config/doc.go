@@ -71,6 +71,16 @@
 //	fs.s3.cse.cryptoStorageMode        ObjectMetadata | InstructionFile
 //	fs.s3.cse.custom.<name>            arguments for a CSE-Custom materials provider
 //
+// CSE reads, per bucket, whichever of EMRFS or S3A enables CSE:
+//
+//	fs.s3.cse.legacyRead.enabled       false  read legacy S3EC objects (AES/CBC, V1 envelopes,
+//	                                          legacy key wraps), each read audited
+//	fs.s3.cse.kms.alternateKeyIds      ""     further keys a CSE-KMS bucket may read (comma-separated)
+//
+// S3A's fs.s3a.encryption.cse.v1.compatibility.enabled is a different
+// switch in hadoop-aws (reading unencrypted objects, hiding instruction
+// files; S3A always enables the S3EC legacy modes) and is not read.
+//
 // Rules: EMRFS SSE on without a key is sse-s3, with one sse-kms (the key is
 // sent as written; alias/aws/s3 is fine for SSE). EMRFS CSE on with provider
 // unset, "kms" or com.amazon.ws.emr.hadoop.fs.cse.KMSEncryptionMaterialsProvider
@@ -87,8 +97,10 @@
 //
 // # Key handling
 //
-// Validate describes each CSE-KMS and local-disk key once (SSE-KMS keys are
-// S3's business) and records the ARN KMS reports, so an alias is resolved
-// once at start: KeyARN gives it, for the CSE-KMS encryption context.
+// Validate describes each CSE-KMS key, each alternate key and the
+// local-disk key once (SSE-KMS keys are S3's business) and records the ARN
+// KMS reports, so an alias is resolved once at start: KeyARN gives it, for
+// the CSE-KMS encryption context and the KeyId of every Decrypt. Alternate
+// keys must pass the same checks as the bucket's key and live in its region.
 // Nothing here ever sees key material.
 package config

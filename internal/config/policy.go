@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/emrfsd/emrfsd/internal/hadoopconf"
@@ -56,9 +57,18 @@ type Policy struct {
 	// MaterialsArgs holds every fs.s3.cse.custom.<x> property (cse-custom),
 	// keyed by <x>, per-bucket overrides applied.
 	MaterialsArgs map[string]string
+	// LegacyRead is fs.s3.cse.legacyRead.enabled (CSE; default false):
+	// read legacy S3EC objects (AES/CBC content, V1 envelopes, legacy key
+	// wraps), each read recorded in the audit log.
+	LegacyRead bool
+	// KMSAlternateKeyIDs is fs.s3.cse.kms.alternateKeyIds (cse-kms; nil when
+	// unset): further keys, as configured, whose objects the bucket may read.
+	// Options.KeyARN gives the ARN Validate resolved each to.
+	KMSAlternateKeyIDs []string
 	// Source says which property set each field, keyed by field name
 	// ("Provider", "KMSKeyID", "KMSRegion", "WrapAlg", "StorageMode",
-	// "Materials", "MaterialsArgs.<x>"), for error messages.
+	// "Materials", "MaterialsArgs.<x>", "LegacyRead", "KMSAlternateKeyIDs"),
+	// for error messages.
 	Source map[string]hadoopconf.Entry
 }
 
@@ -134,7 +144,42 @@ func (o *Options) Policy(bucket string) (Policy, error) {
 	if err := errors.Join(emErr, s3aErr); err != nil {
 		return Policy{}, err
 	}
-	return merge(bucket, em, s3a)
+	p, err := merge(bucket, em, s3a)
+	if err != nil || !isCSE(p.Provider) {
+		return p, err
+	}
+	if err := o.cseReadPolicy(bucket, &p); err != nil {
+		return Policy{}, err
+	}
+	return p, nil
+}
+
+// cseReadPolicy adds the read-side CSE settings, whichever of EMRFS or S3A
+// enabled CSE for the bucket.
+func (o *Options) cseReadPolicy(bucket string, p *Policy) error {
+	legacy, legacyE, err := o.boolean(bucket, propCSELegacyRead)
+	if err != nil {
+		return err
+	}
+	p.LegacyRead, p.Source["LegacyRead"] = legacy, legacyE
+	if p.Provider != ProviderCSEKMS {
+		return nil
+	}
+	alts, altsE := o.str(bucket, propCSEAltKeys)
+	for id := range strings.SplitSeq(alts, ",") {
+		id = strings.TrimSpace(id)
+		switch {
+		case id == "" || id == p.KMSKeyID || slices.Contains(p.KMSAlternateKeyIDs, id):
+			continue
+		case isAWSManagedKey(id):
+			return policyErr(altsE, ErrAWSManagedKey, "CSE-KMS needs customer-managed keys, not the AWS-managed key %q", id)
+		}
+		p.KMSAlternateKeyIDs = append(p.KMSAlternateKeyIDs, id)
+	}
+	if len(p.KMSAlternateKeyIDs) > 0 {
+		p.Source["KMSAlternateKeyIDs"] = altsE
+	}
+	return nil
 }
 
 // emrfsPolicy applies the EMRFS rules.

@@ -49,6 +49,19 @@ const (
 	propRootPerm  = "emrfsd.root.permission"
 )
 
+// CSE read-side property names (per bucket, any CSE provider; resolved by
+// Policy).
+const (
+	// propCSELegacyRead turns on reads of legacy S3EC objects. S3A's
+	// fs.s3a.encryption.cse.v1.compatibility.enabled is not reused: in
+	// hadoop-aws it controls reading unencrypted objects and hiding
+	// instruction files (S3A always enables the S3EC legacy modes), and EMR
+	// defaults it to true.
+	propCSELegacyRead = "fs.s3.cse.legacyRead.enabled"
+	// propCSEAltKeys lists further KMS keys a CSE-KMS bucket may read.
+	propCSEAltKeys = "fs.s3.cse.kms.alternateKeyIds"
+)
+
 // property is one row of the table that drives Load and Documented.
 type property struct {
 	name, def, desc string
@@ -201,6 +214,12 @@ var properties = []property{
 		desc: "S3A: region of the CSE-KMS key."},
 	{name: propS3ACustomClass, def: "", perBucket: true,
 		desc: "S3A: CSE-Custom materials provider name (required for CSE-CUSTOM)."},
+
+	// CSE reads, per bucket (see Policy).
+	{name: propCSELegacyRead, def: "false", perBucket: true,
+		desc: "Read legacy S3 Encryption Client objects in a CSE bucket: AES/CBC/PKCS5Padding content (unauthenticated; CVE-2020-8911), V1 envelopes (x-amz-key) and legacy key wraps (AESWrap, AES, RSA). Off, they are refused with one integrity error that does not say which check failed; on, each such read is recorded in emrfsd.kms.audit.log (op LegacyRead). AES/GCM objects with the kms wrap, which EMRFS writes, are read either way."},
+	{name: propCSEAltKeys, def: "", perBucket: true,
+		desc: "Comma-separated further KMS keys (ids, ARNs or aliases; resolved to ARNs at start) whose CSE-KMS objects the bucket may read, never write: for key rotation and migration. KMS Decrypt always names the key: the object's kms_cmk_id when it is fs.s3.cse.kms.keyId or one of these, else the object is refused before any KMS call."},
 }
 
 // bucketOptions are the option names per-bucket properties may carry.

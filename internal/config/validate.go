@@ -71,7 +71,10 @@ func (o *Options) Validate(ctx context.Context, keys KeyDescriber, materials []s
 		id  string
 		src hadoopconf.Entry
 	}
-	var toDescribe []keyUse
+	var (
+		toDescribe []keyUse
+		withAlts   []Policy // CSE-KMS policies with alternate keys
+	)
 	for _, b := range buckets {
 		p, err := o.Policy(b)
 		if err != nil {
@@ -86,6 +89,12 @@ func (o *Options) Validate(ctx context.Context, keys KeyDescriber, materials []s
 			}
 		case ProviderCSEKMS:
 			toDescribe = append(toDescribe, keyUse{p.KMSKeyID, p.Source["KMSKeyID"]})
+			for _, id := range p.KMSAlternateKeyIDs {
+				toDescribe = append(toDescribe, keyUse{id, p.Source["KMSAlternateKeyIDs"]})
+			}
+			if len(p.KMSAlternateKeyIDs) > 0 {
+				withAlts = append(withAlts, p)
+			}
 		}
 	}
 	if o.LocalKMSKeyID != "" {
@@ -117,7 +126,27 @@ func (o *Options) Validate(ctx context.Context, keys KeyDescriber, materials []s
 		arns[k.id] = info.ARN
 	}
 	o.keyARNs = arns
+	// Decrypt is sent to the KMS of the bucket's key, so alternates must
+	// live in the same region.
+	for _, p := range withAlts {
+		region := arnRegion(arns[p.KMSKeyID])
+		for _, id := range p.KMSAlternateKeyIDs {
+			if r := arnRegion(arns[id]); r != "" && region != "" && r != region {
+				add(policyErr(p.Source["KMSAlternateKeyIDs"], ErrConflict, "alternate KMS key %q (%s) is in region %s, but the bucket's key %q is in %s; alternate keys must be in the key's region",
+					id, arns[id], r, p.KMSKeyID, region))
+			}
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// arnRegion returns the region of "arn:PARTITION:kms:REGION:...", or "".
+func arnRegion(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) == 5 && parts[0] == "arn" && parts[2] == "kms" {
+		return parts[3]
+	}
+	return ""
 }
 
 // refuseKey says why a described key cannot be used, or "".

@@ -19,13 +19,20 @@ const AuditProperty = "emrfsd.kms.audit.log"
 // includes key material (plaintext or wrapped).
 type AuditRecord struct {
 	Time    time.Time         `json:"time"`    // RFC 3339 with nanoseconds, UTC
-	Op      string            `json:"op"`      // GenerateDataKey, Decrypt, DescribeKey
+	Op      string            `json:"op"`      // GenerateDataKey, Decrypt, DescribeKey, LegacyRead
 	KeyID   string            `json:"key_id"`  // as requested; for Decrypt without one, the ARN if known
-	Context map[string]string `json:"context"` // encryption context, {} when none
+	Context map[string]string `json:"context"` // encryption context, {} when none (LegacyRead: the material description)
 	Bucket  string            `json:"bucket"`  // object being served (WithObject), "" if none
 	Key     string            `json:"key"`
 	Outcome string            `json:"outcome"` // "ok", a service error code, or a class
+	// Algorithm and Wrap are the content and key-wrap algorithms of an
+	// object read in a legacy format (LegacyRead records only).
+	Algorithm string `json:"algorithm,omitempty"`
+	Wrap      string `json:"wrap,omitempty"`
 }
+
+// OpLegacyRead is the op of a LegacyRead record.
+const OpLegacyRead = "LegacyRead"
 
 // AuditLog appends JSON lines to a file. It is safe for concurrent use; each
 // record is written with a single write call under a mutex.
@@ -33,12 +40,33 @@ type AuditLog struct {
 	mu  sync.Mutex
 	f   *os.File
 	now func() time.Time
-	log *slog.Logger
+	log *slog.Logger // reports records that could not be written
 }
 
-// OpenAuditLog opens (creating with mode 0600, never truncating) the audit
-// log at path for appending.
-func OpenAuditLog(path string) (*AuditLog, error) {
+// AuditLogOptions configure opening an audit log.
+type AuditLogOptions struct {
+	// Logger receives the records the log failed to write (see Audited).
+	// nil discards them; nothing here falls back to slog.Default.
+	Logger *slog.Logger
+}
+
+// OpenAuditLog opens the audit log at path with default options (write
+// failures are not logged anywhere else). See AuditLogOptions.Open.
+func OpenAuditLog(path string) (*AuditLog, error) { return AuditLogOptions{}.Open(path) }
+
+// Open opens (creating with mode 0600, never truncating) the audit log at
+// path for appending. An existing file must be a regular file owned by the
+// daemon's user: a file owned by another uid is refused (someone else could
+// read or rewrite the trail), and an existing file with a wider mode is
+// restricted to 0600, since the mode given at creation applies only to new
+// files. The checks run on the opened file, not on the path, so the file
+// checked is the file written.
+func (o AuditLogOptions) Open(path string) (*AuditLog, error) {
+	return o.open(path, os.Getuid())
+}
+
+// open is Open for a daemon running as uid (tests pass another).
+func (o AuditLogOptions) open(path string, uid int) (*AuditLog, error) {
 	if path == "" {
 		return nil, fmt.Errorf("kms audit: %s is empty", AuditProperty)
 	}
@@ -46,7 +74,37 @@ func OpenAuditLog(path string) (*AuditLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms audit: %w", err)
 	}
-	return &AuditLog{f: f, now: time.Now, log: slog.Default()}, nil
+	if err := secureAuditFile(f, path, uid); err != nil {
+		f.Close()
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &AuditLog{f: f, now: time.Now, log: log}, nil
+}
+
+// secureAuditFile checks the opened audit log: a regular file owned by uid,
+// then restricted to mode 0600.
+func secureAuditFile(f *os.File, path string, uid int) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("kms audit: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("kms audit: %s (%s) is not a regular file (%v); refusing to use it as the audit log", path, AuditProperty, st.Mode().Type())
+	}
+	if owner, ok := fileOwner(st); ok && owner != uid {
+		return fmt.Errorf("kms audit: %s (%s) is owned by uid %d, not by uid %d running emrfsd; refusing to append to another user's file (chown it, or point %s elsewhere)",
+			path, AuditProperty, owner, uid, AuditProperty)
+	}
+	if st.Mode().Perm() != 0o600 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("kms audit: restrict %s to mode 0600: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // Close closes the file. Later writes fail (and are reported through slog).
@@ -84,6 +142,17 @@ func (l *AuditLog) Write(r AuditRecord) error {
 		return fmt.Errorf("kms audit: %w", err)
 	}
 	return nil
+}
+
+// LegacyRead records that the object named by ctx (WithObject) is being
+// read in a legacy S3 Encryption Client format (fs.s3.cse.legacyRead.enabled):
+// content algorithm cekAlg, key wrap wrapAlg, material description matdesc.
+// It is a record of the read itself, not a KMS call: outcome "ok" says the
+// read was allowed to start.
+func (l *AuditLog) LegacyRead(ctx context.Context, cekAlg, wrapAlg string, matdesc map[string]string) error {
+	bucket, key := ObjectFrom(ctx)
+	return l.Write(AuditRecord{Op: OpLegacyRead, Context: copyContext(matdesc), Bucket: bucket, Key: key,
+		Outcome: OutcomeOK, Algorithm: cekAlg, Wrap: wrapAlg})
 }
 
 // ReadAudit parses an audit log file.

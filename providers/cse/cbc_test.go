@@ -63,7 +63,7 @@ func TestCBCRead(t *testing.T) {
 	for _, o := range []v1Opts{{true, true, false}, {false, true, false}, {false, false, false}, {true, false, false}, {false, true, true}} {
 		t.Run(fmt.Sprintf("%+v", o), func(t *testing.T) {
 			f := newFakeKMS(t)
-			p := newKMSProvider(t, f, "", "")
+			p := newLegacyKMSProvider(t, f, &auditRecorder{})
 			for _, size := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100, 64 << 10, 64<<10 + 5, 150<<10 + 7} {
 				plain := randBytes(t, size)
 				s := v1Object(t, f, plain, o)
@@ -102,7 +102,7 @@ func TestCBCRead(t *testing.T) {
 // TestCBCKeysZeroed checks that decrypted CBC keys are zeroed.
 func TestCBCKeysZeroed(t *testing.T) {
 	f := newFakeKMS(t)
-	p := newKMSProvider(t, f, "", "")
+	p := newLegacyKMSProvider(t, f, &auditRecorder{})
 	s := v1Object(t, f, []byte("legacy data"), v1Opts{withCEK: true})
 	if _, err := decode(p, s, 0, -1); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestCBCKeysZeroed(t *testing.T) {
 
 func TestCBCBadPadding(t *testing.T) {
 	f := newFakeKMS(t)
-	p := newKMSProvider(t, f, "", "")
+	p := newLegacyKMSProvider(t, f, &auditRecorder{})
 	plain := randBytes(t, 40)
 	for _, o := range []v1Opts{{withCEK: true}, {withCEK: true, withLen: true}} {
 		s := v1Object(t, f, plain, o)

@@ -88,8 +88,10 @@ func TestConformanceKMS(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					// local-kms blobs start with the key ARN in clear, which it
+					// ignores when Decrypt names the key (as cse-kms always does).
 					return &providertest.Harness{Provider: p, Bucket: env.NewBucket(t, "cse-kms-conf"), S3: env.S3Client(),
-						Encrypting: true, Keys: log.all}
+						Encrypting: true, Keys: log.all, OpaqueFields: []string{cse.MetaKeyV2}}
 				})
 			})
 		}

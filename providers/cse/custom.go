@@ -32,6 +32,12 @@ type CustomOptions struct {
 	Materials Materials
 	// StorageMode is StorageObjectMetadata (default) or StorageInstructionFile.
 	StorageMode string
+	// LegacyRead reads legacy S3EC objects (fs.s3.cse.legacyRead.enabled):
+	// AES/CBC content, V1 envelopes, legacy key wraps (AESWrap, AES, RSA,
+	// RSA-OAEP with SHA-256) a Materials may unwrap. Off, they are refused.
+	LegacyRead bool
+	// Audit records each legacy read; required when LegacyRead is set.
+	Audit LegacyAudit
 	// Rand supplies data keys and IVs; nil means crypto/rand.
 	Rand io.Reader
 }
@@ -46,12 +52,17 @@ func NewCustom(opts CustomOptions) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := legacyOptions(name, opts.LegacyRead, opts.Audit); err != nil {
+		return nil, err
+	}
 	r := orRand(opts.Rand)
 	return &Provider{
 		name:        name,
 		keys:        &customKeys{m: opts.Materials, rand: r},
 		instruction: instr,
 		rand:        r,
+		legacyRead:  opts.LegacyRead,
+		audit:       opts.Audit,
 	}, nil
 }
 

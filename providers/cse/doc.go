@@ -30,12 +30,47 @@
 // KMS encryption context {"kms_cmk_id": KEY-ARN}; "kms+context" uses
 // {"aws:x-amz-cek-alg": "AES/GCM/NoPadding"}. In both, the encryption
 // context equals the stored material description, so Decrypt presents the
-// parsed x-amz-matdesc. Objects under any KMS key are readable: KMS decides
-// from the ciphertext blob and context.
+// parsed x-amz-matdesc.
 //
-// Reads accept V2 objects (GCM, or CBC written by S3EC-Java v1 in
-// EncryptionOnly mode) and legacy V1 objects (x-amz-key, AES/CBC/PKCS5Padding,
-// decrypt-only). S3EC V3 (key-committing, x-amz-3/x-amz-c) is refused with
+// # Key pinning
+//
+// Decrypt always names the key (KeyId): the bucket's configured key (its
+// ARN, resolved at start) or one of its alternates (KMSOptions.Alternates,
+// fs.s3.cse.kms.alternateKeyIds), never "whatever key the blob refers to",
+// so a key the daemon's credentials can use but the bucket does not name
+// never unwraps one of its objects. A "kms" object names its key in
+// kms_cmk_id: if that is an allowed key (by ARN, by the key id in the ARN,
+// or by the id exactly as configured) only that key is tried, otherwise the
+// object is refused with errs.ErrKeyMismatch before any KMS call, the error
+// naming the key. A kms+context object names no key: the allowed keys are
+// tried in order, the configured key first (an object under an alternate
+// costs one failing Decrypt more per cache miss). KMS answers a wrong key
+// with IncorrectKeyException (local-kms: InvalidCiphertextException); both
+// are errs.ErrKeyMismatch. Cached data keys are scoped to the set of keys
+// Decrypt may name.
+//
+// # Legacy formats
+//
+// Reads accept V2 objects with AES/GCM content under the kms, kms+context or
+// AES/GCM wraps (and whatever other wrap a Materials reads). Legacy forms —
+// AES/CBC/PKCS5Padding content (S3EC-Java v1 EncryptionOnly, V1 clients),
+// V1 envelopes (x-amz-key) and the legacy wraps AESWrap, AES, RSA and
+// RSA-OAEP with SHA-256 — are read only with KMSOptions.LegacyRead /
+// CustomOptions.LegacyRead (fs.s3.cse.legacyRead.enabled, per bucket, off by
+// default), as the AWS S3 Encryption Client V2 reads them only with its
+// legacy modes enabled. Off, every legacy envelope is refused with one
+// error wrapping errs.ErrIntegrity, identical whatever the cause and
+// decided from the algorithm names alone, before any key-service call, body
+// read or other check: a GCM object whose x-amz-cek-alg an attacker
+// rewrote to CBC (the "kms" wrap does not bind it, CVE-2020-8912) cannot
+// be turned into a padding oracle (CVE-2020-8911). The "kms" wrap with GCM,
+// which EMRFS writes by default, stays readable: CBC, the only weaker
+// content algorithm it could be switched to, is refused. On, each legacy
+// read is recorded by the LegacyAudit (the daemon's audit log, op
+// LegacyRead) before its data key is unwrapped, and a read that cannot be
+// recorded is refused. Legacy forms are never written.
+//
+// S3EC V3 (key-committing, x-amz-3/x-amz-c) is refused with
 // errs.ErrUnsupportedAlgorithm. The envelope is parsed and validated
 // completely before any key-service call or cryptographic operation; hostile
 // metadata yields an error wrapping errs.ErrIntegrity or
@@ -50,13 +85,6 @@
 // the tag verified: an object of up to 64 KiB yields no byte at all unless it
 // authenticates; for larger objects the chunks before the last are handed
 // out unauthenticated, and only a read that ends with io.EOF is authentic.
-//
-// A KMS Decrypt without a key id that fails as "key unavailable" is asked
-// once more naming the key the envelope names (kms_cmk_id, else the
-// configured key). If that unwraps the blob, the blob's own key reference
-// was altered (errs.ErrIntegrity); if KMS says the blob does not fit
-// that key, the result is errs.ErrKeyMismatch; otherwise the
-// unavailability stands. This costs one extra KMS call on failures only.
 //
 // Ranged reads (any read that does not cover the whole object) decrypt with
 // AES-CTR from the GCM counter and are NOT authenticated — the tag covers the
@@ -92,11 +120,13 @@
 //     not on record (never read whole, read through another emrfsd process,
 //     before a restart, or evicted from the bounded in-memory record).
 //
-// Legacy CBC objects carry no MAC at all: a CBC read is never authenticated
-// (DecodeSegment and VerifySegments return errs.ErrNoSegments for them).
-// PKCS#5 padding is validated at the end of the object and a bad padding is
-// reported as errs.ErrIntegrity, but that is not an integrity check
-// (CVE-2020-8911 describes the padding-oracle risk of such objects).
+// Legacy CBC objects (read only with legacy reads on) carry no MAC at all:
+// a CBC read is never authenticated (DecodeSegment and VerifySegments return
+// errs.ErrNoSegments for them). PKCS#5 padding is validated at the end of
+// the object and a bad padding is reported as errs.ErrIntegrity, but that is
+// not an integrity check: with legacy reads on, a bucket whose objects an
+// attacker can rewrite offers the padding oracle of CVE-2020-8911, which is
+// why they are off by default.
 //
 // # Key handling
 //
@@ -115,6 +145,8 @@
 // properties, per bucket:
 //
 //	fs.s3.cse.kms.keyId                 → KMSOptions.KeyID (resolved to KeyARN by DescribeKey at start)
+//	fs.s3.cse.kms.alternateKeyIds       → KMSOptions.Alternates (each resolved likewise)
+//	fs.s3.cse.legacyRead.enabled        → KMSOptions.LegacyRead, CustomOptions.LegacyRead (default false)
 //	fs.s3.cse.encryptionV2.enabled      → KMSOptions.WrapAlg "kms+context" (default "kms")
 //	fs.s3.cse.cryptoStorageMode         → StorageMode: ObjectMetadata (default) | InstructionFile
 //	fs.s3.cse.encryptionMaterialsProvider → a Materials name for cse-custom (see MaterialsNames)

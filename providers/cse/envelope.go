@@ -40,13 +40,64 @@ const (
 	tagLen128 = "128"
 )
 
+// Legacy key wraps (S3EC "legacy wrapping algorithms", decrypt-only). The
+// V2 wraps are kms+context, AES/GCM and RSA-OAEP-SHA1. S3EC also counts
+// "kms" as legacy; emrfsd does not, see legacyEnvelope.
+const (
+	wrapLegacyAESWrap    = "AESWrap"
+	wrapLegacyAES        = "AES"
+	wrapLegacyRSA        = "RSA"
+	wrapLegacyRSAOAEP256 = "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"
+)
+
+// legacyEnvelope reports whether an envelope, given as a flat key map, is in
+// a legacy S3EC form that is read only with legacy reads enabled:
+//
+//   - content encrypted with AES/CBC/PKCS5Padding (no MAC: CVE-2020-8911),
+//     under any key wrap: as long as CBC is refused, an attacker who
+//     rewrites x-amz-cek-alg of a GCM object (which the "kms" wrap does not
+//     bind, CVE-2020-8912) gains nothing;
+//   - a V1 envelope (x-amz-key), which predates x-amz-cek-alg;
+//   - a legacy key wrap (AESWrap, AES, RSA, RSA-OAEP with SHA-256).
+//
+// The "kms" wrap with AES/GCM content is what EMRFS writes by default (and
+// emrfsd too), so it stays readable: GCM authenticates the content, and the
+// only weaker content algorithm it could be switched to is CBC, refused
+// here. kms+context binds the content algorithm in the KMS encryption
+// context.
+//
+// It only looks at the names: it runs before any other check, so every
+// legacy envelope is refused with the same error whatever else is wrong
+// with it.
+func legacyEnvelope(md map[string]string) bool {
+	if _, v1 := md[MetaKeyV1]; v1 {
+		return true
+	}
+	if strings.EqualFold(strings.TrimSpace(md[MetaCEKAlg]), CEKAlgCBC) {
+		return true
+	}
+	switch strings.TrimSpace(md[MetaWrapAlg]) {
+	case wrapLegacyAESWrap, wrapLegacyAES, wrapLegacyRSA, wrapLegacyRSAOAEP256:
+		return true
+	}
+	return false
+}
+
+// errLegacyRefused is the one error every legacy envelope gets while legacy
+// reads are off, whatever the cause (CBC content, V1 envelope, legacy wrap,
+// or metadata rewritten to claim one): nothing is decrypted, so there is no
+// padding oracle, and the answer does not distinguish causes.
+var errLegacyRefused = fmt.Errorf("cse: object refused: its envelope names a legacy, unauthenticated S3 Encryption Client format "+
+	"(AES/CBC content, a V1 envelope or a legacy key wrap), or was altered to; legacy reads are off for this bucket "+
+	"(fs.s3.cse.legacyRead.enabled): %w", errs.ErrIntegrity)
+
 // knownWrap reports whether any S3EC client may have written wrap
 // algorithm w. A provider reads only a subset; the others are
 // ErrUnsupportedAlgorithm.
 func knownWrap(w string) bool {
 	switch w {
-	case WrapKMS, WrapKMSContext, WrapAESGCM,
-		"AESWrap", "AES", "RSA", "RSA-OAEP-SHA1", "RSA/ECB/OAEPWithSHA-256AndMGF1Padding":
+	case WrapKMS, WrapKMSContext, WrapAESGCM, "RSA-OAEP-SHA1",
+		wrapLegacyAESWrap, wrapLegacyAES, wrapLegacyRSA, wrapLegacyRSAOAEP256:
 		return true
 	}
 	return false
@@ -65,6 +116,7 @@ const (
 // envelope is a parsed, validated S3EC envelope. It never holds plaintext
 // key material.
 type envelope struct {
+	legacy      bool   // legacyEnvelope: read only with legacy reads enabled
 	v1          bool   // stored under x-amz-key (legacy V1)
 	wrapped     []byte // the wrapped data key
 	iv          []byte
@@ -82,8 +134,13 @@ func envelopeError(kind error, format string, args ...any) error {
 }
 
 // quote renders a hostile metadata value for an error message, bounded.
-func quote(s string) string {
-	const max = 64
+func quote(s string) string { return quoteN(s, 64) }
+
+// quoteKey renders a key id or ARN (from metadata or configuration) for an
+// error message: long enough for any key ARN, still bounded.
+func quoteKey(s string) string { return quoteN(s, 256) }
+
+func quoteN(s string, max int) string {
 	if len(s) > max {
 		s = s[:max] + "…"
 	}
@@ -155,7 +212,7 @@ func parseEnvelope(md map[string]string) (*envelope, error) {
 	}
 	k1, has1 := md[MetaKeyV1]
 	k2, has2 := md[MetaKeyV2]
-	env := &envelope{plainLen: -1}
+	env := &envelope{plainLen: -1, legacy: legacyEnvelope(md)}
 	var keyB64 string
 	switch {
 	case has1 && has2:

@@ -18,26 +18,44 @@ import (
 	"github.com/emrfsd/emrfsd/providers"
 )
 
-const fakeARN = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+const (
+	fakeARN  = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+	otherARN = "arn:aws:kms:us-east-1:111122223333:key/99999999-8888-7777-6666-555555555555"
+)
 
-// fakeKMS is an in-memory key service. A wrapped key is
-// nonce || AES-GCM(master, nonce, dataKey, AAD = canonical context), so a
-// wrong context or an altered blob fails like KMS's InvalidCiphertext.
-// It records every plaintext slice it hands out (to check they get zeroed)
-// and a copy of each key (to search stored bytes for leaks).
+// fakeKMS is an in-memory key service with named keys. A wrapped key is
+// nonce || AES-GCM(master of its key, nonce, dataKey, AAD = canonical
+// context), so a wrong context, a wrong key or an altered blob fails like
+// KMS's InvalidCiphertext/IncorrectKey (errs.ErrKeyMismatch). Decrypt
+// without a key id tries every key (as KMS reads the key from its blobs).
+// It records every plaintext slice it hands out (to check they get zeroed),
+// a copy of each key (to search stored bytes for leaks) and the key id of
+// every Decrypt.
 type fakeKMS struct {
-	aead cipher.AEAD
+	keys    map[string]cipher.AEAD // by ARN
+	aliases map[string]string      // alias -> ARN
 
-	mu      sync.Mutex
-	gens    int
-	decs    int
-	handed  [][]byte // slices returned to the caller
-	copies  [][]byte // copies of every plaintext key
-	lastCtx map[string]string
-	objects []string // bucket/key from kms.WithObject, per call
+	mu         sync.Mutex
+	gens       int
+	decs       int
+	handed     [][]byte // slices returned to the caller
+	copies     [][]byte // copies of every plaintext key
+	lastCtx    map[string]string
+	objects    []string // bucket/key from kms.WithObject, per call
+	decryptIDs []string // key id of every Decrypt
 }
 
+// newFakeKMS returns a fake holding fakeARN (alias/test) and otherARN
+// (alias/other).
 func newFakeKMS(t testing.TB) *fakeKMS {
+	t.Helper()
+	f := &fakeKMS{keys: map[string]cipher.AEAD{}, aliases: map[string]string{}}
+	f.addKey(t, fakeARN, "alias/test")
+	f.addKey(t, otherARN, "alias/other")
+	return f
+}
+
+func (f *fakeKMS) addKey(t testing.TB, arn, alias string) {
 	t.Helper()
 	k := make([]byte, 32)
 	if _, err := rand.Read(k); err != nil {
@@ -51,7 +69,21 @@ func newFakeKMS(t testing.TB) *fakeKMS {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeKMS{aead: a}
+	f.keys[arn] = a
+	f.aliases[alias] = arn
+}
+
+// resolve finds a key by ARN, alias or bare key id. Caller holds f.mu.
+func (f *fakeKMS) resolve(keyID string) (cipher.AEAD, bool) {
+	if arn, ok := f.aliases[keyID]; ok {
+		keyID = arn
+	}
+	for arn, a := range f.keys {
+		if keyID == arn || keyID == bareKeyID(arn) {
+			return a, true
+		}
+	}
+	return nil, false
 }
 
 func (f *fakeKMS) note(ctx context.Context, encCtx map[string]string) {
@@ -65,8 +97,9 @@ func (f *fakeKMS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[
 	defer f.mu.Unlock()
 	f.gens++
 	f.note(ctx, encCtx)
-	if keyID == "" {
-		return nil, nil, fmt.Errorf("fake: no key id: %w", errs.ErrKeyUnavailable)
+	a, ok := f.resolve(keyID)
+	if !ok {
+		return nil, nil, fmt.Errorf("fake: NotFoundException %q: %w", keyID, errs.ErrKeyUnavailable)
 	}
 	pt := make([]byte, 32)
 	if _, err := rand.Read(pt); err != nil {
@@ -76,7 +109,7 @@ func (f *fakeKMS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, nil, err
 	}
-	wrapped := f.aead.Seal(nonce, nonce, pt, kms.CanonicalContext(encCtx))
+	wrapped := a.Seal(nonce, nonce, pt, kms.CanonicalContext(encCtx))
 	f.handed = append(f.handed, pt)
 	f.copies = append(f.copies, bytes.Clone(pt))
 	return pt, wrapped, nil
@@ -86,17 +119,38 @@ func (f *fakeKMS) Decrypt(ctx context.Context, keyID string, wrapped []byte, enc
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.decs++
+	f.decryptIDs = append(f.decryptIDs, keyID)
 	f.note(ctx, encCtx)
 	if len(wrapped) < 12+16 {
 		return nil, fmt.Errorf("fake: InvalidCiphertextException: %w", errs.ErrKeyMismatch)
 	}
-	pt, err := f.aead.Open(nil, wrapped[:12], wrapped[12:], kms.CanonicalContext(encCtx))
-	if err != nil {
-		return nil, fmt.Errorf("fake: InvalidCiphertextException: %w", errs.ErrKeyMismatch)
+	var try []cipher.AEAD
+	if keyID == "" {
+		for _, a := range f.keys {
+			try = append(try, a)
+		}
+	} else {
+		a, ok := f.resolve(keyID)
+		if !ok {
+			return nil, fmt.Errorf("fake: NotFoundException %q: %w", keyID, errs.ErrKeyUnavailable)
+		}
+		try = []cipher.AEAD{a}
 	}
-	f.handed = append(f.handed, pt)
-	f.copies = append(f.copies, bytes.Clone(pt))
-	return pt, nil
+	for _, a := range try {
+		if pt, err := a.Open(nil, wrapped[:12], wrapped[12:], kms.CanonicalContext(encCtx)); err == nil {
+			f.handed = append(f.handed, pt)
+			f.copies = append(f.copies, bytes.Clone(pt))
+			return pt, nil
+		}
+	}
+	return nil, fmt.Errorf("fake: IncorrectKeyException/InvalidCiphertextException: %w", errs.ErrKeyMismatch)
+}
+
+// decryptKeyIDs returns the key id of every Decrypt so far.
+func (f *fakeKMS) decryptKeyIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.decryptIDs...)
 }
 
 func (f *fakeKMS) calls() (gens, decs int) {
@@ -220,3 +274,42 @@ func newKMSProvider(t testing.TB, f *fakeKMS, wrap, mode string) *Provider {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("entropy exhausted") }
+
+// legacyRead is one LegacyAudit record.
+type legacyRead struct{ bucket, key, cekAlg, wrapAlg string }
+
+// auditRecorder is a LegacyAudit that records each legacy read; with err
+// set it fails every record.
+type auditRecorder struct {
+	mu    sync.Mutex
+	reads []legacyRead
+	err   error
+}
+
+func (a *auditRecorder) LegacyRead(ctx context.Context, cekAlg, wrapAlg string, _ map[string]string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		return a.err
+	}
+	b, k := kms.ObjectFrom(ctx)
+	a.reads = append(a.reads, legacyRead{b, k, cekAlg, wrapAlg})
+	return nil
+}
+
+func (a *auditRecorder) all() []legacyRead {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]legacyRead(nil), a.reads...)
+}
+
+// newLegacyKMSProvider is newKMSProvider with legacy reads on, recorded in
+// rec.
+func newLegacyKMSProvider(t testing.TB, f *fakeKMS, rec LegacyAudit) *Provider {
+	t.Helper()
+	p, err := NewKMS(KMSOptions{KMS: f, KeyID: "alias/test", KeyARN: fakeARN, LegacyRead: true, Audit: rec})
+	if err != nil {
+		t.Fatalf("NewKMS: %v", err)
+	}
+	return p
+}

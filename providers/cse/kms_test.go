@@ -73,8 +73,8 @@ func TestKMSListedSizeNeverNegative(t *testing.T) {
 			t.Errorf("ListedSize(%d) = %d, want %d", stored, got, want)
 		}
 	}
-	if p.Name() != "cse-kms" || p.SSE() != (providers.SSE{}) || p.Confirm(providers.Upload{}, providers.SSE{Algorithm: "AES256"}) != nil {
-		t.Fatal("Name/SSE/Confirm")
+	if p.Name() != "cse-kms" || providers.CopySSE(p) != (providers.SSE{}) || providers.Confirm(p, providers.Upload{}, providers.SSE{Algorithm: "AES256"}) != nil {
+		t.Fatal("Name/CopySSE/Confirm")
 	}
 }
 
@@ -262,11 +262,11 @@ func TestKMSMalformedEnvelope(t *testing.T) {
 		{"v3 x-amz-c beside v2", WrapKMS, func(md map[string]string) { md["x-amz-c"] = "115" }, errs.ErrUnsupportedAlgorithm},
 		{"v3 only x-amz-c", WrapKMS, func(md map[string]string) { clear(md); md["x-amz-c"] = "115" }, errs.ErrUnsupportedAlgorithm},
 		{"bad plaintext length", WrapKMS, func(md map[string]string) { md[MetaPlainLen] = "-5" }, errs.ErrIntegrity},
-		{"v1 without wrap-alg", WrapKMS, func(md map[string]string) {
+		{"v1 without wrap-alg", WrapKMS, func(md map[string]string) { // legacy, and legacy reads are off
 			md[MetaKeyV1] = md[MetaKeyV2]
 			delete(md, MetaKeyV2)
 			delete(md, MetaWrapAlg)
-		}, errs.ErrUnsupportedAlgorithm},
+		}, errs.ErrIntegrity},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -565,21 +565,6 @@ func TestKMSCache(t *testing.T) {
 	}
 }
 
-// TestKMSForeignCMK reads an object whose kms_cmk_id names another key:
-// KMS decides, as EMRFS reads with any CMK.
-func TestKMSForeignCMK(t *testing.T) {
-	f := newFakeKMS(t)
-	other, err := NewKMS(KMSOptions{KMS: f, KeyID: "alias/other", KeyARN: "arn:aws:kms:us-east-1:111122223333:key/other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := encode(t, other, []byte("written under another CMK"))
-	p := newKMSProvider(t, f, "", "")
-	if got, err := decode(p, s, 0, -1); err != nil || string(got) != "written under another CMK" {
-		t.Fatalf("%q, %v", got, err)
-	}
-}
-
 func TestKMSOptions(t *testing.T) {
 	f := newFakeKMS(t)
 	for name, o := range map[string]KMSOptions{
@@ -634,85 +619,4 @@ func (failingKMS) GenerateDataKey(context.Context, string, map[string]string) ([
 
 func (failingKMS) Decrypt(context.Context, string, []byte, map[string]string) ([]byte, error) {
 	return nil, errors.New("connection refused")
-}
-
-// refKMS mimics KMS blobs that carry a reference to their key (as local-kms
-// and AWS blobs do): byte 0 is the reference. Decrypt without a key id
-// follows the reference and fails as unavailable when it is damaged;
-// Decrypt naming the key ignores it.
-type refKMS struct {
-	*fakeKMS
-	down bool // every call fails as unavailable
-}
-
-func (r refKMS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) ([]byte, []byte, error) {
-	pt, w, err := r.fakeKMS.GenerateDataKey(ctx, keyID, encCtx)
-	return pt, append([]byte{'K'}, w...), err
-}
-
-func (r refKMS) Decrypt(ctx context.Context, keyID string, wrapped []byte, encCtx map[string]string) ([]byte, error) {
-	if r.down || (keyID == "" && wrapped[0] != 'K') {
-		r.fakeKMS.mu.Lock()
-		r.fakeKMS.decs++
-		r.fakeKMS.mu.Unlock()
-		return nil, fmt.Errorf("fake: AccessDeniedException: %w", errs.ErrKeyUnavailable)
-	}
-	return r.fakeKMS.Decrypt(ctx, keyID, wrapped[1:], encCtx)
-}
-
-func TestKMSDamagedKeyReference(t *testing.T) {
-	for _, wrap := range []string{WrapKMS, WrapKMSContext} {
-		f := newFakeKMS(t)
-		p, err := NewKMS(KMSOptions{KMS: refKMS{fakeKMS: f}, KeyID: "alias/test", KeyARN: fakeARN, WrapAlg: wrap})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := encode(t, p, []byte("intact data"))
-		if got, err := decode(p, s, 0, -1); err != nil || string(got) != "intact data" {
-			t.Fatalf("%s: intact read: %q, %v", wrap, got, err)
-		}
-		w, _ := base64.StdEncoding.DecodeString(s.head.Metadata[MetaKeyV2])
-		s.head.Metadata = maps.Clone(s.head.Metadata)
-		s.head.Metadata[MetaKeyV2] = base64.StdEncoding.EncodeToString(flip(w, 0))
-		_, d0 := f.calls()
-		got, err := decode(p, s, 0, -1)
-		if !errors.Is(err, errs.ErrIntegrity) || len(got) != 0 {
-			t.Fatalf("%s: damaged key reference: %q, %v, want ErrIntegrity", wrap, got, err)
-		}
-		if _, d := f.calls(); d-d0 != 2 {
-			t.Fatalf("%s: %d Decrypt calls, want 2 (any key, then the named key)", wrap, d-d0)
-		}
-		f.mu.Lock()
-		for i, k := range f.handed {
-			if !bytes.Equal(k, make([]byte, len(k))) {
-				t.Errorf("%s: key %d not zeroed", wrap, i)
-			}
-		}
-		f.mu.Unlock()
-		// A key service that is down stays "unavailable".
-		pDown, _ := NewKMS(KMSOptions{KMS: refKMS{fakeKMS: f, down: true}, KeyID: "alias/test", KeyARN: fakeARN, WrapAlg: wrap})
-		s.head.Metadata[MetaKeyV2] = base64.StdEncoding.EncodeToString(w)
-		if _, err := decode(pDown, s, 0, -1); !errors.Is(err, errs.ErrKeyUnavailable) || errors.Is(err, errs.ErrIntegrity) {
-			t.Fatalf("%s: KMS down: %v, want only ErrKeyUnavailable", wrap, err)
-		}
-	}
-}
-
-// TestKMSForeignKeyUnavailable: an object under a key KMS will not use,
-// and which the configured key does not fit, is a mismatch.
-func TestKMSForeignKeyUnavailable(t *testing.T) {
-	f := newFakeKMS(t)
-	other := newFakeKMS(t) // another "key": its blobs do not open under f
-	w, err := NewKMS(KMSOptions{KMS: refKMS{fakeKMS: other}, KeyID: "alias/other", KeyARN: fakeARN, WrapAlg: WrapKMSContext})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := encode(t, w, []byte("foreign"))
-	wb, _ := base64.StdEncoding.DecodeString(s.head.Metadata[MetaKeyV2])
-	s.head.Metadata = maps.Clone(s.head.Metadata)
-	s.head.Metadata[MetaKeyV2] = base64.StdEncoding.EncodeToString(flip(wb, 0)) // "no access" to its key
-	p, _ := NewKMS(KMSOptions{KMS: refKMS{fakeKMS: f}, KeyID: "alias/test", KeyARN: fakeARN, WrapAlg: WrapKMSContext})
-	if _, err := decode(p, s, 0, -1); !errors.Is(err, errs.ErrKeyMismatch) {
-		t.Fatalf("foreign key: %v, want ErrKeyMismatch", err)
-	}
 }

@@ -39,6 +39,8 @@ type Provider struct {
 	keys        keySource
 	instruction bool // StorageInstructionFile
 	rand        io.Reader
+	legacyRead  bool        // fs.s3.cse.legacyRead.enabled
+	audit       LegacyAudit // records legacy reads; non-nil when legacyRead
 }
 
 // storageMode parses a storage mode ("" means ObjectMetadata).
@@ -62,13 +64,7 @@ func orRand(r io.Reader) io.Reader {
 // Name returns "cse-kms" or "cse-custom".
 func (p *Provider) Name() string { return p.name }
 
-// SSE returns the zero SSE: client-side encryption asks S3 for none.
-func (p *Provider) SSE() providers.SSE { return providers.SSE{} }
-
-// Confirm accepts any answer: the object is encrypted before S3 sees it.
-func (p *Provider) Confirm(providers.Upload, providers.SSE) error { return nil }
-
-// ListedSize returns stored − 16 (the GCM tag), never negative. Legacy CBC
+// ListedSize implements providers.ListedSizer: stored − 16 (the GCM tag), never negative. Legacy CBC
 // objects cannot be sized from a listing; they report the same estimate.
 func (p *Provider) ListedSize(stored int64) int64 { return max(stored-gcmTagSize, 0) }
 
@@ -96,8 +92,12 @@ func (p *Provider) Encode(ctx context.Context, obj providers.Object, dst io.Writ
 	if err != nil {
 		return providers.Upload{}, nil, err
 	}
-	// Never write what this package would refuse to read.
+	// Never write what this package would refuse to read, nor a legacy
+	// format (a Materials could name a legacy wrap).
 	check, err := parseEnvelope(md)
+	if err == nil && check.legacy {
+		err = envelopeError(errs.ErrUnsupportedAlgorithm, "legacy wrap algorithm %s is read-only", quote(check.wrapAlg))
+	}
 	if err == nil {
 		err = p.keys.accepts(check)
 	}
@@ -124,10 +124,13 @@ func (p *Provider) loadEnvelope(ctx context.Context, h providers.Head, src provi
 	var err error
 	switch {
 	case header || v3:
-		env, err = parseEnvelope(md)
+		env, err = p.parse(md)
 	default:
 		body, ierr := src.Instruction(ctx)
 		if errors.Is(ierr, iofs.ErrNotExist) {
+			if !p.legacyRead && legacyEnvelope(md) {
+				return nil, errLegacyRefused
+			}
 			for _, k := range []string{MetaIV, MetaCEKAlg, MetaWrapAlg, MetaMatDesc} {
 				if _, ok := md[k]; ok {
 					return nil, fmt.Errorf("%s: object metadata has %s but no wrapped data key (%s) and there is no instruction file: %w",
@@ -144,13 +147,13 @@ func (p *Provider) loadEnvelope(ctx context.Context, h providers.Head, src provi
 		if perr != nil {
 			return nil, fmt.Errorf("%s: %w", p.name, perr)
 		}
-		env, err = parseEnvelope(imd)
+		env, err = p.parse(imd)
 		if env != nil {
 			env.instruction = true
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.name, err)
+		return nil, err
 	}
 	if err := p.keys.accepts(env); err != nil {
 		return nil, err
@@ -158,8 +161,13 @@ func (p *Provider) loadEnvelope(ctx context.Context, h providers.Head, src provi
 	return env, nil
 }
 
-// unwrapKey recovers env's data key and checks its length.
+// unwrapKey recovers env's data key and checks its length. Every read of
+// object data gets its key here, so this is where a legacy read is
+// recorded (ctx names the object).
 func (p *Provider) unwrapKey(ctx context.Context, env *envelope) (dataKey, error) {
+	if err := p.recordLegacy(ctx, env); err != nil {
+		return nil, err
+	}
 	k, err := p.keys.unwrap(ctx, env)
 	if err != nil {
 		return nil, err
@@ -274,5 +282,11 @@ type readCloser struct {
 
 func (r *readCloser) Close() error { return r.c.Close() }
 
-// Interface guards.
-var _ providers.Provider = (*Provider)(nil)
+// Interface guards. Provider is no providers.ServerSideEncrypter or
+// providers.Confirmer: client-side encryption asks S3 for nothing, and the
+// object is encrypted before S3 sees it.
+var (
+	_ providers.Provider       = (*Provider)(nil)
+	_ providers.ListedSizer    = (*Provider)(nil)
+	_ providers.SegmentDecoder = (*Provider)(nil)
+)

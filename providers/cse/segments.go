@@ -155,6 +155,3 @@ func (p *Provider) VerifySegments(ctx context.Context, obj providers.Object, h p
 	}
 	return nil
 }
-
-// Interface guard.
-var _ providers.SegmentDecoder = (*Provider)(nil)

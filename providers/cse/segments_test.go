@@ -171,10 +171,11 @@ func TestDecodeSegmentArgs(t *testing.T) {
 	}
 }
 
-// CBC objects have no MAC: both methods say so, and callers fall back.
+// CBC objects have no MAC: with legacy reads on, both methods say so, and
+// callers fall back (with them off, the object is refused outright).
 func TestSegmentsCBCUnavailable(t *testing.T) {
 	f := newFakeKMS(t)
-	p := newKMSProvider(t, f, "", "")
+	p := newLegacyKMSProvider(t, f, &auditRecorder{})
 	s := v1Object(t, f, randBytes(t, 100), v1Opts{withLen: true, withCEK: true})
 	if _, err := p.DecodeSegment(context.Background(), testObj, s.head, s.src, 0, 96); !errors.Is(err, errs.ErrNoSegments) {
 		t.Fatalf("DecodeSegment on CBC: %v, want ErrNoSegments", err)

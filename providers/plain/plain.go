@@ -8,8 +8,10 @@
 //
 // # Key handling
 //
-// No keys. A bucket default encryption set on the S3 side still applies;
-// Confirm accepts whatever S3 reports because nothing was asked.
+// No keys. It implements none of the optional provider interfaces: listed
+// size = stored size, copies ask for no server-side encryption, and any
+// report of S3 confirms a write, since nothing was asked (a bucket default
+// encryption set on the S3 side still applies).
 //
 // # Wire format
 //
@@ -35,8 +37,6 @@ type Provider struct{}
 
 // New returns the pass-through provider.
 func New() *Provider { return &Provider{} }
-
-var _ providers.Provider = (*Provider)(nil)
 
 // Name implements providers.Provider.
 func (*Provider) Name() string { return Name }
@@ -69,17 +69,6 @@ func (*Provider) PlainSize(ctx context.Context, obj providers.Object, h provider
 	return h.Size, nil
 }
 
-// ListedSize implements providers.Provider.
-func (*Provider) ListedSize(stored int64) int64 { return stored }
-
-// SSE implements providers.Provider: copies ask for no server-side
-// encryption (a bucket default still applies).
-func (*Provider) SSE() providers.SSE { return providers.SSE{} }
-
-// Confirm implements providers.Provider. Nothing was asked, so any report
-// (including a bucket default's) confirms the write.
-func (*Provider) Confirm(up providers.Upload, got providers.SSE) error { return nil }
-
 // passWriter forwards writes; Close must be called once and does not close
 // dst (fs owns it).
 type passWriter struct {
@@ -101,3 +90,6 @@ func (w *passWriter) Close() error {
 	w.closed = true
 	return nil
 }
+
+// Interface guards.
+var _ providers.Provider = (*Provider)(nil)

@@ -11,8 +11,23 @@ import (
 
 func TestPassThrough(t *testing.T) {
 	p := plain.New()
-	if p.Name() != "plain" || p.SSE() != (providers.SSE{}) {
-		t.Fatalf("Name %q, SSE %+v", p.Name(), p.SSE())
+	if p.Name() != "plain" || providers.CopySSE(p) != (providers.SSE{}) {
+		t.Fatalf("Name %q, CopySSE %+v", p.Name(), providers.CopySSE(p))
+	}
+	// plain implements none of the optional interfaces: the helpers'
+	// defaults are its behaviour.
+	var pp providers.Provider = p
+	if _, ok := pp.(providers.ListedSizer); ok {
+		t.Error("plain is a ListedSizer")
+	}
+	if _, ok := pp.(providers.ServerSideEncrypter); ok {
+		t.Error("plain is a ServerSideEncrypter")
+	}
+	if _, ok := pp.(providers.Confirmer); ok {
+		t.Error("plain is a Confirmer")
+	}
+	if err := providers.Confirm(p, providers.Upload{}, providers.SSE{Algorithm: "aws:kms"}); err != nil {
+		t.Errorf("Confirm of a bucket default's report: %v", err)
 	}
 	var dst bytes.Buffer
 	up, w, err := p.Encode(t.Context(), providers.Object{Bucket: "b", Key: "k"}, &dst)
@@ -34,7 +49,7 @@ func TestPassThrough(t *testing.T) {
 	if _, err := w.Write([]byte("x")); err == nil {
 		t.Error("Write after Close succeeded")
 	}
-	if got := p.ListedSize(42); got != 42 {
+	if got := providers.ListedSize(p, 42); got != 42 {
 		t.Errorf("ListedSize(42) = %d", got)
 	}
 	for _, off := range []int64{-1, 11} {

@@ -14,7 +14,7 @@ import (
 )
 
 // testCopy copies objects the way fs renames them (CopyObject re-sending
-// Provider.SSE(), metadata copied, instruction file copied first) and reads
+// providers.CopySSE, metadata copied, instruction file copied first) and reads
 // the copies back.
 func testCopy(t *testing.T, s *suite) {
 	for _, size := range []int{0, 17, Chunk + 1, PartSize + 3} {
@@ -26,7 +26,7 @@ func testCopy(t *testing.T, s *suite) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.h.Provider.Confirm(providers.Upload{Metadata: st.Upload.Metadata, SSE: s.h.Provider.SSE()}, got); err != nil {
+			if err := providers.Confirm(s.h.Provider, providers.Upload{Metadata: st.Upload.Metadata, SSE: providers.CopySSE(s.h.Provider)}, got); err != nil {
 				t.Errorf("Confirm of the copy's answer %+v: %v", got, err)
 			}
 			read, err := s.get(t.Context(), dst, 0, -1)
@@ -42,7 +42,7 @@ func testCopy(t *testing.T, s *suite) {
 
 // CopyObject copies src to dst within h.Bucket as fs's rename does: the
 // instruction file (if any) first, then the object with its metadata and
-// h.Provider.SSE() re-sent. It returns S3's report of the copy's encryption
+// providers.CopySSE(h.Provider) re-sent. It returns S3's report of the copy's encryption
 // (from a HEAD when the copy's answer has none, as MinIO's never does).
 func CopyObject(t *testing.T, h *Harness, src, dst string) (providers.SSE, error) {
 	t.Helper()
@@ -60,7 +60,7 @@ func CopyObject(t *testing.T, h *Harness, src, dst string) (providers.SSE, error
 		}
 	}
 	in := &s3.CopyObjectInput{Bucket: aws.String(h.Bucket), Key: aws.String(dst), CopySource: aws.String(h.Bucket + "/" + src)}
-	applySSE(h.Provider.SSE(), &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSEKMSEncryptionContext)
+	applySSE(providers.CopySSE(h.Provider), &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSEKMSEncryptionContext)
 	out, err := h.S3.CopyObject(ctx, in)
 	if err != nil {
 		return providers.SSE{}, fmt.Errorf("copy %s to %s: %w", src, dst, err)
@@ -95,15 +95,28 @@ func wrongAnswers(asked providers.SSE) []providers.SSE {
 	return []providers.SSE{{}}
 }
 
-// testConfirm checks Confirm against real and forged S3 answers.
+// testConfirm checks Confirm against real and forged S3 answers, through
+// the providers helpers (so a provider without the optional Confirmer or
+// ServerSideEncrypter gets the defaults fs would apply).
 func testConfirm(t *testing.T, s *suite) {
 	st := s.put(t, "confirm/obj", plaintext(100))
 	p := s.h.Provider
-	if got := p.SSE(); got != st.Upload.SSE {
-		t.Errorf("SSE() = %+v, but writes ask for %+v: copies would change the encryption", got, st.Upload.SSE)
+	if st.Upload.SSE != (providers.SSE{}) {
+		// A provider that asks S3 to encrypt must say so for copies and
+		// check S3's answers itself: the defaults (no SSE on copies, only
+		// the algorithm checked) would lose or under-check its encryption.
+		if _, ok := p.(providers.ServerSideEncrypter); !ok {
+			t.Errorf("writes ask for %+v, but the provider is no providers.ServerSideEncrypter: copies would drop the encryption", st.Upload.SSE)
+		}
+		if _, ok := p.(providers.Confirmer); !ok {
+			t.Errorf("writes ask for %+v, but the provider is no providers.Confirmer: S3's answers would not be checked fully", st.Upload.SSE)
+		}
+	}
+	if got := providers.CopySSE(p); got != st.Upload.SSE {
+		t.Errorf("CopySSE = %+v, but writes ask for %+v: copies would change the encryption", got, st.Upload.SSE)
 	}
 	h := s.head(t, "confirm/obj")
-	if err := p.Confirm(st.Upload, h.SSE); err != nil {
+	if err := providers.Confirm(p, st.Upload, h.SSE); err != nil {
 		t.Errorf("Confirm rejects the HEAD's report %+v of what it asked (%+v): %v", h.SSE, st.Upload.SSE, err)
 	}
 	if st.Upload.SSE.Algorithm != "" && h.SSE.Algorithm != st.Upload.SSE.Algorithm {
@@ -113,13 +126,13 @@ func testConfirm(t *testing.T, s *suite) {
 	if st.Upload.SSE.Algorithm == "" {
 		// Bucket default encryption may encrypt what was not asked to be.
 		for _, got := range []providers.SSE{{}, {Algorithm: "AES256"}, {Algorithm: "aws:kms", KMSKeyID: "arn:aws:kms:us-east-1:111122223333:key/1"}} {
-			if err := p.Confirm(st.Upload, got); err != nil {
+			if err := providers.Confirm(p, st.Upload, got); err != nil {
 				t.Errorf("asked no SSE; Confirm(%+v) = %v, want nil", got, err)
 			}
 		}
 	}
 	for _, got := range wrong {
-		err := p.Confirm(st.Upload, got)
+		err := providers.Confirm(p, st.Upload, got)
 		if !errors.Is(err, errs.ErrSSENotConfirmed) {
 			t.Errorf("asked %+v; Confirm(%+v) = %v, want ErrSSENotConfirmed", st.Upload.SSE, got, err)
 		}

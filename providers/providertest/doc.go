@@ -11,8 +11,23 @@
 //	}
 //
 // Run calls newHarness once per topic (round trips, sizes, ranges, copies,
-// confirmation, concurrency, and for encrypting providers tampering and key
-// leaks), so every topic gets a fresh bucket and a fresh Keys record.
+// confirmation, concurrency, segments, and for encrypting providers
+// tampering and key leaks), so every topic gets a fresh bucket and a fresh
+// Keys record.
+//
+// # Optional capabilities
+//
+// A provider implements the four methods of providers.Provider and any of
+// the optional interfaces. The suite reaches them only through the
+// providers helpers, exactly as fs does, so a provider without one is
+// tested with the default: ListedSize (stored size), CopySSE (none),
+// Confirm (no check unless SSE was asked for), DecodeSegment and
+// VerifySegments (errs.ErrNoSegments). When a capability is present it is
+// checked: a provider whose writes ask S3 for encryption must be a
+// ServerSideEncrypter whose SSE equals what Encode asks for, and a
+// Confirmer that refuses wrong answers; a SegmentDecoder must decode
+// pieces exactly, verify pieces that tile the object and refuse forged or
+// non-tiling ones and objects altered at rest.
 //
 // The suite stores and reads objects itself, the way package fs does: Put
 // encodes into a buffer that becomes one PutObject, or a multipart upload
@@ -43,6 +58,8 @@
 //
 // A tampered or truncated object must fail a full read with ErrIntegrity or
 // ErrKeyMismatch; an altered algorithm name may also fail with
-// ErrUnsupportedAlgorithm. Confirm must answer a mismatching SSE report with
+// ErrUnsupportedAlgorithm. An altered Harness.OpaqueFields field (a key
+// service's wrapped key with parts the service ignores) may instead read
+// exactly the original plaintext. Confirm must answer a mismatching SSE report with
 // ErrSSENotConfirmed.
 package providertest

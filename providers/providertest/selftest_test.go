@@ -46,6 +46,9 @@ func TestSuiteCatchesBrokenProviders(t *testing.T) {
 		"rangebug/Ranges": true, "rangebug/RoundTrip": false,
 		"buffering/RoundTrip": true, "buffering/Ranges": false,
 		"laxconfirm/Confirm": true, "laxconfirm/Copy": false,
+		"noconfirmer/Confirm": true, "noconfirmer/RoundTrip": false,
+		"laxsegments/Segments": true, "laxsegments/Ranges": false,
+		"nocopysse/Confirm": true, "nocopysse/Sizes": false, "nocopysse/Segments": false,
 		"xor/Tamper": true, "xor/Truncate": true, "xor/AlterMetadata": true, "xor/KeysNotStored": true,
 		"xor/AtRest": false, "xor/Ranges": false,
 	}
@@ -72,6 +75,9 @@ func runBroken(t *testing.T) {
 		{"rangebug", func() (providers.Provider, bool, func() [][]byte) { return rangeBug{}, false, nil }},
 		{"buffering", func() (providers.Provider, bool, func() [][]byte) { return buffering{}, false, nil }},
 		{"laxconfirm", func() (providers.Provider, bool, func() [][]byte) { return laxConfirm{}, false, nil }},
+		{"noconfirmer", func() (providers.Provider, bool, func() [][]byte) { return noConfirmer{}, false, nil }},
+		{"laxsegments", func() (providers.Provider, bool, func() [][]byte) { return laxSegments{}, false, nil }},
+		{"nocopysse", func() (providers.Provider, bool, func() [][]byte) { return noCopySSE{}, false, nil }},
 		{"xor", func() (providers.Provider, bool, func() [][]byte) { x := &xorProvider{}; return x, true, x.keys }},
 	}
 	for _, c := range cases {
@@ -84,7 +90,9 @@ func runBroken(t *testing.T) {
 	}
 }
 
-// pass is a correct pass-through provider the broken ones embed.
+// pass is a correct pass-through provider the broken ones embed. It has
+// only the four required methods: the suite applies the providers defaults
+// for the optional ones.
 type pass struct{}
 
 func (pass) Name() string { return "pass" }
@@ -100,9 +108,6 @@ func (pass) Decode(ctx context.Context, obj providers.Object, h providers.Head, 
 func (pass) PlainSize(ctx context.Context, obj providers.Object, h providers.Head, src providers.Source) (int64, error) {
 	return h.Size, nil
 }
-func (pass) ListedSize(stored int64) int64                        { return stored }
-func (pass) SSE() providers.SSE                                   { return providers.SSE{} }
-func (pass) Confirm(up providers.Upload, got providers.SSE) error { return nil }
 
 type nopCloser struct{ io.Writer }
 
@@ -139,7 +144,55 @@ type laxConfirm struct{ pass }
 func (laxConfirm) Encode(ctx context.Context, obj providers.Object, dst io.Writer) (providers.Upload, io.WriteCloser, error) {
 	return providers.Upload{SSE: providers.SSE{Algorithm: "AES256"}}, nopCloser{dst}, nil
 }
-func (laxConfirm) SSE() providers.SSE { return providers.SSE{Algorithm: "AES256"} }
+func (laxConfirm) SSE() providers.SSE                                   { return providers.SSE{Algorithm: "AES256"} }
+func (laxConfirm) Confirm(up providers.Upload, got providers.SSE) error { return nil }
+
+// noConfirmer asks for SSE-S3 and says so for copies, but leaves checking
+// S3's answers to the providers default.
+type noConfirmer struct{ pass }
+
+func (noConfirmer) Encode(ctx context.Context, obj providers.Object, dst io.Writer) (providers.Upload, io.WriteCloser, error) {
+	return providers.Upload{SSE: providers.SSE{Algorithm: "AES256"}}, nopCloser{dst}, nil
+}
+func (noConfirmer) SSE() providers.SSE { return providers.SSE{Algorithm: "AES256"} }
+
+// noCopySSE asks for SSE-S3 and checks S3's answers, but copies would ask
+// for nothing (no SSE method).
+type noCopySSE struct{ pass }
+
+func (noCopySSE) Encode(ctx context.Context, obj providers.Object, dst io.Writer) (providers.Upload, io.WriteCloser, error) {
+	return providers.Upload{SSE: providers.SSE{Algorithm: "AES256"}}, nopCloser{dst}, nil
+}
+func (noCopySSE) Confirm(up providers.Upload, got providers.SSE) error {
+	if got.Algorithm != up.SSE.Algorithm {
+		return errs.ErrSSENotConfirmed
+	}
+	return nil
+}
+
+// laxSegments decodes pieces correctly but verifies any set of them.
+type laxSegments struct{ pass }
+
+func (laxSegments) DecodeSegment(ctx context.Context, obj providers.Object, h providers.Head, src providers.Source, off, n int64) (providers.SegmentReader, error) {
+	rc, err := src.Range(ctx, off, n)
+	if err != nil {
+		return nil, err
+	}
+	return &laxSegment{ReadCloser: rc, off: off, n: n}, nil
+}
+
+func (laxSegments) VerifySegments(context.Context, providers.Object, providers.Head, providers.Source, []providers.Segment) error {
+	return nil
+}
+
+type laxSegment struct {
+	io.ReadCloser
+	off, n int64
+}
+
+func (s *laxSegment) Segment() (providers.Segment, bool) {
+	return providers.Segment{Off: s.off, Len: s.n}, true
+}
 
 // xorProvider encrypts with AES-CTR under a per-object key stored in hex in
 // the object's metadata: confidential against a listing, but

@@ -36,7 +36,7 @@ type Stored struct {
 // Put encodes plaintext from r through p and stores it as bucket/key the way
 // fs does: the instruction file first (if any), then one PutObject, or a
 // multipart upload once the stored bytes exceed PartSize. It returns an
-// error when Provider.Confirm rejects S3's answer (the object is then left
+// error when providers.Confirm rejects S3's answer (the object is then left
 // in place for inspection).
 func Put(ctx context.Context, c *s3.Client, p providers.Provider, bucket, key string, r io.Reader) (*Stored, error) {
 	w := &partWriter{ctx: ctx, c: c, bucket: bucket, key: key}
@@ -70,7 +70,7 @@ func Put(ctx context.Context, c *s3.Client, p providers.Provider, bucket, key st
 		return nil, err
 	}
 	st := &Stored{Upload: up, SSE: got, Multipart: w.uploadID != "", StoredSize: w.total}
-	if err := p.Confirm(up, got); err != nil {
+	if err := providers.Confirm(p, up, got); err != nil {
 		return st, fmt.Errorf("confirm %s: %w", key, err)
 	}
 	return st, nil

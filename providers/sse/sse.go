@@ -30,8 +30,6 @@ type Provider struct {
 	sse  providers.SSE
 }
 
-var _ providers.Provider = (*Provider)(nil)
-
 // NewS3 returns the SSE-S3 provider (x-amz-server-side-encryption: AES256).
 func NewS3() *Provider {
 	return &Provider{name: NameS3, sse: providers.SSE{Algorithm: AlgorithmS3}}
@@ -70,7 +68,7 @@ func NewKMSWithContext(keyID string, encCtx map[string]string) (*Provider, error
 // Name implements providers.Provider.
 func (p *Provider) Name() string { return p.name }
 
-// SSE implements providers.Provider.
+// SSE implements providers.ServerSideEncrypter.
 func (p *Provider) SSE() providers.SSE { return p.sse }
 
 // Encode implements providers.Provider: the Upload carries the SSE request;
@@ -102,10 +100,7 @@ func (p *Provider) PlainSize(ctx context.Context, obj providers.Object, h provid
 	return h.Size, nil
 }
 
-// ListedSize implements providers.Provider.
-func (p *Provider) ListedSize(stored int64) int64 { return stored }
-
-// Confirm implements providers.Provider: got must report the algorithm up
+// Confirm implements providers.Confirmer: got must report the algorithm up
 // asked for and, for SSE-KMS with a key id that is not an alias, that key.
 func (p *Provider) Confirm(up providers.Upload, got providers.SSE) error {
 	asked := up.SSE
@@ -164,3 +159,10 @@ func (w *passWriter) Close() error {
 	w.closed = true
 	return nil
 }
+
+// Interface guards.
+var (
+	_ providers.Provider            = (*Provider)(nil)
+	_ providers.ServerSideEncrypter = (*Provider)(nil)
+	_ providers.Confirmer           = (*Provider)(nil)
+)
