@@ -24,6 +24,9 @@ type CreateRequest struct {
 	CreateParent              bool
 	// BlockSize is the file's block size (0: Options.BlockSize).
 	BlockSize int64
+	// Replication is the replication the client asked for (0: default);
+	// S3 keeps its own redundancy, the value is recorded and reported.
+	Replication int
 }
 
 // Create opens src for writing under req.Holder's lease. The file appears
@@ -85,8 +88,15 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	if blockSize%512 != 0 {
 		return nil, Failf(ErrIllegalArgument, "block size %d is not a multiple of 512", blockSize)
 	}
+	replication := req.Replication
+	if replication <= 0 {
+		replication = n.opts.Replication
+	}
+	if replication > maxReplication {
+		return nil, Failf(ErrIO, "Requested replication factor of %d exceeds maximum of %d for %s", replication, maxReplication, p)
+	}
 	now := time.Now()
-	f := &OpenFile{Path: p, ID: FileID(p), Holder: holder, BlockSize: blockSize,
+	f := &OpenFile{Path: p, ID: FileID(p), Holder: holder, BlockSize: blockSize, Replication: replication,
 		info: fs.FileInfo{Path: p, Name: path.Base(p), ModTime: now, AccessTime: now,
 			Owner: c.user, Group: group, Perm: req.Perm & 07777}}
 	for tries := 0; ; tries++ {
@@ -111,7 +121,7 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	// The upload outlives this call (and the client's connection): the file
 	// lives until it completes, is aborted, or its lease expires.
 	w, err := n.fs.Create(context.WithoutCancel(ctx), p, fs.CreateOptions{Overwrite: req.Overwrite, CreateParent: req.CreateParent, Checked: true,
-		Perm: f.info.Perm, Owner: f.info.Owner, Group: f.info.Group})
+		Perm: f.info.Perm, Owner: f.info.Owner, Group: f.info.Group, BlockSize: blockSize, Replication: replication})
 	if err != nil {
 		f.done = true
 		f.mu.Unlock()

@@ -15,11 +15,12 @@ import (
 type OpenFile struct {
 	// Path is the file's clean path, ID its file id, Holder the client
 	// name holding the lease, BlockSize the file's block size.
-	Path      string
-	ID        uint64
-	Holder    string
-	BlockSize int64
-	info      fs.FileInfo
+	Path        string
+	ID          uint64
+	Holder      string
+	BlockSize   int64
+	Replication int
+	info        fs.FileInfo
 
 	mu   sync.Mutex // guards w and done
 	w    *fs.Writer // nil while fs.Create runs
@@ -35,7 +36,7 @@ func (f *OpenFile) Status() Status {
 		info.Size = f.w.Written()
 	}
 	f.mu.Unlock()
-	return Status{FileInfo: info, FileID: f.ID, BlockSize: f.BlockSize, Writing: true}
+	return Status{FileInfo: info, FileID: f.ID, BlockSize: f.BlockSize, Replication: f.Replication, Writing: true}
 }
 
 func (f *OpenFile) noLease() error {

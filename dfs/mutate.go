@@ -341,18 +341,29 @@ func (n *Namespace) SetTimes(ctx context.Context, c *Caller, src string, mtime, 
 	return n.fs.SetAttrs(ctx, p, a)
 }
 
-// SetReplication succeeds for files and changes nothing (S3 manages
-// redundancy); HDFS answers false for directories and missing paths.
-func (n *Namespace) SetReplication(ctx context.Context, c *Caller, src string) (bool, error) {
+// maxReplication is HDFS's dfs.replication.max default.
+const maxReplication = 512
+
+// SetReplication records a file's replication factor (S3 keeps its own
+// redundancy; the value is what stat and listings report); HDFS answers
+// false for directories and missing paths.
+func (n *Namespace) SetReplication(ctx context.Context, c *Caller, src string, replication int) (bool, error) {
 	p, err := c.checkedPath(ctx, src, PermWrite)
 	if err != nil {
 		return false, err
+	}
+	if replication < 1 || replication > maxReplication {
+		return false, Failf(ErrIO, "file %s: replication %d is outside [1, %d]", p, replication, maxReplication)
 	}
 	fi, err := c.stat(ctx, p)
 	if missing(err) || (err == nil && fi.IsDir) {
 		return false, nil
 	}
 	if err != nil {
+		return false, err
+	}
+	defer c.forget()
+	if err := n.fs.SetAttrs(ctx, p, fs.Attrs{Replication: &replication}); err != nil {
 		return false, err
 	}
 	return true, nil

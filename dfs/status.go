@@ -37,7 +37,16 @@ func FileID(p string) uint64 {
 func (n *Namespace) status(fi fs.FileInfo) Status {
 	st := Status{FileInfo: fi, FileID: FileID(fi.Path)}
 	if !fi.IsDir {
+		// The file's own block size and replication, as created (or
+		// changed by setReplication); files written by other tools have
+		// none recorded and show the server defaults.
 		st.BlockSize, st.Replication = n.opts.BlockSize, n.opts.Replication
+		if fi.BlockSize > 0 {
+			st.BlockSize = fi.BlockSize
+		}
+		if fi.Replication > 0 {
+			st.Replication = fi.Replication
+		}
 		st.Size = max(st.Size, 0)
 	} else {
 		st.Size = 0

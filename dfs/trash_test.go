@@ -136,3 +136,39 @@ func TestNewPathsInheritGroup(t *testing.T) {
 		}
 	}
 }
+
+// A file keeps the block size and replication it was created with (and a
+// replication set later) in stat and in listings, after it is closed.
+func TestBlockSizeAndReplicationPersist(t *testing.T) {
+	n, b := newTestNamespace(t, Options{BlockSize: 128 << 20, Replication: 1})
+	ctx := context.Background()
+	f, err := n.Create(ctx, n.Caller("root"), b+"/f", CreateRequest{Holder: "h", Perm: 0644, Create: true, BlockSize: 1 << 20, Replication: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, 3<<20+7)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Complete(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	check := func(wantRepl int) {
+		t.Helper()
+		st, err := n.Stat(ctx, n.Caller("root"), b+"/f")
+		if err != nil || st.BlockSize != 1<<20 || st.Replication != wantRepl {
+			t.Fatalf("stat: block size %d replication %d (%v), want %d and %d", st.BlockSize, st.Replication, err, 1<<20, wantRepl)
+		}
+		list, _, err := n.List(ctx, n.Caller("root"), b, "")
+		if err != nil || len(list) != 1 || list[0].BlockSize != 1<<20 || list[0].Replication != wantRepl {
+			t.Fatalf("listing: %+v %v", list, err)
+		}
+	}
+	check(3)
+	if ok, err := n.SetReplication(ctx, n.Caller("root"), b+"/f", 2); !ok || err != nil {
+		t.Fatalf("setReplication: %v %v", ok, err)
+	}
+	check(2)
+	if _, err := n.SetReplication(ctx, n.Caller("root"), b+"/f", 0); err == nil {
+		t.Error("replication 0 accepted")
+	}
+}

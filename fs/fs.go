@@ -153,6 +153,9 @@ type FileInfo struct {
 	// attribute changes; 0 when unknown (directories, files written by
 	// other tools): the caller then uses its server default.
 	BlockSize int64
+	// Replication is the replication recorded for the file (HDFS create or
+	// setReplication; S3 keeps its own redundancy); 0: none recorded.
+	Replication int
 }
 
 // Summary is a content summary (du).
@@ -169,6 +172,8 @@ type Attrs struct {
 	Group      *string
 	ModTime    *time.Time
 	AccessTime *time.Time
+	// Replication records a file's HDFS replication factor.
+	Replication *int
 }
 
 // CreateOptions control Create.
@@ -180,6 +185,8 @@ type CreateOptions struct {
 	// BlockSize is recorded with the file and reported by Stat and List
 	// as FileInfo.BlockSize; 0 records none.
 	BlockSize int64
+	// Replication is recorded likewise (FileInfo.Replication); 0: none.
+	Replication int
 	// Checked says the caller has just looked up p itself and found no
 	// directory there (and, unless Overwrite, no file): Create then skips
 	// its own lookup of p. A file created meanwhile by someone else still

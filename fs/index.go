@@ -73,7 +73,7 @@ type indexEntry struct {
 	a       attrs     // decoded namespace metadata, without xattrs
 }
 
-const indexFormat = 1
+const indexFormat = 2
 
 const (
 	flagPinned = 1 << iota
@@ -107,6 +107,7 @@ func (e indexEntry) encode() []byte {
 	b = binary.AppendVarint(b, millisOf(e.a.mtime))
 	b = binary.AppendVarint(b, millisOf(e.a.atime))
 	b = binary.AppendVarint(b, e.a.blockSize)
+	b = binary.AppendVarint(b, e.a.replication)
 	return b
 }
 
@@ -131,6 +132,7 @@ func decodeEntry(b []byte) (indexEntry, error) {
 	e.a.mtime = timeOf(d.varint())
 	e.a.atime = timeOf(d.varint())
 	e.a.blockSize = d.varint()
+	e.a.replication = d.varint()
 	if d.err || len(d.b) != 0 || e.a.perm > 07777 {
 		return indexEntry{}, errBadEntry
 	}

@@ -166,7 +166,7 @@ func TestListResolvesUnknownEntries(t *testing.T) {
 		return &s3.HeadObjectOutput{
 			ETag: aws.String(`"e` + strconv.Itoa(i) + `"`), ContentLength: aws.Int64(int64(i)),
 			LastModified: aws.Time(fakeListTime.Truncate(time.Second)),
-			Metadata:     newFileMeta(0o600, "owner"+strconv.Itoa(i), "g", 4<<20),
+			Metadata:     newFileMeta(0o600, "owner"+strconv.Itoa(i), "g", 4<<20, 0),
 		}, nil
 	}
 	f := fl.fs(t, nil)
@@ -336,7 +336,7 @@ func BenchmarkListKnownEntries(b *testing.B) {
 		i, _ := strconv.Atoi(key[len("d/f"):])
 		return &s3.HeadObjectOutput{
 			ETag: aws.String(`"e` + strconv.Itoa(i) + `"`), ContentLength: aws.Int64(int64(i)),
-			LastModified: aws.Time(fakeListTime.Truncate(time.Second)), Metadata: newFileMeta(0o600, "owner", "group", 4<<20),
+			LastModified: aws.Time(fakeListTime.Truncate(time.Second)), Metadata: newFileMeta(0o600, "owner", "group", 4<<20, 0),
 		}, nil
 	}
 	f, err := New(context.Background(), Options{S3: fl, Buckets: map[string]string{"b": "b"},

@@ -95,7 +95,7 @@ func TestListingAttributes(t *testing.T) {
 	heads.takeHeads()
 
 	// Objects written by other tools: one HEAD each, then none.
-	r.putRaw("d/raw", []byte("raw"), newFileMeta(0o600, "dave", "ops", 64<<20))
+	r.putRaw("d/raw", []byte("raw"), newFileMeta(0o600, "dave", "ops", 64<<20, 0))
 	r.putRaw("d/plain", []byte("no metadata"), nil)
 	r.putRaw("d/rawdir/", nil, newMarkerMeta(0o711, "erin", "ops", time.UnixMilli(1600000000000)))
 	r.putRaw("d/implicit/x", []byte("x"), nil)

@@ -36,6 +36,7 @@ const (
 	metaMtime       = "emrfsd-mtime"
 	metaAtime       = "emrfsd-atime"
 	metaBlockSize   = "emrfsd-blocksize"
+	metaReplication = "emrfsd-replication"
 	metaXattrPrefix = "emrfsd-xattr-"
 
 	// MaxMetadataBytes is S3's limit on user metadata: the sum of the UTF-8
@@ -58,6 +59,7 @@ type attrs struct {
 	hasPerm      bool
 	mtime, atime time.Time // zero when absent
 	blockSize    int64     // 0 when absent
+	replication  int64     // 0 when absent
 	xattrs       map[string][]byte
 }
 
@@ -81,6 +83,11 @@ func decodeMeta(md map[string]string) attrs {
 	if v, ok := md[metaBlockSize]; ok {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
 			a.blockSize = n
+		}
+	}
+	if v, ok := md[metaReplication]; ok {
+		if n, err := strconv.ParseInt(v, 10, 16); err == nil && n > 0 {
+			a.replication = n
 		}
 	}
 	for k, v := range md {
@@ -175,6 +182,9 @@ func (c metaChange) apply(md map[string]string) map[string]string {
 	if c.a.AccessTime != nil {
 		out[metaAtime] = formatMillis(*c.a.AccessTime)
 	}
+	if c.a.Replication != nil {
+		out[metaReplication] = strconv.Itoa(*c.a.Replication)
+	}
 	for name, v := range c.setXattr {
 		out[xattrKey(name)] = base64.StdEncoding.EncodeToString(v)
 	}
@@ -223,10 +233,13 @@ func newMarkerMeta(perm uint32, owner, group string, now time.Time) map[string]s
 }
 
 // newFileMeta is the namespace metadata of a new file.
-func newFileMeta(perm uint32, owner, group string, blockSize int64) map[string]string {
+func newFileMeta(perm uint32, owner, group string, blockSize int64, replication int) map[string]string {
 	md := newObjectMeta(perm, owner, group)
 	if blockSize > 0 {
 		md[metaBlockSize] = strconv.FormatInt(blockSize, 10)
+	}
+	if replication > 0 {
+		md[metaReplication] = strconv.Itoa(replication)
 	}
 	return md
 }

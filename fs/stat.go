@@ -239,5 +239,6 @@ func (f *FS) applyMeta(fi *FileInfo, a attrs, lastMod time.Time) {
 	fi.Xattrs = a.xattrs
 	if !fi.IsDir {
 		fi.BlockSize = a.blockSize
+		fi.Replication = int(a.replication)
 	}
 }

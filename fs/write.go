@@ -123,7 +123,7 @@ func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, er
 	if md == nil {
 		md = map[string]string{}
 	}
-	maps.Copy(md, newFileMeta(perm, o.Owner, o.Group, o.BlockSize))
+	maps.Copy(md, newFileMeta(perm, o.Owner, o.Group, o.BlockSize, o.Replication))
 	if err := checkMetaSize(md); err != nil {
 		_ = enc.Close()
 		w.discard()

@@ -220,7 +220,7 @@ func (s *Server) setTimes(ctx context.Context, c *dfs.Caller, req *hdfspb.SetTim
 }
 
 func (s *Server) setReplication(ctx context.Context, c *dfs.Caller, req *hdfspb.SetReplicationRequestProto) (*hdfspb.SetReplicationResponseProto, error) {
-	ok, err := s.ns.SetReplication(ctx, c, req.GetSrc())
+	ok, err := s.ns.SetReplication(ctx, c, req.GetSrc(), int(req.GetReplication()))
 	if err != nil {
 		return nil, err
 	}

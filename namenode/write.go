@@ -80,6 +80,7 @@ func (s *Server) create(ctx context.Context, c *dfs.Caller, req *hdfspb.CreateRe
 		Append:       flag&flagAppend != 0,
 		CreateParent: req.GetCreateParent(),
 		BlockSize:    int64(req.GetBlockSize()),
+		Replication:  int(req.GetReplication()),
 	})
 	if err != nil {
 		return nil, err
