@@ -44,6 +44,9 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	if err := n.checkNewName(p); err != nil {
 		return nil, err
 	}
+	if err := n.homeFor(ctx, c, p); err != nil {
+		return nil, err
+	}
 	holder := req.Holder
 	if err := c.checkAncestor(ctx, p); err != nil {
 		return nil, err

@@ -24,6 +24,9 @@ func (n *Namespace) Mkdirs(ctx context.Context, c *Caller, src string, perm uint
 	if err := n.provisionTrash(ctx, c, p); err != nil {
 		return err
 	}
+	if err := n.homeFor(ctx, c, p); err != nil {
+		return err
+	}
 	if err := c.checkAncestor(ctx, p); err != nil {
 		return err
 	}

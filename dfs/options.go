@@ -44,6 +44,10 @@ type Options struct {
 	TrashInterval           time.Duration
 	TrashCheckpointInterval time.Duration
 
+	// HomeAutoCreate makes /user/USER (owned by USER) the first time USER
+	// creates something inside it (emrfsd.home.autocreate).
+	HomeAutoCreate bool
+
 	// MaxComponentLength bounds each component of a new name
 	// (dfs.namenode.fs-limits.max-component-length; 0: no limit).
 	MaxComponentLength int

@@ -172,3 +172,49 @@ func TestBlockSizeAndReplicationPersist(t *testing.T) {
 		t.Error("replication 0 accepted")
 	}
 }
+
+// With a default bucket, /tmp and /user exist from the start and each user
+// gets /user/NAME the first time they write there; nobody gets anyone
+// else's.
+func TestBootstrapAndHomes(t *testing.T) {
+	env := testenv.Get(t)
+	home := env.NewBucket(t, "dfs-home")
+	f, err := fs.New(context.Background(), fs.Options{S3: env.S3Client(), Buckets: map[string]string{}, DefaultBucket: home,
+		Provider:     func(context.Context, string) (providers.Provider, error) { return plain.New(), nil },
+		DefaultOwner: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(Options{FS: f, SuperUser: "root", PermissionsEnabled: true, HomeAutoCreate: true,
+		Groups: func(u string) []string { return []string{u + "-group"} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := n.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for p, perm := range map[string]uint32{"/tmp": 01777, "/user": 0755} {
+		st, err := n.Stat(ctx, n.Caller("alice"), p)
+		if err != nil || st.Perm != perm || st.Owner != "root" || !st.IsDir {
+			t.Errorf("%s: %+v %v", p, st, err)
+		}
+	}
+	if err := n.Mkdirs(ctx, n.Caller("alice"), "/user/alice/.sparkStaging/app-1", 0700, true); err != nil {
+		t.Fatalf("alice writes in her home: %v", err)
+	}
+	st, err := n.Stat(ctx, n.Caller("alice"), "/user/alice")
+	if err != nil || st.Owner != "alice" || st.Group != "alice-group" || st.Perm != 0755 {
+		t.Fatalf("home %+v %v", st, err)
+	}
+	if err := n.Mkdirs(ctx, n.Caller("alice"), "/user/bob/x", 0755, true); err == nil {
+		t.Error("alice created bob's home")
+	}
+	if _, err := n.Create(ctx, n.Caller("bob"), "/user/alice/intruder", CreateRequest{Holder: "b", Create: true, Perm: 0644}); err == nil {
+		t.Error("bob wrote into alice's home")
+	}
+	writeAs(t, n, "bob", "/tmp/bob-was-here", "x")
+	if _, err := n.Delete(ctx, n.Caller("alice"), "/tmp/bob-was-here", false); err == nil {
+		t.Error("alice deleted bob's file in sticky /tmp")
+	}
+}

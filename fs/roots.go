@@ -37,3 +37,7 @@ func (f *FS) BucketRoots(ctx context.Context) ([]string, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+// HasDefaultBucket reports whether top-level paths that are not buckets
+// (/user, /tmp, ...) have a home (Options.DefaultBucket).
+func (f *FS) HasDefaultBucket() bool { return f.opts.DefaultBucket != "" }

@@ -73,9 +73,9 @@ func storeMode(o *config.Options) string {
 // embedded mode: one plain and one cse-kms bucket.
 func embeddedDefaults() map[string]string {
 	return map[string]string{
-		"emrfsd.buckets":           embeddedPlainBucket + "," + embeddedCSEBucket,
-		"emrfsd.default.bucket":    embeddedHomeBucket,
-		"fs.s3a.path.style.access": "true",
+		"emrfsd.buckets":                                       embeddedPlainBucket + "," + embeddedCSEBucket,
+		"emrfsd.default.bucket":                                embeddedHomeBucket,
+		"fs.s3a.path.style.access":                             "true",
 		"fs.s3.bucket." + embeddedCSEBucket + ".cse.enabled":   "true",
 		"fs.s3.bucket." + embeddedCSEBucket + ".cse.kms.keyId": embeddedKeyAlias,
 	}
@@ -388,11 +388,14 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 		FS: d.fs, Logger: log.With("component", "dfs"),
 		BlockSize: d.opts.BlockSize, Replication: d.opts.Replication,
 		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
-		MaxComponentLength: d.opts.MaxComponentLength,
-		TrashInterval:      d.opts.TrashInterval, TrashCheckpointInterval: d.opts.TrashCheckpointInterval,
+		MaxComponentLength: d.opts.MaxComponentLength, HomeAutoCreate: d.opts.HomeAutoCreate,
+		TrashInterval: d.opts.TrashInterval, TrashCheckpointInterval: d.opts.TrashCheckpointInterval,
 	})
 	if err != nil {
 		return err
+	}
+	if err := ns.Bootstrap(ctx); err != nil {
+		return fmt.Errorf("creating /tmp and /user in the default bucket: %w", err)
 	}
 	go ns.Run(ctx)
 	go ns.RunTrash(ctx)

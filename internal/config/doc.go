@@ -39,6 +39,7 @@
 //	dfs.block.access.token.lifetime    600 (minutes)
 //	emrfsd.block.access.key.file       ${emrfsd.data.dir}/block.key
 //	dfs.datanode.hostname              ""  (the address the client reached the NameNode at)
+//	emrfsd.home.autocreate             true
 //	dfs.namenode.fs-limits.max-component-length  255
 //	fs.trash.interval                  0 (minutes; 0 = no trash)
 //	fs.trash.checkpoint.interval       0 (minutes; 0 = fs.trash.interval)

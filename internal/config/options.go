@@ -115,6 +115,9 @@ type Options struct {
 	// DataNodeHostname is dfs.datanode.hostname: the name clients reach the
 	// DataNode by (default: the address they reached the NameNode at).
 	DataNodeHostname string
+	// HomeAutoCreate is emrfsd.home.autocreate (default true): /user/USER
+	// is made for USER the first time they create something in it.
+	HomeAutoCreate bool
 	// MaxComponentLength is dfs.namenode.fs-limits.max-component-length
 	// (default 255, 0 = no limit).
 	MaxComponentLength int

@@ -42,6 +42,7 @@ var wantDefaults = Options{
 	BlockTokenLifetime: 10 * time.Hour,
 	BlockKeyFile:       "./emrfsd-data/block.key",
 	MaxComponentLength: 255,
+	HomeAutoCreate:     true,
 
 	AttrIndexFile:          "./emrfsd-data/attrindex.db",
 	AttrIndexMemoryEntries: 65536,
@@ -178,6 +179,7 @@ func TestLoadValues(t *testing.T) {
 		BlockTokenLifetime: 10 * time.Hour,
 		BlockKeyFile:       "/srv/emrfsd/block.key",
 		MaxComponentLength: 255,
+		HomeAutoCreate:     true,
 
 		DefaultBucket:          "shared-home",
 		AttrIndexFile:          "",
