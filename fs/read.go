@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	iofs "io/fs"
@@ -254,6 +255,13 @@ func (w *windowReader) closeBody() error {
 	return err
 }
 
+// ErrBodyCut: an S3 GET response ended before the bytes it promised (the
+// connection was lost, S3 restarted). It is an I/O error, never io.EOF or
+// io.ErrUnexpectedEOF: decrypters treat a source that ends early as a
+// truncated (tampered) object, and a failed authentication refuses later
+// reads of the object, while a cut connection only fails this read.
+var ErrBodyCut = errors.New("S3 response body cut short")
+
 func (w *windowReader) Read(p []byte) (int, error) {
 	for w.left == 0 {
 		w.closeBody()
@@ -271,9 +279,12 @@ func (w *windowReader) Read(p []byte) (int, error) {
 	w.left -= int64(n)
 	if err == io.EOF {
 		if w.left > 0 {
-			return n, classify(io.ErrUnexpectedEOF)
+			return n, fmt.Errorf("%w: %d of %d bytes missing", ErrBodyCut, w.left, w.size)
 		}
 		err = nil
+	}
+	if err == io.ErrUnexpectedEOF {
+		return n, fmt.Errorf("%w: %d of %d bytes missing", ErrBodyCut, w.left, w.size)
 	}
 	if err == nil && w.pre == nil {
 		w.prefetch()
