@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -69,15 +70,28 @@ func readFrame(r io.Reader, max int) ([]byte, error) {
 	if n == 0 || int64(n) > int64(max) {
 		return nil, fmt.Errorf("%w: frame length %d (limit %d)", errFrame, n, max)
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	// The buffer grows as bytes arrive (doubling from frameChunk), so a
+	// length prefix alone never reserves memory: a client that announces
+	// the largest frame and stalls holds at most frameChunk.
+	buf := make([]byte, 0, min(int(n), frameChunk))
+	for len(buf) < int(n) {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(int(n)-len(buf), cap(buf)))
 		}
-		return nil, err
+		k, err := r.Read(buf[len(buf):min(cap(buf), int(n))])
+		buf = buf[:len(buf)+k]
+		if err != nil && len(buf) < int(n) {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
 	}
 	return buf, nil
 }
+
+// frameChunk is the first allocation for a frame's body.
+const frameChunk = 64 << 10
 
 // nextDelimited splits one varint-length-prefixed message off b.
 func nextDelimited(b []byte) (msg, rest []byte, err error) {

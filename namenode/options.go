@@ -58,6 +58,9 @@ type Options struct {
 	CallTimeout time.Duration
 	// MaxCallsPerConn bounds the calls in flight on one connection (32).
 	MaxCallsPerConn int
+	// MaxConns bounds the connections open at once (default 4096); more
+	// are closed at accept.
+	MaxConns int
 	// MaxReadBlocks bounds the table of blocks handed out for reading
 	// (default 65536) when the server makes its own.
 	MaxReadBlocks int
@@ -111,6 +114,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 15 * time.Minute
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 4096
 	}
 	if o.MaxCallsPerConn <= 0 {
 		o.MaxCallsPerConn = 32

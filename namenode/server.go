@@ -39,6 +39,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	closed    bool
+	refused   uint64 // connections closed at accept (MaxConns)
 
 	connWG sync.WaitGroup // connection goroutines
 	callWG sync.WaitGroup // calls being processed
@@ -126,6 +127,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			s.mu.Unlock()
 			nc.Close()
 			return ErrServerClosed
+		}
+		if len(s.conns) >= s.opts.MaxConns {
+			s.refused++
+			refused := s.refused
+			s.mu.Unlock()
+			nc.Close()
+			if refused&(refused-1) == 0 { // 1st, 2nd, 4th, 8th...: bounded logging
+				s.log.Warn("connection limit reached; closing new connections", "limit", s.opts.MaxConns, "refused_so_far", refused)
+			}
+			continue
 		}
 		s.conns[c] = struct{}{}
 		s.connWG.Add(1)

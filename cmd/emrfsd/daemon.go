@@ -173,10 +173,11 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		if err != nil {
 			return nil, fmt.Errorf("AWS configuration: %w", err)
 		}
-		d.kmsSvc = kms.NewAWS(awskms.NewFromConfig(awsCfg))
+		limits := kms.ClientOptions(kms.ClientLimits{MaxAttempts: opts.KMSMaxAttempts, MaxBackoff: opts.KMSMaxBackoff, AttemptTimeout: opts.KMSTimeout})
+		d.kmsSvc = kms.NewAWS(awskms.NewFromConfig(awsCfg, limits))
 		base := awsCfg
 		d.kmsIn = func(region string) kms.Service {
-			return kms.NewAWS(awskms.NewFromConfig(base, func(o *awskms.Options) { o.Region = region }))
+			return kms.NewAWS(awskms.NewFromConfig(base, limits, func(o *awskms.Options) { o.Region = region }))
 		}
 	}
 	if !validateOnly {
@@ -390,6 +391,7 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
 		MaxComponentLength: d.opts.MaxComponentLength, HomeAutoCreate: d.opts.HomeAutoCreate,
 		TrashInterval: d.opts.TrashInterval, TrashCheckpointInterval: d.opts.TrashCheckpointInterval,
+		MaxOpenFiles: d.opts.MaxOpenFiles,
 	})
 	if err != nil {
 		return err
@@ -402,11 +404,13 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	nn, err := namenode.New(namenode.Options{
 		Namespace: ns, Logger: log.With("component", "namenode"), Blocks: blockMap,
 		DataNode: advertisedDataNode(d.opts.DataNodeHostname, host, hostname, port),
+		MaxFrame: int(d.opts.MaxFrame), MaxConns: d.opts.NameNodeMaxConns, MaxCallsPerConn: d.opts.MaxCallsPerConn,
+		IdleTimeout: d.opts.NameNodeIdleTimeout, FrameTimeout: d.opts.NameNodeFrameTimeout,
 	})
 	if err != nil {
 		return err
 	}
-	dn := datanode.New(datanode.Options{Blocks: blockMap, Logger: log.With("component", "datanode")})
+	dn := datanode.New(datanode.Options{Blocks: blockMap, Logger: log.With("component", "datanode"), MaxConns: d.opts.DataNodeMaxConns})
 
 	errc := make(chan error, 2)
 	go func() { errc <- nn.Serve(ctx, nnLn) }()

@@ -34,6 +34,16 @@
 //	dfs.blocksize                      128M (at least 1M)
 //	dfs.replication                    1
 //	emrfsd.shutdown.timeout            30s
+//	ipc.maximum.data.length            16M  largest NameNode request frame
+//	ipc.server.max.connections         4096 NameNode connections
+//	emrfsd.namenode.idle.timeout       2m
+//	emrfsd.namenode.frame.timeout      30s  a started frame must complete within it
+//	emrfsd.namenode.max.calls.per.connection  32
+//	dfs.datanode.max.transfer.threads  4096 DataNode connections
+//	emrfsd.max.open.files              1024 files open for writing, all clients
+//	emrfsd.kms.retry.max.attempts      5    (AWS SDK standard retryer)
+//	emrfsd.kms.retry.max.backoff       5s
+//	emrfsd.kms.timeout                 5s   per attempt
 //	emrfsd.store                       ""  s3 | embedded; empty = decided by main from the environment
 //	dfs.block.access.token.enable      true
 //	dfs.block.access.token.lifetime    600 (minutes)

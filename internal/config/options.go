@@ -85,6 +85,29 @@ type Options struct {
 	// ShutdownTimeout is emrfsd.shutdown.timeout (default 30s): the drain
 	// period on SIGTERM.
 	ShutdownTimeout time.Duration
+
+	// Limits of the front ends (see the properties' descriptions).
+	// MaxFrame is ipc.maximum.data.length (default 16M), NameNodeMaxConns
+	// ipc.server.max.connections (default 4096), NameNodeIdleTimeout
+	// emrfsd.namenode.idle.timeout (2m), NameNodeFrameTimeout
+	// emrfsd.namenode.frame.timeout (30s), MaxCallsPerConn
+	// emrfsd.namenode.max.calls.per.connection (32), DataNodeMaxConns
+	// dfs.datanode.max.transfer.threads (4096), MaxOpenFiles
+	// emrfsd.max.open.files (1024).
+	MaxFrame             int64
+	NameNodeMaxConns     int
+	NameNodeIdleTimeout  time.Duration
+	NameNodeFrameTimeout time.Duration
+	MaxCallsPerConn      int
+	DataNodeMaxConns     int
+	MaxOpenFiles         int
+
+	// KMS client: KMSMaxAttempts is emrfsd.kms.retry.max.attempts (default
+	// 5), KMSMaxBackoff emrfsd.kms.retry.max.backoff (5s), KMSTimeout
+	// emrfsd.kms.timeout (5s, per attempt).
+	KMSMaxAttempts int
+	KMSMaxBackoff  time.Duration
+	KMSTimeout     time.Duration
 	// Store is emrfsd.store (default empty): StoreS3, StoreEmbedded, or ""
 	// to let main decide from the environment.
 	Store string
