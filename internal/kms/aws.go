@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,7 +54,7 @@ func (a *AWS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[stri
 		EncryptionContext: contextOrNil(encCtx),
 	})
 	if err != nil {
-		return nil, nil, classifyAWS(op, err)
+		return nil, nil, classifyCall(ctx, op, err)
 	}
 	if len(out.Plaintext) != DataKeySize || len(out.CiphertextBlob) == 0 {
 		clear(out.Plaintext)
@@ -81,7 +82,7 @@ func (a *AWS) DecryptARN(ctx context.Context, keyID string, wrapped []byte, encC
 	}
 	out, err := a.c.Decrypt(ctx, in)
 	if err != nil {
-		return nil, "", classifyAWS(op, err)
+		return nil, "", classifyCall(ctx, op, err)
 	}
 	return out.Plaintext, aws.ToString(out.KeyId), nil
 }
@@ -94,7 +95,7 @@ func (a *AWS) DescribeKey(ctx context.Context, keyID string) (KeyInfo, error) {
 	}
 	out, err := a.c.DescribeKey(ctx, &awskms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return KeyInfo{}, classifyAWS(op, err)
+		return KeyInfo{}, classifyCall(ctx, op, err)
 	}
 	m := out.KeyMetadata
 	if m == nil {
@@ -108,3 +109,24 @@ func (a *AWS) DescribeKey(ctx context.Context, keyID string) (KeyInfo, error) {
 		AWSManaged: m.KeyManager == kmstypes.KeyManagerTypeAws,
 	}, nil
 }
+
+// classifyCall is classifyAWS for a call made under ctx. When the KMS
+// client's own attempt timeout (emrfsd.kms.timeout) ended the call while
+// ctx was still live, the error must not read as the caller's deadline:
+// callers return context errors bare (dropping "kms" and the operation from
+// what the HDFS client is told) and treat them as the client's own timeout.
+func classifyCall(ctx context.Context, op string, err error) error {
+	e := classifyAWS(op, err)
+	if ke, ok := e.(*Error); ok && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		ke.Err = &attemptTimeout{msg: err.Error()}
+	}
+	return e
+}
+
+// attemptTimeout is a KMS call that ran out of attempts that each timed
+// out. It is a timeout (net.Error) but not context.DeadlineExceeded.
+type attemptTimeout struct{ msg string }
+
+func (t *attemptTimeout) Error() string   { return "KMS did not answer in time: " + t.msg }
+func (t *attemptTimeout) Timeout() bool   { return true }
+func (t *attemptTimeout) Temporary() bool { return true }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -87,5 +88,11 @@ func TestUnansweredAttemptsTimeOut(t *testing.T) {
 	}
 	if !errors.Is(err, errs.ErrKeyUnavailable) || conns.Load() < 1 {
 		t.Fatalf("error %v after %d connections", err, conns.Load())
+	}
+	// Regression (fault tier): the attempt timeout surfaced as
+	// context.DeadlineExceeded, which the namespace returns bare, so the
+	// HDFS client was told "context deadline exceeded" without KMS named.
+	if errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "kms Decrypt") || Outcome(err) != OutcomeKeyUnavailable {
+		t.Fatalf("an unanswered KMS reads as %q (outcome %s)", err, Outcome(err))
 	}
 }
