@@ -213,6 +213,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.written.Add(int64(n))
 	if err != nil {
 		w.fail(err)
+		// The write can never complete: free the part being filled now
+		// (a staging file, possibly the one that filled the disk) instead
+		// of when the lease ends, minutes later.
+		w.releaseCur()
 		return n, pathErr("write", w.l.path, err)
 	}
 	return n, nil

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/emrfsd/emrfsd/internal/partbuf"
 )
@@ -37,6 +39,28 @@ type Staging struct {
 	key   *NodeKey
 	files atomic.Int64 // staged parts in use, for tests and metrics
 	free  chan string  // released part files kept for reuse
+	// fullAt is when a staged write last found the disk full (unix nanos;
+	// 0: never): kept files are dropped then, and none is kept for
+	// keepAfterFull after it, so a full disk goes back to the parts in use.
+	fullAt atomic.Int64
+}
+
+// keepAfterFull is how long after a full disk released parts are removed
+// instead of kept for reuse.
+const keepAfterFull = time.Minute
+
+// noteFull records a full disk (ENOSPC, EDQUOT) and removes the kept files.
+func (s *Staging) noteFull(err error) {
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+		return
+	}
+	s.fullAt.Store(time.Now().UnixNano())
+	s.Close()
+}
+
+func (s *Staging) keeping() bool {
+	at := s.fullAt.Load()
+	return at == 0 || time.Since(time.Unix(0, at)) > keepAfterFull
 }
 
 // NewStaging prepares dir (created 0700 when missing) and removes staged
@@ -131,6 +155,7 @@ func (s *Staging) New(ctx context.Context) (partbuf.Buffer, error) {
 	path := filepath.Join(s.dir, fmt.Sprintf("%s%x", stagingPrefix, rnd))
 	w, err := s.key.Create(path)
 	if err != nil {
+		s.noteFull(err)
 		return nil, err
 	}
 	s.files.Add(1)
@@ -152,6 +177,9 @@ func (p *diskPart) Write(b []byte) (int, error) {
 	}
 	n, err := p.w.Write(b)
 	p.n += int64(n)
+	if err != nil {
+		p.s.noteFull(err)
+	}
 	return n, err
 }
 
@@ -165,6 +193,7 @@ func (p *diskPart) Reader() (io.ReadSeeker, error) {
 	}
 	if p.r == nil {
 		if err := p.w.Close(); err != nil {
+			p.s.noteFull(err)
 			return nil, fmt.Errorf("localdisk: seal staged part: %w", err)
 		}
 		r, err := p.s.key.Open(p.path)
@@ -194,6 +223,10 @@ func (p *diskPart) Release() {
 		return
 	}
 	p.r.Close()
+	if !p.s.keeping() {
+		os.Remove(p.path)
+		return
+	}
 	select {
 	case p.s.free <- p.path:
 	default:
