@@ -122,6 +122,9 @@ func (rc *receiver) run(ctx context.Context) error {
 		}
 		close(aw.ch)
 		<-aw.done
+		if sendAck {
+			rc.c.lingerClose()
+		}
 		return err
 	}
 
@@ -258,4 +261,24 @@ func (rc *receiver) appendAck(dst []byte, a ack) ([]byte, error) {
 		m.Flag[i] = uint32(a.status)
 	}
 	return appendDelimited(dst, m)
+}
+
+// Bounds of lingerClose.
+const (
+	lingerTime  = 2 * time.Second
+	lingerBytes = 64 << 20
+)
+
+// lingerClose runs before a connection is closed after an error ack: the
+// client is usually still sending the packets after the failed one, and
+// closing with them unread makes the kernel reset the connection, so the
+// client reports "connection reset by peer" (its write fails before it
+// reads the ack) instead of the error status. Half-close, then discard
+// what it still sends, for a bounded time and size.
+func (c *conn) lingerClose() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, c.r, lingerBytes)
 }
