@@ -103,9 +103,9 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 		info: fs.FileInfo{Path: p, Name: path.Base(p), ModTime: now, AccessTime: now,
 			Owner: c.user, Group: group, Perm: req.Perm & 07777}}
 	for tries := 0; ; tries++ {
-		existing, full := n.leases.reserve(f, n.opts.MaxOpenFiles)
-		if full {
-			return nil, fmt.Errorf("cannot create %s: too many files open for writing (limit %d)", p, n.opts.MaxOpenFiles)
+		existing, full := n.leases.reserve(f, n.opts.MaxOpenFiles, n.opts.MaxOpenFilesPerClient)
+		if full != "" {
+			return nil, fmt.Errorf("cannot create %s: %s", p, full)
 		}
 		if existing == nil {
 			break

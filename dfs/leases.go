@@ -2,6 +2,7 @@ package dfs
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -134,25 +135,29 @@ func (t *leaseTable) renewedAt(holder string) time.Time {
 }
 
 // reserve registers f at its path unless a file is open there; it returns
-// the file already open otherwise.
-func (t *leaseTable) reserve(f *OpenFile, limit int) (existing *OpenFile, full bool) {
+// the file already open otherwise. full is non-empty when a limit is
+// reached: limit files in all, perClient for f's holder.
+func (t *leaseTable) reserve(f *OpenFile, limit, perClient int) (existing *OpenFile, full string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e, ok := t.files[f.Path]; ok {
-		return e, false
+		return e, ""
+	}
+	l, ok := t.holders[f.Holder]
+	if ok && len(l.files) >= perClient {
+		return nil, fmt.Sprintf("too many files open for writing by client %s (emrfsd.max.open.files.per.client %d)", f.Holder, perClient)
 	}
 	if len(t.files) >= limit {
-		return nil, true
+		return nil, fmt.Sprintf("too many files open for writing (emrfsd.max.open.files %d)", limit)
 	}
 	t.files[f.Path] = f
-	l, ok := t.holders[f.Holder]
 	if !ok {
 		l = &lease{files: map[string]*OpenFile{}}
 		t.holders[f.Holder] = l
 	}
 	l.renewed = time.Now()
 	l.files[f.Path] = f
-	return nil, false
+	return nil, ""
 }
 
 // release forgets f (closed or aborted).

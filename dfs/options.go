@@ -34,8 +34,11 @@ type Options struct {
 	// this long the write is aborted (default 10 min).
 	LeaseSoftLimit time.Duration
 	LeaseHardLimit time.Duration
-	// MaxOpenFiles bounds files open for writing (default 1024).
-	MaxOpenFiles int
+	// MaxOpenFiles bounds files open for writing (default 1024);
+	// MaxOpenFilesPerClient bounds those of one client, one lease holder
+	// (default 256), so that one client cannot take them all.
+	MaxOpenFiles          int
+	MaxOpenFilesPerClient int
 	// ListLimit is the listing batch size (dfs.ls.limit, 1000).
 	ListLimit int
 	// TrashInterval is fs.trash.interval: how long deleted files stay in
@@ -85,6 +88,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.MaxOpenFiles <= 0 {
 		o.MaxOpenFiles = 1024
+	}
+	if o.MaxOpenFilesPerClient <= 0 {
+		o.MaxOpenFilesPerClient = 256
 	}
 	if o.ListLimit <= 0 {
 		o.ListLimit = 1000

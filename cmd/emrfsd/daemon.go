@@ -391,7 +391,7 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
 		MaxComponentLength: d.opts.MaxComponentLength, HomeAutoCreate: d.opts.HomeAutoCreate,
 		TrashInterval: d.opts.TrashInterval, TrashCheckpointInterval: d.opts.TrashCheckpointInterval,
-		MaxOpenFiles: d.opts.MaxOpenFiles,
+		MaxOpenFiles: d.opts.MaxOpenFiles, MaxOpenFilesPerClient: d.opts.MaxOpenFilesPerClient,
 	})
 	if err != nil {
 		return err

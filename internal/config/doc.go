@@ -41,6 +41,7 @@
 //	emrfsd.namenode.max.calls.per.connection  32
 //	dfs.datanode.max.transfer.threads  4096 DataNode connections
 //	emrfsd.max.open.files              1024 files open for writing, all clients
+//	emrfsd.max.open.files.per.client   256  of one client (lease holder)
 //	emrfsd.kms.retry.max.attempts      5    (AWS SDK standard retryer)
 //	emrfsd.kms.retry.max.backoff       5s
 //	emrfsd.kms.timeout                 5s   per attempt

@@ -93,14 +93,16 @@ type Options struct {
 	// emrfsd.namenode.frame.timeout (30s), MaxCallsPerConn
 	// emrfsd.namenode.max.calls.per.connection (32), DataNodeMaxConns
 	// dfs.datanode.max.transfer.threads (4096), MaxOpenFiles
-	// emrfsd.max.open.files (1024).
-	MaxFrame             int64
-	NameNodeMaxConns     int
-	NameNodeIdleTimeout  time.Duration
-	NameNodeFrameTimeout time.Duration
-	MaxCallsPerConn      int
-	DataNodeMaxConns     int
-	MaxOpenFiles         int
+	// emrfsd.max.open.files (1024), MaxOpenFilesPerClient
+	// emrfsd.max.open.files.per.client (256).
+	MaxFrame              int64
+	NameNodeMaxConns      int
+	NameNodeIdleTimeout   time.Duration
+	NameNodeFrameTimeout  time.Duration
+	MaxCallsPerConn       int
+	DataNodeMaxConns      int
+	MaxOpenFiles          int
+	MaxOpenFilesPerClient int
 
 	// KMS client: KMSMaxAttempts is emrfsd.kms.retry.max.attempts (default
 	// 5), KMSMaxBackoff emrfsd.kms.retry.max.backoff (5s), KMSTimeout
