@@ -91,7 +91,7 @@ func readFrame(r io.Reader, max int) ([]byte, error) {
 }
 
 // frameChunk is the first allocation for a frame's body.
-const frameChunk = 64 << 10
+const frameChunk = 4 << 10
 
 // nextDelimited splits one varint-length-prefixed message off b.
 func nextDelimited(b []byte) (msg, rest []byte, err error) {
