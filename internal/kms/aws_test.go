@@ -87,3 +87,16 @@ func TestAWSUnreachable(t *testing.T) {
 		t.Fatalf("Outcome = %q, want %q", got, kms.OutcomeKeyUnavailable)
 	}
 }
+
+// The KMS behaviour suite through the daemon's client options (the
+// scrubbing deserializer of GenerateDataKey and Decrypt answers, the
+// explicit retryer): every behaviour holds as with the SDK's own.
+func TestAWSAdapterClientOptionsLocalKMS(t *testing.T) {
+	kmstest.Run(t, func(t *testing.T) kmstest.Harness {
+		h := localKMSHarness(t)
+		env := testenv.Get(t)
+		h.KMS = kms.NewAWS(awskms.NewFromConfig(env.AWSConfig(), kms.ClientOptions(kms.ClientLimits{MaxAttempts: 2, MaxBackoff: time.Second, AttemptTimeout: 5 * time.Second}),
+			func(o *awskms.Options) { o.BaseEndpoint = aws.String(env.KMSEndpoint) }))
+		return h
+	})
+}

@@ -49,13 +49,15 @@ func NewRetryer(l ClientLimits) aws.Retryer {
 	})
 }
 
-// ClientOptions applies l to a KMS client: the retryer above and an HTTP
+// ClientOptions applies l to a KMS client: the retryer above, answers
+// carrying plaintext keys decoded without unzeroable copies (scrub.go), and an HTTP
 // client whose every attempt ends after l.AttemptTimeout (the SDK's
 // default client has no such bound: a KMS endpoint that accepts a
 // connection and never answers would hold a call forever).
 func ClientOptions(l ClientLimits) func(*awskms.Options) {
 	return func(o *awskms.Options) {
 		o.Retryer = NewRetryer(l)
+		o.APIOptions = append(o.APIOptions, scrubAnswers)
 		if l.AttemptTimeout > 0 {
 			o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(l.AttemptTimeout).WithTransportOptions(func(tr *http.Transport) {
 				tr.ResponseHeaderTimeout = l.AttemptTimeout
