@@ -44,6 +44,12 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	if err := n.checkNewName(p); err != nil {
 		return nil, err
 	}
+	// A client at its open-file limit is refused before any S3 request:
+	// a hoarding client's further creates cost nothing (reserve below
+	// decides for good).
+	if full := n.leases.full(req.Holder, n.opts.MaxOpenFilesPerClient); full != "" {
+		return nil, fmt.Errorf("cannot create %s: %s", p, full)
+	}
 	if err := n.homeFor(ctx, c, p); err != nil {
 		return nil, err
 	}

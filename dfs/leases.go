@@ -134,6 +134,20 @@ func (t *leaseTable) renewedAt(holder string) time.Time {
 	return time.Time{}
 }
 
+// full reports, as reserve would, that holder is at its limit.
+func (t *leaseTable) full(holder string, perClient int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l, ok := t.holders[holder]; ok && len(l.files) >= perClient {
+		return perClientFull(holder, perClient)
+	}
+	return ""
+}
+
+func perClientFull(holder string, perClient int) string {
+	return fmt.Sprintf("too many files open for writing by client %s (emrfsd.max.open.files.per.client %d)", holder, perClient)
+}
+
 // reserve registers f at its path unless a file is open there; it returns
 // the file already open otherwise. full is non-empty when a limit is
 // reached: limit files in all, perClient for f's holder.
@@ -145,7 +159,7 @@ func (t *leaseTable) reserve(f *OpenFile, limit, perClient int) (existing *OpenF
 	}
 	l, ok := t.holders[f.Holder]
 	if ok && len(l.files) >= perClient {
-		return nil, fmt.Sprintf("too many files open for writing by client %s (emrfsd.max.open.files.per.client %d)", f.Holder, perClient)
+		return nil, perClientFull(f.Holder, perClient)
 	}
 	if len(t.files) >= limit {
 		return nil, fmt.Sprintf("too many files open for writing (emrfsd.max.open.files %d)", limit)
