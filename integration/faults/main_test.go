@@ -13,6 +13,7 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -419,9 +420,11 @@ func compare(r io.Reader, path string, n int64) (int64, int64, error) {
 			if _, werr := io.ReadFull(want, b[:k]); werr != nil {
 				return off, off + int64(k), nil // longer than expected
 			}
-			for i := 0; i < k; i++ {
-				if a[i] != b[i] {
-					return off + int64(i), off + int64(k), nil
+			if !bytes.Equal(a[:k], b[:k]) {
+				for i := 0; i < k; i++ {
+					if a[i] != b[i] {
+						return off + int64(i), off + int64(k), nil
+					}
 				}
 			}
 			off += int64(k)
