@@ -48,7 +48,9 @@ func (s secret) forms() map[string][]byte {
 type hit struct {
 	secret, form, where string
 	off                 int
-	inSchedule          bool // raw, followed by the rest of its AES-256 key schedule
+	inSchedule          bool   // raw, followed by the rest of its AES-256 key schedule
+	httpAnswer          bool   // encoded, inside a KMS answer as received (see inHTTPAnswer)
+	context             string // the bytes around an encoded hit
 }
 
 // aes256Schedule is the FIPS-197 key expansion of a 32-byte key, 240
@@ -346,12 +348,8 @@ func TestKeyHygiene(t *testing.T) {
 	}
 
 	// The core dump.
-	coreRaw, err := os.ReadFile(core)
-	if err != nil {
-		t.Fatalf("core dump: %v", err)
-	}
+	coreHits, coreSize := scanCore(t, core, all)
 	os.Remove(core)
-	coreHits := scan(coreRaw, "core", all)
 	var derivedFound, inSchedule, bare, encoded int
 	keysInSchedule := map[string]bool{}
 	transportKeys := map[string]bool{}
@@ -359,7 +357,7 @@ func TestKeyHygiene(t *testing.T) {
 		switch {
 		case h.secret == derivedKey.name:
 			derivedFound++
-		case h.form != "raw" && inHTTPAnswer(coreRaw, h.off):
+		case h.form != "raw" && h.httpAnswer:
 			// The KMS answer as read from the socket, in the HTTP
 			// transport's per-connection buffer until the connection's
 			// next answer overwrites it (over TLS, crypto/tls's record
@@ -368,7 +366,7 @@ func TestKeyHygiene(t *testing.T) {
 			encoded++
 			transportKeys[h.secret] = true
 		case h.form != "raw":
-			t.Errorf("KEY IN CORE: %s as %s at %d, not in a raw KMS answer: context %q", h.secret, h.form, h.off, coreRaw[max(0, h.off-120):min(len(coreRaw), h.off+60)])
+			t.Errorf("KEY IN CORE: %s as %s at %d, not in a raw KMS answer: context %s", h.secret, h.form, h.off, h.context)
 		case h.inSchedule:
 			inSchedule++
 			keysInSchedule[h.secret] = true
@@ -381,9 +379,49 @@ func TestKeyHygiene(t *testing.T) {
 		t.Errorf("positive control failed: the derived local-disk key, which the daemon holds while it runs, was not found in the core dump (is the scan broken?)")
 	}
 	t.Logf("core dump %d MiB: %d data keys + node key searched; derived local-disk key found %d times (expected: it is held while the daemon runs); %d raw data-key hits inside AES key schedules (%d distinct keys), %d raw hits elsewhere, %d base64 hits inside raw KMS answers in HTTP read buffers (%d keys)",
-		len(coreRaw)/mib, len(secrets)-1, derivedFound, inSchedule, len(keysInSchedule), bare, encoded, len(transportKeys))
+		coreSize/mib, len(secrets)-1, derivedFound, inSchedule, len(keysInSchedule), bare, encoded, len(transportKeys))
 	figure(t, "keys searched %d (%d CSE data keys, the node key's KMS plaintext, the derived local-disk key), forms raw/hex/HEX/base64/base64url; found in daemon log, audit log, client errors, %d data-dir files, %d staging files: %d; core dump under load (%d MiB): raw copies outside AES key schedules %d, encoded copies outside raw KMS answers 0, data keys inside AES key schedules (live or not yet reused ciphers) %d of %d, data keys in the HTTP transport's read buffers (the last KMS answer per connection) %d, node-key plaintext %d",
-		len(all), len(secrets)-1, dataFiles, localFiles, len(leaks), len(coreRaw)/mib, bare, len(keysInSchedule), len(secrets)-1, len(transportKeys), countSecret(coreHits, "node key (KMS plaintext)"))
+		len(all), len(secrets)-1, dataFiles, localFiles, len(leaks), coreSize/mib, bare, len(keysInSchedule), len(secrets)-1, len(transportKeys), countSecret(coreHits, "node key (KMS plaintext)"))
+}
+
+// scanCore scans a core file in 64 MiB windows (a whole core in memory
+// costs gigabytes under the race detector), each with enough bytes
+// before and after for the schedule and HTTP-answer checks.
+func scanCore(t testing.TB, path string, secrets []secret) ([]hit, int64) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("core dump: %v", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const win, before, after = 64 << 20, 4200, 512
+	size := st.Size()
+	buf := make([]byte, before+win+after)
+	var hits []hit
+	for base := int64(0); base < size; base += win {
+		lo, hi := max(0, base-before), min(size, base+win+after)
+		w := buf[:hi-lo]
+		if _, err := f.ReadAt(w, lo); err != nil && err != io.EOF {
+			t.Fatalf("read core: %v", err)
+		}
+		for _, h := range scan(w, "core", secrets) {
+			abs := lo + int64(h.off)
+			if abs < base || abs >= base+win {
+				continue // another window's
+			}
+			if h.form != "raw" {
+				h.httpAnswer = inHTTPAnswer(w, h.off)
+				h.context = fmt.Sprintf("%q", w[max(0, h.off-120):min(len(w), h.off+60)])
+			}
+			h.off = int(abs)
+			hits = append(hits, h)
+		}
+	}
+	return hits, size
 }
 
 // inHTTPAnswer reports whether the base64 key at off sits in a KMS answer
