@@ -210,4 +210,3 @@ func tailBytes(s string, n int) string {
 	}
 	return fmt.Sprintf("[... %d earlier bytes omitted ...]\n%s", len(s)-len(cut), cut)
 }
-

@@ -104,4 +104,6 @@
 // the CSE-KMS encryption context and the KeyId of every Decrypt. Alternate
 // keys must pass the same checks as the bucket's key and live in its region.
 // Nothing here ever sees key material.
+//
+// Imports: internal/hadoopconf, internal/errs. Imported by cmd/emrfsd only.
 package config
