@@ -16,12 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/emrfsd/emrfsd/internal/hadoopconf"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 )
 
@@ -319,18 +318,7 @@ func awsEnv(e *testenv.Env) []string {
 }
 
 func writeConf(path string, props map[string]string) error {
-	names := make([]string, 0, len(props))
-	for k := range props {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("<?xml version=\"1.0\"?>\n<configuration>\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  <property><name>%s</name><value>%s</value></property>\n", html.EscapeString(n), html.EscapeString(props[n]))
-	}
-	b.WriteString("</configuration>\n")
-	return os.WriteFile(path, []byte(b.String()), 0o600)
+	return hadoopconf.WriteFile(path, props, "")
 }
 
 func startDaemon(dataDir string, props map[string]string, env []string) (*daemon, error) {
