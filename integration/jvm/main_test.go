@@ -68,6 +68,7 @@ type fixture struct {
 	tmp        string
 	run        string // unique token for paths of this run
 	superuser  string
+	props      map[string]string // the shared daemon's configuration
 }
 
 var (
@@ -204,6 +205,7 @@ func setup() (*fixture, error) {
 		"fs.s3.bucket." + f.buckets["csekms"] + ".cse.enabled":                    "true",
 		"fs.s3.bucket." + f.buckets["csekms"] + ".cse.kms.keyId":                  f.cseKey.Alias,
 	}
+	f.props = props
 	f.d, err = startDaemon(filepath.Join(buildDir, "data"), props, awsEnv(env))
 	if err != nil {
 		return nil, err
