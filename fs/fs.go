@@ -228,7 +228,8 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &FS{opts: o, log: log, index: o.Index, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize}, nil
+	return &FS{opts: o, log: log, index: o.Index, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize,
+		folderMarkers: newProbeCache(), dirs: newDirCache()}, nil
 }
 
 // resolve parses p and maps its top-level directory to a bucket: a served
