@@ -111,8 +111,9 @@ func startDaemon(t testing.TB, dataDir string, props map[string]string, env []st
 // all (the embedded default), only --data-dir and --ready-file.
 func startDaemonArgs(t testing.TB, dataDir string, props map[string]string, env []string, withConf bool) (*Daemon, error) {
 	p := map[string]string{
-		"dfs.namenode.rpc-address": "127.0.0.1:0",
-		"dfs.datanode.address":     "127.0.0.1:0",
+		"dfs.namenode.rpc-address":  "127.0.0.1:0",
+		"dfs.datanode.address":      "127.0.0.1:0",
+		"dfs.namenode.http-address": "127.0.0.1:0",
 	}
 	for k, v := range props {
 		p[k] = v

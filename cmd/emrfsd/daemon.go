@@ -377,13 +377,23 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 		return err
 	}
 	dn := datanode.New(datanode.Options{Blocks: blockMap, Logger: log.With("component", "datanode")})
+	web, err := startHTTP(d.opts, ns, nnLn.Addr().String(), log)
+	if err != nil {
+		nnLn.Close()
+		dnLn.Close()
+		return err
+	}
 
 	errc := make(chan error, 2)
 	go func() { errc <- nn.Serve(ctx, nnLn) }()
 	go func() { errc <- dn.Serve(ctx, dnLn) }()
-	log.Info("emrfsd serving", "namenode", nnLn.Addr().String(), "datanode", dnLn.Addr().String(), "store", d.mode, "data_dir", d.opts.DataDir)
+	ready := map[string]string{"NameNode": nnLn.Addr().String(), "DataNode": dnLn.Addr().String()}
+	if web != nil {
+		ready["HTTP"], ready["HTTPS"] = web.HTTPAddr, web.HTTPSAddr
+	}
+	log.Info("emrfsd serving", "namenode", ready["NameNode"], "datanode", ready["DataNode"], "http", ready["HTTP"], "https", ready["HTTPS"], "store", d.mode, "data_dir", d.opts.DataDir)
 	if c.readyFile != "" {
-		raw, _ := json.Marshal(map[string]string{"NameNode": nnLn.Addr().String(), "DataNode": dnLn.Addr().String()})
+		raw, _ := json.Marshal(ready)
 		if err := os.WriteFile(c.readyFile, raw, 0o600); err != nil {
 			return err
 		}
@@ -401,6 +411,10 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	// every file still open for writing: nothing half-written is published.
 	dctx, dcancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
 	defer dcancel()
+	// WebHDFS carries data as the DataNode does: drained in the same period.
+	if err := web.Shutdown(dctx); err != nil {
+		log.Warn("webhdfs shutdown: in-flight requests cut off", "err", err)
+	}
 	if err := dn.Shutdown(dctx); err != nil && !errors.Is(err, datanode.ErrServerClosed) {
 		log.Warn("datanode shutdown: in-flight transfers cut off", "err", err)
 	}
