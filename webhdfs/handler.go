@@ -53,8 +53,10 @@ func (o *Options) setDefaults() {
 }
 
 // Handler serves WebHDFS over a dfs.Namespace. It is an http.Handler for
-// PathPrefix; other paths of the same mux (metrics, health, a status page)
-// are someone else's.
+// the paths under PathPrefix; other paths of the same server (metrics,
+// health, a status page) are someone else's. Route PathPrefix to it before
+// an http.ServeMux sees the request (see Route): a ServeMux redirects paths
+// with "." or ".." elements, which HDFS refuses as invalid instead.
 type Handler struct {
 	ns    *dfs.Namespace
 	fs    *fs.FS
@@ -80,6 +82,18 @@ func New(ns *dfs.Namespace, log *slog.Logger, o Options) (*Handler, error) {
 		h.proxy[name] = newProxyRule(name, p, log)
 	}
 	return h, nil
+}
+
+// Route returns a handler that serves WebHDFS paths with h and every other
+// path with mux.
+func (h *Handler) Route(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == prefix || strings.HasPrefix(r.URL.Path, PathPrefix) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // request is one call being served.

@@ -16,9 +16,9 @@ import (
 )
 
 // httpFrontEnd is the NameNode's HTTP side (dfs.namenode.http-address and
-// dfs.namenode.https-address): one mux, WebHDFS at /webhdfs/v1/ when
-// dfs.webhdfs.enabled. Other handlers (metrics, health, a status page) can
-// be mounted on Mux.
+// dfs.namenode.https-address): WebHDFS at /webhdfs/v1/ when
+// dfs.webhdfs.enabled, every other path to Mux, where other handlers
+// (metrics, health, a status page) can be mounted.
 type httpFrontEnd struct {
 	Mux       *http.ServeMux
 	srv       *http.Server
@@ -37,6 +37,7 @@ func startHTTP(o *config.Options, ns *dfs.Namespace, rpcAddr string, log *slog.L
 		return nil, nil
 	}
 	f := &httpFrontEnd{Mux: http.NewServeMux(), errc: make(chan error, 2)}
+	var handler http.Handler = f.Mux
 	if o.WebHDFSEnabled {
 		proxy := map[string]webhdfs.ProxyUser{}
 		for name, p := range o.ProxyUsers {
@@ -48,12 +49,12 @@ func startHTTP(o *config.Options, ns *dfs.Namespace, rpcAddr string, log *slog.L
 		if err != nil {
 			return nil, err
 		}
-		f.Mux.Handle(webhdfs.PathPrefix, h)
+		handler = h.Route(f.Mux)
 	}
 	base, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	f.srv = &http.Server{
-		Handler:           f.Mux,
+		Handler:           handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
