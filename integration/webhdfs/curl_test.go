@@ -300,3 +300,13 @@ func curlScenario(t *testing.T, d *daemon, dir, su string, seed uint64) {
 	}
 	curl(t, d.wh(base, "op", "LISTSTATUS", "user.name", su)).remote(t, 404, "FileNotFoundException", base)
 }
+
+// runCurlExpectFailure checks that curl cannot complete a request to u
+// (e.g. an untrusted certificate).
+func runCurlExpectFailure(u string) error {
+	out, err := exec.Command("curl", "-s", "-S", "-o", "/dev/null", u).CombinedOutput()
+	if err == nil {
+		return fmt.Errorf("curl %s succeeded: %s", u, out)
+	}
+	return nil
+}

@@ -65,6 +65,7 @@ type daemon struct {
 	buckets  map[string]string // dir → bucket
 	NameNode string
 	HTTP     string // host:port of WebHDFS
+	HTTPS    string // host:port of WebHDFS over TLS, when served
 	log      *logBuf
 	exited   chan struct{}
 	exitErr  error
@@ -163,12 +164,12 @@ func startDaemon(t testing.TB, extra map[string]string) *daemon {
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, HTTP string }
+		var r struct{ NameNode, HTTP, HTTPS string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			if r.HTTP == "" {
+			if r.HTTP == "" && r.HTTPS == "" {
 				t.Fatalf("emrfsd serves no HTTP: %s", raw)
 			}
-			d.NameNode, d.HTTP = r.NameNode, r.HTTP
+			d.NameNode, d.HTTP, d.HTTPS = r.NameNode, r.HTTP, r.HTTPS
 			return d
 		}
 	}
