@@ -266,4 +266,3 @@ func fsPath(urlPath, prefix string) string {
 func isUnder(p, dir string) bool {
 	return p == dir || dir == "/" || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
-

@@ -72,7 +72,7 @@ func TestHTTPSOnly(t *testing.T) {
 		t.Fatalf("OPEN over TLS: %q", got.body)
 	}
 	// Without trusting the certificate, curl refuses the server.
-	if err := runCurlExpectFailure(u+"GETFILESTATUS"); err != nil {
+	if err := runCurlExpectFailure(u + "GETFILESTATUS"); err != nil {
 		t.Fatal(err)
 	}
 }
