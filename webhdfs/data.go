@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -65,10 +66,20 @@ func (h *Handler) dataNodeURL(rq *request) string {
 }
 
 func (h *Handler) nameNodeAddress(rq *request) string {
-	if h.opts.NameNodeAddress != "" {
-		return h.opts.NameNodeAddress
+	a := h.opts.NameNodeAddress
+	switch {
+	case a == "":
+		return rq.r.Host
+	case strings.HasPrefix(a, ":"):
+		// Only a port (the RPC server listens on every address): the host
+		// the client reached this server at.
+		host := rq.r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		return net.JoinHostPort(strings.Trim(host, "[]"), a[1:])
 	}
-	return rq.r.Host
+	return a
 }
 
 // redirect answers the NameNode step: 307 to the DataNode URL, or with
@@ -345,7 +356,7 @@ func (h *Handler) create(rq *request) error {
 		return err
 	}
 	hd := rq.w.Header()
-	hd.Set("Location", "hdfs://"+h.nameNodeAddress(rq)+f.Path)
+	hd.Set("Location", (&url.URL{Scheme: "hdfs", Host: h.nameNodeAddress(rq), Path: f.Path}).String())
 	hd.Set("Content-Length", "0")
 	hd.Set("Access-Control-Allow-Origin", "*")
 	rq.status = http.StatusCreated

@@ -29,8 +29,9 @@ type Options struct {
 	ProxyUsers map[string]ProxyUser
 	// NameNodeAddress is the value of namenoderpcaddress in DataNode URLs
 	// and the authority of a created file's hdfs:// Location (Hadoop
-	// puts the NameNode's RPC address there); default: the Host the
-	// client reached this server at.
+	// puts the NameNode's RPC address there): host:port, or ":port" for
+	// the host the client reached this server at with that port; default:
+	// the Host the client reached this server at.
 	NameNodeAddress string
 	// HomePrefix is dfs.user.home.dir.prefix (default /user): home
 	// directories are HomePrefix/USER.

@@ -49,7 +49,7 @@ func TestCreateOpenStatusThroughRedirects(t *testing.T) {
 	// Step two: the data.
 	data := strings.Repeat("0123456789", 1000)
 	second := r.do("PUT", loc.String(), strings.NewReader(data)).is(t, http.StatusCreated)
-	if second.header.Get("Location") != "hdfs://nn.example:8020/data/shared/a b.txt" || len(second.body) != 0 {
+	if second.header.Get("Location") != "hdfs://nn.example:8020/data/shared/a%20b.txt" || len(second.body) != 0 {
 		t.Fatalf("201 Location %q body %q", second.header.Get("Location"), second.body)
 	}
 	st := r.get("/data/shared/a b.txt", "op", "GETFILESTATUS", "user.name", "bob").is(t, 200).json(t)["FileStatus"].(map[string]any)
@@ -98,6 +98,18 @@ func TestCreateOpenStatusThroughRedirects(t *testing.T) {
 	}
 	// createparent=false with a missing parent.
 	r.create("alice", "/data/shared/no/such/f", "x", "createparent", "false").remote(t, 404, dfs.ExFileNotFound, "Parent directory doesn't exist: /data/shared/no/such")
+}
+
+func TestNameNodeAddressPortOnly(t *testing.T) {
+	r := newRig(t, Options{NameNodeAddress: ":8020"}, dfs.Options{})
+	first := r.put("/data/f", "op", "CREATE", "user.name", superUser).is(t, http.StatusTemporaryRedirect)
+	loc, _ := url.Parse(first.header.Get("Location"))
+	if got := loc.Query().Get("namenoderpcaddress"); got != "127.0.0.1:8020" {
+		t.Fatalf("namenoderpcaddress %q", got)
+	}
+	if got := r.do("PUT", loc.String(), strings.NewReader("x")).is(t, 201).header.Get("Location"); got != "hdfs://127.0.0.1:8020/data/f" {
+		t.Fatalf("Location %q", got)
+	}
 }
 
 func TestChecksumMatchesRPC(t *testing.T) {

@@ -43,6 +43,13 @@ func startHTTP(o *config.Options, ns *dfs.Namespace, rpcAddr string, log *slog.L
 		for name, p := range o.ProxyUsers {
 			proxy[name] = webhdfs.ProxyUser{Users: p.Users, Groups: p.Groups, Hosts: p.Hosts}
 		}
+		// Created files' hdfs:// Location names the RPC address; a
+		// wildcard host there means "the host the client used".
+		if host, port, err := net.SplitHostPort(rpcAddr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+				rpcAddr = ":" + port
+			}
+		}
 		h, err := webhdfs.New(ns, log.With("component", "webhdfs"), webhdfs.Options{
 			StaticUser: o.StaticUser, ProxyUsers: proxy, NameNodeAddress: rpcAddr,
 		})
