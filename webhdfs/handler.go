@@ -223,6 +223,8 @@ func (h *Handler) dispatch(rq *request) error {
 			return h.checkAccess(rq)
 		case "GETSERVERDEFAULTS":
 			return h.serverDefaults(rq)
+		case "GETFILEBLOCKLOCATIONS":
+			return h.blockLocations(rq)
 		case "GETDELEGATIONTOKEN":
 			// Security is off: Hadoop's NameNode has no token to give.
 			return h.writeJSON(rq, tokenJSON{})

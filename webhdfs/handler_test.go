@@ -144,6 +144,23 @@ func TestChecksumMatchesRPC(t *testing.T) {
 	if got["algorithm"] != "MD5-of-0MD5-of-0CRC32" || got["bytes"] != "000000000000000000000000"+hex.EncodeToString(zero[:]) {
 		t.Fatalf("empty checksum %v", got)
 	}
+	// Block locations: three blocks, the last short, on this server.
+	bl := r.get("/data/sum.bin", "op", "GETFILEBLOCKLOCATIONS", "user.name", superUser).is(t, 200).json(t)["BlockLocations"].(map[string]any)["BlockLocation"].([]any)
+	srv, _ := url.Parse(r.srv.URL)
+	if len(bl) != 3 {
+		t.Fatalf("block locations %v", bl)
+	}
+	for i, b := range bl {
+		m := b.(map[string]any)
+		wantLen := float64(min(1<<20, len(data)-i<<20))
+		if m["offset"] != float64(i<<20) || m["length"] != wantLen || m["hosts"].([]any)[0] != srv.Hostname() || m["names"].([]any)[0] != srv.Host || m["corrupt"] != false {
+			t.Fatalf("block %d: %v", i, m)
+		}
+	}
+	bl = r.get("/data/sum.bin", "op", "GETFILEBLOCKLOCATIONS", "offset", "1048577", "length", "10", "user.name", superUser).is(t, 200).json(t)["BlockLocations"].(map[string]any)["BlockLocation"].([]any)
+	if len(bl) != 1 || bl[0].(map[string]any)["offset"] != float64(1<<20) {
+		t.Fatalf("one block: %v", bl)
+	}
 	r.get("/data", "op", "GETFILECHECKSUM", "user.name", superUser, "namenoderpcaddress", "x").remote(t, 404, dfs.ExFileNotFound, "Path is not a file: /data")
 }
 

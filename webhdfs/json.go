@@ -229,3 +229,22 @@ type serverDefaultsJSON struct {
 type tokenJSON struct {
 	Token *struct{} `json:"Token"`
 }
+
+// blockLocationsJSON is GETFILEBLOCKLOCATIONS' answer (HashMaps in Hadoop:
+// any order; alphabetical here).
+type blockLocationsJSON struct {
+	BlockLocations struct {
+		BlockLocation []blockLocationJSON `json:"BlockLocation"`
+	} `json:"BlockLocations"`
+}
+
+type blockLocationJSON struct {
+	CachedHosts   []string `json:"cachedHosts"`
+	Corrupt       bool     `json:"corrupt"`
+	Hosts         []string `json:"hosts"`
+	Length        int64    `json:"length"`
+	Names         []string `json:"names"`
+	Offset        int64    `json:"offset"`
+	StorageTypes  []string `json:"storageTypes"`
+	TopologyPaths []string `json:"topologyPaths"`
+}

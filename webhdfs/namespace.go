@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	iofs "io/fs"
+	"net"
 	"net/http"
 	"path"
 	"strconv"
@@ -384,4 +385,44 @@ func (h *Handler) concat(rq *request) error {
 		return err
 	}
 	return dfs.Failf(errors.ErrUnsupported, "concat into %s is not supported: S3 objects are immutable", p)
+}
+
+// blockLocations is GETFILEBLOCKLOCATIONS: the file's blocks (byte ranges
+// of its object, cut at its block size) overlapping [offset,
+// offset+length), each on this server, so split planners (MapReduce,
+// Spark) can plan over webhdfs://. Reading needs the read permission, as
+// getBlockLocations does.
+func (h *Handler) blockLocations(rq *request) error {
+	off, err := rq.q.long(pOffset, 0, 0)
+	if err != nil {
+		return err
+	}
+	length, err := rq.q.long(pLength, 0, -1)
+	if err != nil {
+		return err
+	}
+	st, err := h.ns.OpenRead(rq.ctx, rq.c, rq.path)
+	if err != nil {
+		return err
+	}
+	end := st.Size
+	if length >= 0 && off+length < end && off+length >= off {
+		end = off + length
+	}
+	host := rq.r.Host
+	hostname := host
+	if hn, _, err := net.SplitHostPort(host); err == nil {
+		hostname = hn
+	}
+	var out blockLocationsJSON
+	out.BlockLocations.BlockLocation = []blockLocationJSON{}
+	bs := max(st.BlockSize, 1)
+	for start := off / bs * bs; start < end; start += bs {
+		out.BlockLocations.BlockLocation = append(out.BlockLocations.BlockLocation, blockLocationJSON{
+			CachedHosts: []string{}, Hosts: []string{hostname}, Names: []string{host},
+			Offset: start, Length: min(bs, st.Size-start), StorageTypes: []string{"DISK"},
+			TopologyPaths: []string{"/default-rack/" + host},
+		})
+	}
+	return h.writeJSON(rq, out)
 }

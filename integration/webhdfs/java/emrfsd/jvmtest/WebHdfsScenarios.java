@@ -117,6 +117,14 @@ final class WebHdfsScenarios {
       eq("bytes", Check.hex(h.getBytes()), Check.hex(w.getBytes()));
     });
 
+    r.check(b + "/block-locations", () -> {
+      org.apache.hadoop.fs.BlockLocation[] bl = su.getFileBlockLocations(f, 0, data.length);
+      eq("blocks", 1, bl.length);
+      eq("offset", 0L, bl[0].getOffset());
+      eq("length", (long) data.length, bl[0].getLength());
+      isTrue("a host", bl[0].getHosts().length == 1);
+    });
+
     r.check(b + "/list", () -> {
       su.mkdirs(new Path(base + "/sub"));
       List<String> names = new ArrayList<>();
