@@ -173,11 +173,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(rq, err)
 		return
 	}
-	if rq.q.str(pDelegation) != "" {
-		// Security is off: there are no tokens to accept.
-		h.fail(rq, failedUGI("java.io.IOException: delegation tokens are not supported (security is off)"))
-		return
-	}
 	rq.c = h.ns.Caller(rq.user)
 	if err := h.dispatch(rq); err != nil {
 		h.fail(rq, err)

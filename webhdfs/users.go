@@ -98,7 +98,8 @@ func failedUGI(cause string) error {
 // identity decides who a request acts as, as JspHelper.getUGI does with
 // security off: user.name (or the static user when absent), and doas when
 // given and different, if the proxy-user rules let the former act as the
-// latter from the client's address.
+// latter from the client's address. A delegation parameter is ignored, as
+// Hadoop ignores it with security off.
 func (h *Handler) identity(r *http.Request, q query) (string, error) {
 	user := q.str(pUser)
 	if user == "" {
