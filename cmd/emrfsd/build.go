@@ -103,7 +103,8 @@ type daemon struct {
 	metrics *prometheus.Registry
 	closers []func()
 
-	rt *runtime // set while serving (lifecycle.go)
+	rt  *runtime      // set while serving (lifecycle.go)
+	web *httpFrontEnd // the HTTP front end while serving, nil when off
 }
 
 func (d *daemon) close() {

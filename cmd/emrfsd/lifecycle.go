@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -28,7 +29,8 @@ import (
 //     emrfsd.shutdown.timeout to finish (writes still open then are cut
 //     and fail), while the NameNode keeps answering, so a client finishing
 //     a block can still complete its file;
-//  2. the HTTP server (WebHDFS, metrics), likewise bounded;
+//  2. the HTTP server (WebHDFS, metrics), likewise bounded (a WebHDFS
+//     create cut off is aborted);
 //  3. the NameNode: calls in flight finish, connections close;
 //  4. background loops (lease reaper, trash emptier) stop;
 //  5. the namespace aborts every file still open for writing: nothing
@@ -63,7 +65,10 @@ func (d *daemon) Serve(ctx context.Context, ready func(addrs map[string]string) 
 	for _, s := range d.rt.servers {
 		addrs[s.name] = s.addr
 	}
-	d.log.Info("emrfsd serving", "namenode", addrs["NameNode"], "datanode", addrs["DataNode"], "http", addrs["HTTP"],
+	if d.web != nil {
+		addrs["HTTP"], addrs["HTTPS"] = d.web.HTTPAddr, d.web.HTTPSAddr
+	}
+	d.log.Info("emrfsd serving", "namenode", addrs["NameNode"], "datanode", addrs["DataNode"], "http", addrs["HTTP"], "https", addrs["HTTPS"],
 		"store", d.mode, "data_dir", d.opts.DataDir)
 	if ready != nil {
 		if err := ready(addrs); err != nil {
@@ -108,6 +113,13 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	dn := datanode.New(datanode.Options{Blocks: d.blocks, Logger: d.log.With("component", "datanode")})
+	web, err := startHTTP(d.opts, d.ns, nnLn.Addr().String(), d.log)
+	if err != nil {
+		dnLn.Close()
+		nnLn.Close()
+		return err
+	}
+	d.web = web
 
 	// Background loops of the namespace.
 	bgCtx, bgStop := context.WithCancel(context.WithoutCancel(ctx))
@@ -118,9 +130,14 @@ func (d *daemon) start(ctx context.Context) error {
 	rt.servers = []*server{
 		{name: "DataNode", addr: dnLn.Addr().String(), closed: datanode.ErrServerClosed,
 			serve: func(ctx context.Context) error { return dn.Serve(ctx, dnLn) }, shutdown: dn.Shutdown},
-		{name: "NameNode", addr: nnLn.Addr().String(), closed: namenode.ErrServerClosed,
-			serve: func(ctx context.Context) error { return nn.Serve(ctx, nnLn) }, shutdown: nn.Shutdown},
 	}
+	if web != nil {
+		// WebHDFS carries data as the DataNode does: drained right after it.
+		rt.servers = append(rt.servers, &server{name: "HTTP", addr: web.HTTPAddr, closed: http.ErrServerClosed,
+			serve: func(ctx context.Context) error { return <-web.errc }, shutdown: web.Shutdown})
+	}
+	rt.servers = append(rt.servers, &server{name: "NameNode", addr: nnLn.Addr().String(), closed: namenode.ErrServerClosed,
+		serve: func(ctx context.Context) error { return nn.Serve(ctx, nnLn) }, shutdown: nn.Shutdown})
 	for _, s := range rt.servers {
 		go func() {
 			if err := s.serve(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, s.closed) {

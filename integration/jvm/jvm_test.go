@@ -34,6 +34,14 @@ func TestUsers(t *testing.T) {
 	f.runJava(t, "users", 12*time.Minute)
 }
 
+// TestWebHDFS runs Hadoop's webhdfs:// FileSystem against emrfsd's WebHDFS
+// in every bucket, as the superuser and a second user, cross-checked with
+// hdfs:// on the same daemon.
+func TestWebHDFS(t *testing.T) {
+	f := getFixture(t)
+	f.runJava(t, "webhdfs", 12*time.Minute)
+}
+
 // TestLongOperations checks that operations that take long over S3 stay
 // inside the Java client's timeouts: a rename of a directory of 2,000 files
 // (one RPC; the client gives up after ipc.client.rpc-timeout.ms, 120 s) and
@@ -97,6 +105,7 @@ func (f *fixture) runJava(t *testing.T, group string, timeout time.Duration) {
 		"-Demrfsd.local.tmp=" + local,
 		"-Demrfsd.run=" + f.run,
 		"-Demrfsd.only=" + os.Getenv("EMRFSD_JVM_ONLY"),
+		"-Demrfsd.webhdfs=webhdfs://" + f.d.http,
 		"-Demrfsd.check.timeout=" + map[bool]string{true: "900", false: "120"}[group == "long"],
 		"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
 		"-Dorg.slf4j.simpleLogger.cacheOutputStream=true",

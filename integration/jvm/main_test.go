@@ -276,6 +276,7 @@ func removeBucket(c *s3.Client, bucket string) {
 type daemon struct {
 	cmd                *exec.Cmd
 	nameNode, dataNode string
+	http               string // WebHDFS host:port
 	log                *lockedBuf
 	exited             chan struct{}
 	exitErr            error
@@ -325,8 +326,9 @@ func writeConf(path string, props map[string]string) error {
 
 func startDaemon(dataDir string, props map[string]string, env []string) (*daemon, error) {
 	p := map[string]string{
-		"dfs.namenode.rpc-address": "127.0.0.1:0",
-		"dfs.datanode.address":     "127.0.0.1:0",
+		"dfs.namenode.rpc-address":  "127.0.0.1:0",
+		"dfs.datanode.address":      "127.0.0.1:0",
+		"dfs.namenode.http-address": "127.0.0.1:0",
 	}
 	for k, v := range props {
 		p[k] = v
@@ -367,9 +369,9 @@ func startDaemon(dataDir string, props map[string]string, env []string) (*daemon
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, DataNode string }
+		var r struct{ NameNode, DataNode, HTTP string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			d.nameNode, d.dataNode = r.NameNode, r.DataNode
+			d.nameNode, d.dataNode, d.http = r.NameNode, r.DataNode, r.HTTP
 			return d, nil
 		}
 	}

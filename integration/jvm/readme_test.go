@@ -64,7 +64,7 @@ func TestREADMEQuickStart(t *testing.T) {
 	data := t.TempDir()
 	ready := filepath.Join(data, "ready.json")
 	cmd := exec.Command(emrfsdBin, "--data-dir", data, "--ready-file", ready,
-		"-D", "dfs.namenode.rpc-address=127.0.0.1:0", "-D", "dfs.datanode.address=127.0.0.1:0")
+		"-D", "dfs.namenode.rpc-address=127.0.0.1:0", "-D", "dfs.datanode.address=127.0.0.1:0", "-D", "dfs.namenode.http-address=127.0.0.1:0")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HADOOP_") {
 			cmd.Env = append(cmd.Env, kv)

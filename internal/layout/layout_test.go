@@ -17,6 +17,7 @@ var allowed = map[string][]string{
 	"internal/s3api":             nil,
 	"internal/partbuf":           nil,
 	"internal/procstat":          nil,
+	"internal/hdfschecksum":      nil,
 	"internal/hadoopconf":        nil,
 	"internal/localstore":        nil,
 	"internal/testenv":           nil,
@@ -46,8 +47,8 @@ var allowed = map[string][]string{
 	"dfs":    {"fs", "internal/errs"},
 	// Front ends: never each other.
 	"namenode": {"dfs", "blocks", "fs", "internal/errs", "proto/emrfsd/hadoop/common", "proto/emrfsd/hadoop/hdfs"},
-	"datanode": {"blocks", "internal/errs", "proto/emrfsd/hadoop/hdfs"},
-	"webhdfs":  {"dfs", "blocks", "fs", "internal/errs"},
+	"datanode": {"blocks", "internal/errs", "internal/hdfschecksum", "proto/emrfsd/hadoop/hdfs"},
+	"webhdfs":  {"dfs", "blocks", "fs", "internal/errs", "internal/hdfschecksum"},
 	// Composition: the daemon wires everything; tests and benchmarks.
 	"cmd/...":         {"*"},
 	"bench/...":       {"bench/...", "internal/...", "proto/..."},

@@ -169,6 +169,9 @@ public final class Runner {
       case "long":
         new LongScenarios(ctx, r).run();
         break;
+      case "webhdfs":
+        new WebHdfsScenarios(ctx, r).run();
+        break;
       default:
         ERR.println("unknown group " + group);
         System.exit(2);
