@@ -94,6 +94,7 @@ func (s *Server) methodTable() (map[string]handler, error) {
 	register(t, "setSafeMode", s.setSafeMode)
 	register(t, "getDelegationToken", s.getDelegationToken)
 	register(t, "getEZForPath", s.getEZForPath)
+	register(t, "getEnclosingRoot", s.getEnclosingRoot)
 	register(t, "getErasureCodingPolicy", s.getErasureCodingPolicy)
 	register(t, "getStoragePolicy", s.getStoragePolicy)
 	register(t, "getStoragePolicies", s.getStoragePolicies)
