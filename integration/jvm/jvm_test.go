@@ -121,8 +121,8 @@ func (f *fixture) runJava(t *testing.T, group string, timeout time.Duration) {
 	f.runChecks(t, group, timeout, env, "java", args...)
 }
 
-// runChecks runs a process that prints CHECK lines and turns each into a
-// subtest as it arrives. The process's stderr and the daemon's log for the
+// runChecks runs a process that prints CHECK lines (PASS, FAIL, or SKIP with
+// its reason) and turns each into a subtest as it arrives. The process's stderr and the daemon's log for the
 // run are printed when anything failed; a run that ends without its DONE
 // line fails.
 func (f *fixture) runChecks(t *testing.T, group string, timeout time.Duration, env []string, name string, args ...string) {
@@ -177,6 +177,8 @@ func (f *fixture) runChecks(t *testing.T, group string, timeout time.Duration, e
 					}
 				case "FAIL":
 					t.Error(reason)
+				case "SKIP":
+					t.Skip(reason)
 				default:
 					t.Errorf("unknown verdict %q", verdict)
 				}
