@@ -108,6 +108,14 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	dn := datanode.New(datanode.Options{Blocks: d.blocks, Logger: d.log.With("component", "datanode")})
+	var web *server
+	if d.opts.HTTPAddr != "" {
+		if web, err = d.httpServer(); err != nil {
+			dnLn.Close()
+			nnLn.Close()
+			return err
+		}
+	}
 
 	// Background loops of the namespace.
 	bgCtx, bgStop := context.WithCancel(context.WithoutCancel(ctx))
@@ -118,9 +126,14 @@ func (d *daemon) start(ctx context.Context) error {
 	rt.servers = []*server{
 		{name: "DataNode", addr: dnLn.Addr().String(), closed: datanode.ErrServerClosed,
 			serve: func(ctx context.Context) error { return dn.Serve(ctx, dnLn) }, shutdown: dn.Shutdown},
+	}
+	if web != nil {
+		rt.servers = append(rt.servers, web)
+	}
+	rt.servers = append(rt.servers, []*server{
 		{name: "NameNode", addr: nnLn.Addr().String(), closed: namenode.ErrServerClosed,
 			serve: func(ctx context.Context) error { return nn.Serve(ctx, nnLn) }, shutdown: nn.Shutdown},
-	}
+	}...)
 	for _, s := range rt.servers {
 		go func() {
 			if err := s.serve(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, s.closed) {

@@ -337,6 +337,8 @@ func startDaemon(dataDir string, props map[string]string, env []string) (*daemon
 	p := map[string]string{
 		"dfs.namenode.rpc-address": "127.0.0.1:0",
 		"dfs.datanode.address":     "127.0.0.1:0",
+		// Never the default 9870: several daemons run at once.
+		"dfs.namenode.http-address": "127.0.0.1:0",
 	}
 	for k, v := range props {
 		p[k] = v

@@ -34,6 +34,7 @@
 //	dfs.blocksize                      128M (at least 1M)
 //	dfs.replication                    1
 //	emrfsd.shutdown.timeout            30s
+//	dfs.namenode.http-address          127.0.0.1:9870 (/metrics, /healthz, /readyz, /; empty = off)
 //	emrfsd.store                       ""  s3 | embedded; empty = decided by main from the environment
 //	dfs.block.access.token.enable      true
 //	dfs.block.access.token.lifetime    600 (minutes)

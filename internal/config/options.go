@@ -85,6 +85,9 @@ type Options struct {
 	// ShutdownTimeout is emrfsd.shutdown.timeout (default 30s): the drain
 	// period on SIGTERM.
 	ShutdownTimeout time.Duration
+	// HTTPAddr is dfs.namenode.http-address (default 127.0.0.1:9870; empty:
+	// no HTTP listener): metrics, health and the status page.
+	HTTPAddr string
 	// Store is emrfsd.store (default empty): StoreS3, StoreEmbedded, or ""
 	// to let main decide from the environment.
 	Store string
@@ -261,6 +264,14 @@ func hostPort(e hadoopconf.Entry, v string) error {
 		return invalid(e, "value %q has no valid port", e.Value)
 	}
 	return nil
+}
+
+// optionalHostPort is hostPort allowing "" (the listener is off).
+func optionalHostPort(e hadoopconf.Entry, v string) error {
+	if v == "" {
+		return nil
+	}
+	return hostPort(e, v)
 }
 
 func oneOf(allowed ...string) func(hadoopconf.Entry, string) error {
