@@ -203,6 +203,15 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			d.kmsIn = func(region string) kms.Service { return kms.NewAudited(in(region), d.audit) }
 		}
 	}
+	// Every KMS call is counted (emrfsd_kms_*) as well as audited.
+	kmsMetrics, err := kms.NewMetrics(d.metrics)
+	if err != nil {
+		return nil, err
+	}
+	d.kmsSvc = kmsMetrics.Wrap(d.kmsSvc)
+	if in := d.kmsIn; in != nil {
+		d.kmsIn = func(region string) kms.Service { return kmsMetrics.Wrap(in(region)) }
+	}
 	if err := opts.Validate(ctx, describer{k: d.kmsSvc, in: d.kmsIn}, cse.MaterialsNames()); err != nil {
 		return nil, err
 	}
@@ -266,13 +275,14 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 	}
 	d.closers = append(d.closers, func() { journal.Close() })
 
-	d.keyCache, err = cache.New(cache.Options{MaxEntries: opts.KeyCacheMaxEntries, TTL: opts.KeyCacheTTL, MaxUses: int(opts.KeyCacheMaxUses)})
+	d.keyCache, err = cache.New(cache.Options{MaxEntries: opts.KeyCacheMaxEntries, TTL: opts.KeyCacheTTL, MaxUses: int(opts.KeyCacheMaxUses),
+		Metrics: d.metrics})
 	if err != nil {
 		return nil, err
 	}
 	d.closers = append(d.closers, func() {
 		st := d.keyCache.Stats()
-		log.Info("key cache purged", "hits", st.Hits, "misses", st.Misses, "kms_decrypts", st.Loads, "evictions", st.Evictions)
+		log.Info("key cache purged", "hits", st.Hits, "misses", st.Misses, "joins", st.Joins, "kms_decrypts", st.Loads, "evictions", st.Evictions)
 		d.keyCache.Purge()
 	})
 	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, kmsIn: d.cseKMSIn(), cache: d.keyCache, audit: d.audit}), byB: map[string]providers.Provider{}}
