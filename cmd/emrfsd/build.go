@@ -35,6 +35,7 @@ import (
 	"github.com/emrfsd/emrfsd/internal/localdisk"
 	"github.com/emrfsd/emrfsd/internal/localstore"
 	"github.com/emrfsd/emrfsd/internal/partbuf"
+	"github.com/emrfsd/emrfsd/internal/s3metrics"
 	"github.com/emrfsd/emrfsd/internal/uploadjournal"
 	"github.com/emrfsd/emrfsd/providers"
 	"github.com/emrfsd/emrfsd/providers/cse"
@@ -263,13 +264,18 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 
 	// Multipart uploads a crashed run left open are aborted, then every
 	// new upload is journaled until it completes or aborts.
+	// Every S3 request of the data path is counted (emrfsd_s3_*).
+	s3m, err := s3metrics.New(d.s3, d.metrics)
+	if err != nil {
+		return nil, err
+	}
 	journalPath := filepath.Join(opts.DataDir, "uploads.journal")
-	if n, err := uploadjournal.Recover(ctx, d.s3, journalPath); err != nil {
+	if n, err := uploadjournal.Recover(ctx, s3m, journalPath); err != nil {
 		return nil, err
 	} else if n > 0 {
 		log.Info("aborted multipart uploads left by an earlier run", "count", n)
 	}
-	journal, err := uploadjournal.Open(d.s3, journalPath)
+	journal, err := uploadjournal.Open(s3m, journalPath)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"internal/config":        {"internal/hadoopconf", "internal/errs"},
 	"internal/localdisk":     {"internal/partbuf", "internal/errs", "internal/kms"},
 	"internal/uploadjournal": {"internal/s3api"},
+	"internal/s3metrics":     {"internal/s3api"},
 	"internal/attrindex":     {"internal/errs"},
 	// Encryption providers.
 	"providers":              {"internal/errs"},
