@@ -71,10 +71,10 @@ func TestMeteredCountsByOperationAndOutcome(t *testing.T) {
 	}
 
 	want := map[[2]string]float64{
-		{"GenerateDataKey", "ok"}:                   1,
-		{"Decrypt", "ok"}:                           3,
-		{"Decrypt", "InvalidCiphertextException"}:   1,
-		{"DescribeKey", "NotFoundException"}:        1,
+		{"GenerateDataKey", "ok"}:                  1,
+		{"Decrypt", "ok"}:                          3,
+		{"Decrypt", "InvalidCiphertextException"}:  1,
+		{"DescribeKey", "NotFoundException"}:       1,
 		{"DescribeKey", kms.OutcomeKeyUnavailable}: 1,
 	}
 	mfs, err := reg.Gather()
