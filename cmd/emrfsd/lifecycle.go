@@ -201,6 +201,7 @@ func (d *daemon) buildNamespace() error {
 		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
 		MaxComponentLength: d.opts.MaxComponentLength, HomeAutoCreate: d.opts.HomeAutoCreate,
 		TrashInterval: d.opts.TrashInterval, TrashCheckpointInterval: d.opts.TrashCheckpointInterval,
+		Metrics: d.metrics,
 	})
 	return err
 }
