@@ -101,13 +101,14 @@ func (d *daemon) start(ctx context.Context) error {
 	nn, err := namenode.New(namenode.Options{
 		Namespace: d.ns, Logger: d.log.With("component", "namenode"), Blocks: d.blocks,
 		DataNode: advertisedDataNode(d.opts.DataNodeHostname, host, hostname, port),
+		Metrics:  d.metrics,
 	})
 	if err != nil {
 		dnLn.Close()
 		nnLn.Close()
 		return err
 	}
-	dn := datanode.New(datanode.Options{Blocks: d.blocks, Logger: d.log.With("component", "datanode")})
+	dn := datanode.New(datanode.Options{Blocks: d.blocks, Logger: d.log.With("component", "datanode"), Metrics: d.metrics})
 	var web *server
 	if d.opts.HTTPAddr != "" {
 		if web, err = d.httpServer(); err != nil {

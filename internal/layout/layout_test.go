@@ -17,6 +17,8 @@ var allowed = map[string][]string{
 	"internal/s3api":             nil,
 	"internal/partbuf":           nil,
 	"internal/procstat":          nil,
+	"internal/reqid":             nil,
+	"internal/logring":           nil,
 	"internal/hadoopconf":        nil,
 	"internal/localstore":        nil,
 	"internal/testenv":           nil,
@@ -46,7 +48,7 @@ var allowed = map[string][]string{
 	"blocks": {"fs", "providers", "internal/errs"},
 	"dfs":    {"fs", "internal/errs"},
 	// Front ends: never each other.
-	"namenode": {"dfs", "blocks", "fs", "internal/errs", "proto/emrfsd/hadoop/common", "proto/emrfsd/hadoop/hdfs"},
+	"namenode": {"dfs", "blocks", "fs", "internal/errs", "internal/reqid", "proto/emrfsd/hadoop/common", "proto/emrfsd/hadoop/hdfs"},
 	"datanode": {"blocks", "internal/errs", "proto/emrfsd/hadoop/hdfs"},
 	"webhdfs":  {"dfs", "blocks", "fs", "internal/errs"},
 	// Composition: the daemon wires everything; tests and benchmarks.
