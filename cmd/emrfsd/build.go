@@ -312,6 +312,10 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			log.Info("removed abandoned staging files", "count", removed)
 		}
 		d.staging, buffers = staging, staging
+		if err := staging.Register(d.metrics); err != nil {
+			staging.Close()
+			return nil, err
+		}
 		d.closers = append(d.closers, func() { staging.Close() })
 	}
 
