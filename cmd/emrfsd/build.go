@@ -34,6 +34,7 @@ import (
 	"github.com/emrfsd/emrfsd/internal/kms/embedded"
 	"github.com/emrfsd/emrfsd/internal/localdisk"
 	"github.com/emrfsd/emrfsd/internal/localstore"
+	"github.com/emrfsd/emrfsd/internal/logring"
 	"github.com/emrfsd/emrfsd/internal/partbuf"
 	"github.com/emrfsd/emrfsd/internal/s3metrics"
 	"github.com/emrfsd/emrfsd/internal/uploadjournal"
@@ -104,6 +105,12 @@ type daemon struct {
 	metrics *prometheus.Registry
 	closers []func()
 
+	// For the HTTP pages (http.go, ready.go, status.go).
+	started time.Time
+	ring    *logring.Ring     // recent warnings and errors (serve sets it)
+	ready   *readiness        // set by httpHandlers
+	addrs   map[string]string // bound addresses by server name, set by start
+
 	rt *runtime // set while serving (lifecycle.go)
 }
 
@@ -140,8 +147,11 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		return nil, err
 	}
 	mode := storeMode(opts)
-	d := &daemon{log: log, mode: mode, metrics: prometheus.NewRegistry()}
+	d := &daemon{log: log, mode: mode, metrics: prometheus.NewRegistry(), started: time.Now()}
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := registerBuildInfo(d.metrics); err != nil {
+		return nil, err
+	}
 	ok := false
 	defer func() {
 		if !ok {

@@ -9,7 +9,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/emrfsd/emrfsd/internal/logring"
 )
+
+// recentErrors is how many warning and error log records the status page
+// shows.
+const recentErrors = 50
 
 // httpServer listens on dfs.namenode.http-address and serves the daemon's
 // HTTP mux (see httpHandlers). It is the third server of the lifecycle,
@@ -42,6 +48,17 @@ func (d *daemon) httpServer() (*server, error) {
 // daemon's registry, never the default one), /healthz, /readyz and the
 // status page at /. Other front ends (WebHDFS) mount beside them.
 func (d *daemon) httpHandlers(mux *http.ServeMux) {
+	if d.ring == nil {
+		d.ring = logring.New(recentErrors, slog.LevelWarn)
+	}
+	d.ready = d.newReadiness()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", d.handleReadyz)
+	mux.HandleFunc("GET /{$}", d.handleStatus)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(d.log.With("component", "metrics").Handler(), slog.LevelWarn),
 		Registry: d.metrics, // promhttp_metric_handler_errors_total

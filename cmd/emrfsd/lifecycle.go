@@ -14,6 +14,7 @@ import (
 	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/datanode"
 	"github.com/emrfsd/emrfsd/dfs"
+	"github.com/emrfsd/emrfsd/internal/logring"
 	"github.com/emrfsd/emrfsd/namenode"
 )
 
@@ -135,6 +136,10 @@ func (d *daemon) start(ctx context.Context) error {
 		{name: "NameNode", addr: nnLn.Addr().String(), closed: namenode.ErrServerClosed,
 			serve: func(ctx context.Context) error { return nn.Serve(ctx, nnLn) }, shutdown: nn.Shutdown},
 	}...)
+	d.addrs = map[string]string{}
+	for _, s := range rt.servers {
+		d.addrs[s.name] = s.addr
+	}
 	for _, s := range rt.servers {
 		go func() {
 			if err := s.serve(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, s.closed) {
@@ -169,12 +174,16 @@ func (d *daemon) Shutdown(ctx context.Context) {
 	d.log.Info("emrfsd stopped cleanly")
 }
 
-// serve builds the daemon, serves until ctx ends, and releases it.
+// serve builds the daemon, serves until ctx ends, and releases it. Its
+// log keeps the last warnings and errors for the status page.
 func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
+	ring := logring.New(recentErrors, slog.LevelWarn)
+	log = slog.New(ring.Handler(log.Handler()))
 	d, err := setup(ctx, c, log, false)
 	if err != nil {
 		return err
 	}
+	d.ring = ring
 	defer d.close()
 	return d.Serve(ctx, func(addrs map[string]string) error {
 		if c.readyFile == "" {
