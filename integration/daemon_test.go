@@ -123,9 +123,8 @@ func startDaemonArgs(t testing.TB, dataDir string, props map[string]string, env 
 // creates itself if it is missing).
 func startDaemonIn(t testing.TB, dataDir, confDir string, props map[string]string, env []string, withConf bool) (*Daemon, error) {
 	p := map[string]string{
-		"dfs.namenode.rpc-address": "127.0.0.1:0",
-		"dfs.datanode.address":     "127.0.0.1:0",
-		// Never the default 9870: several daemons run at once.
+		"dfs.namenode.rpc-address":  "127.0.0.1:0",
+		"dfs.datanode.address":      "127.0.0.1:0",
 		"dfs.namenode.http-address": "127.0.0.1:0",
 	}
 	for k, v := range props {

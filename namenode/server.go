@@ -1,7 +1,3 @@
-// Package namenode serves Hadoop's ClientNamenodeProtocol (Hadoop IPC v9,
-// SIMPLE auth) over emrfsd's S3 namespace (package fs). One S3 object is
-// one file; its blocks are byte ranges of the object, served by emrfsd's
-// DataNode through the block table this package keeps (see Blocks).
 package namenode
 
 import (

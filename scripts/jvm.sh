@@ -2,6 +2,7 @@
 # Installs the pinned JVM-side tools the JVM test tier (integration/jvm) runs
 # into git-ignored folders under ./tools, reusing what is already there:
 #   tools/jvm/hadoop-3.4.1/lib  Apache Hadoop 3.4.1 Java client jars (Maven)
+#   tools/jvm/hadoop-3.4.1/etc/hadoop  a client core-site.xml for the quick start
 #   tools/venv                  a Python venv with PySpark 4.0.1 (PyPI; it bundles
 #                               Spark's jars and the Hadoop 3.4.1 client)
 # Needs java and javac 17 or newer (the machine's default JDK), mvn and
@@ -58,5 +59,18 @@ if [ "$(cat "$venv/.pyspark.version" 2>/dev/null)" != "$PYSPARK_VERSION" ]; then
   echo "$PYSPARK_VERSION" > "$venv/.pyspark.version"
 fi
 
+# A client configuration directory, as a Hadoop distribution's etc/hadoop:
+# the Hadoop client refuses to start when -D options are given and no
+# core-site.xml is on the classpath. It points at the quick start's daemon.
+hconf="$tools/jvm/hadoop-$HADOOP_VERSION/etc/hadoop"
+mkdir -p "$hconf"
+cat > "$hconf/core-site.xml" <<'XML'
+<?xml version="1.0"?>
+<!-- written by scripts/jvm.sh: the quick start's emrfsd (go run ./cmd/emrfsd) -->
+<configuration>
+  <property><name>fs.defaultFS</name><value>hdfs://127.0.0.1:8020</value></property>
+</configuration>
+XML
+echo "HADOOP_CONF_DIR=$hconf"
 echo "HADOOP_LIB=$hlib"
 echo "PYSPARK_PYTHON=$venv/bin/python"

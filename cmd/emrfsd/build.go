@@ -111,7 +111,8 @@ type daemon struct {
 	ready   *readiness        // set by httpHandlers
 	addrs   map[string]string // bound addresses by server name, set by start
 
-	rt *runtime // set while serving (lifecycle.go)
+	rt  *runtime      // set while serving (lifecycle.go)
+	web *httpFrontEnd // the HTTP front end while serving, nil when off
 }
 
 func (d *daemon) close() {

@@ -2,65 +2,122 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/emrfsd/emrfsd/internal/logring"
+	"github.com/emrfsd/emrfsd/dfs"
+	"github.com/emrfsd/emrfsd/internal/config"
+	"github.com/emrfsd/emrfsd/webhdfs"
 )
 
-// recentErrors is how many warning and error log records the status page
-// shows.
-const recentErrors = 50
-
-// httpServer listens on dfs.namenode.http-address and serves the daemon's
-// HTTP mux (see httpHandlers). It is the third server of the lifecycle,
-// drained after the DataNode and before the NameNode.
-func (d *daemon) httpServer() (*server, error) {
-	ln, err := net.Listen("tcp", d.opts.HTTPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("dfs.namenode.http-address %s: %w", d.opts.HTTPAddr, err)
-	}
-	mux := http.NewServeMux()
-	d.httpHandlers(mux)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(d.log.With("component", "http").Handler(), slog.LevelWarn),
-	}
-	return &server{name: "HTTP", addr: ln.Addr().String(), closed: http.ErrServerClosed,
-		serve: func(context.Context) error { return srv.Serve(ln) },
-		shutdown: func(ctx context.Context) error {
-			err := srv.Shutdown(ctx)
-			if err != nil {
-				srv.Close()
-			}
-			return err
-		}}, nil
+// httpFrontEnd is the NameNode's HTTP side (dfs.namenode.http-address and
+// dfs.namenode.https-address): WebHDFS at /webhdfs/v1/ when
+// dfs.webhdfs.enabled, every other path to Mux, where other handlers
+// (metrics, health, a status page) can be mounted.
+type httpFrontEnd struct {
+	Mux       *http.ServeMux
+	srv       *http.Server
+	cancel    context.CancelFunc
+	HTTPAddr  string // bound addresses ("" when off)
+	HTTPSAddr string
+	errc      chan error
 }
 
-// httpHandlers mounts the daemon's own pages on mux: /metrics (the
-// daemon's registry, never the default one), /healthz, /readyz and the
-// status page at /. Other front ends (WebHDFS) mount beside them.
-func (d *daemon) httpHandlers(mux *http.ServeMux) {
-	if d.ring == nil {
-		d.ring = logring.New(recentErrors, slog.LevelWarn)
+// startHTTP listens on the addresses dfs.http.policy selects and serves.
+// It returns nil when no listener is configured.
+func startHTTP(o *config.Options, ns *dfs.Namespace, rpcAddr string, log *slog.Logger) (*httpFrontEnd, error) {
+	serveHTTP := o.HTTPPolicy != config.HTTPSOnly && o.HTTPAddr != ""
+	serveHTTPS := o.HTTPPolicy != config.HTTPOnly && o.HTTPSAddr != ""
+	if !serveHTTP && !serveHTTPS {
+		return nil, nil
 	}
-	d.ready = d.newReadiness()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", d.handleReadyz)
-	mux.HandleFunc("GET /{$}", d.handleStatus)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(d.log.With("component", "metrics").Handler(), slog.LevelWarn),
-		Registry: d.metrics, // promhttp_metric_handler_errors_total
-	}))
+	f := &httpFrontEnd{Mux: http.NewServeMux(), errc: make(chan error, 2)}
+	var handler http.Handler = f.Mux
+	if o.WebHDFSEnabled {
+		proxy := map[string]webhdfs.ProxyUser{}
+		for name, p := range o.ProxyUsers {
+			proxy[name] = webhdfs.ProxyUser{Users: p.Users, Groups: p.Groups, Hosts: p.Hosts}
+		}
+		// Created files' hdfs:// Location names the RPC address; a
+		// wildcard host there means "the host the client used".
+		if host, port, err := net.SplitHostPort(rpcAddr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+				rpcAddr = ":" + port
+			}
+		}
+		h, err := webhdfs.New(ns, log.With("component", "webhdfs"), webhdfs.Options{
+			StaticUser: o.StaticUser, ProxyUsers: proxy, NameNodeAddress: rpcAddr,
+		})
+		if err != nil {
+			return nil, err
+		}
+		handler = h.Route(f.Mux)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	f.srv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	var lns []net.Listener
+	closeAll := func() {
+		for _, l := range lns {
+			l.Close()
+		}
+		cancel()
+	}
+	if serveHTTP {
+		l, err := net.Listen("tcp", o.HTTPAddr)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("dfs.namenode.http-address %s: %w", o.HTTPAddr, err)
+		}
+		lns = append(lns, l)
+		f.HTTPAddr = l.Addr().String()
+		go func() { f.errc <- f.srv.Serve(l) }()
+	}
+	if serveHTTPS {
+		cert, err := tls.LoadX509KeyPair(o.TLSCertFile, o.TLSKeyFile)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("emrfsd.http.tls.cert.file / emrfsd.http.tls.key.file: %w", err)
+		}
+		l, err := net.Listen("tcp", o.HTTPSAddr)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("dfs.namenode.https-address %s: %w", o.HTTPSAddr, err)
+		}
+		lns = append(lns, l)
+		f.HTTPSAddr = l.Addr().String()
+		tl := tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		go func() { f.errc <- f.srv.Serve(tl) }()
+	}
+	return f, nil
+}
+
+// Shutdown stops accepting, lets in-flight requests finish until ctx ends,
+// then cuts the rest (a create cut off is aborted: nothing half-written is
+// published).
+func (f *httpFrontEnd) Shutdown(ctx context.Context) error {
+	if f == nil {
+		return nil
+	}
+	err := f.srv.Shutdown(ctx)
+	if err != nil {
+		f.cancel()
+		f.srv.Close()
+	}
+	f.cancel()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
 }

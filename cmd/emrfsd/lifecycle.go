@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -29,7 +30,8 @@ import (
 //     emrfsd.shutdown.timeout to finish (writes still open then are cut
 //     and fail), while the NameNode keeps answering, so a client finishing
 //     a block can still complete its file;
-//  2. the HTTP server (WebHDFS, metrics), likewise bounded;
+//  2. the HTTP server (WebHDFS, metrics), likewise bounded (a WebHDFS
+//     create cut off is aborted);
 //  3. the NameNode: calls in flight finish, connections close;
 //  4. background loops (lease reaper, trash emptier) stop;
 //  5. the namespace aborts every file still open for writing: nothing
@@ -64,7 +66,10 @@ func (d *daemon) Serve(ctx context.Context, ready func(addrs map[string]string) 
 	for _, s := range d.rt.servers {
 		addrs[s.name] = s.addr
 	}
-	d.log.Info("emrfsd serving", "namenode", addrs["NameNode"], "datanode", addrs["DataNode"], "http", addrs["HTTP"],
+	if d.web != nil {
+		addrs["HTTP"], addrs["HTTPS"] = d.web.HTTPAddr, d.web.HTTPSAddr
+	}
+	d.log.Info("emrfsd serving", "namenode", addrs["NameNode"], "datanode", addrs["DataNode"], "http", addrs["HTTP"], "https", addrs["HTTPS"],
 		"store", d.mode, "data_dir", d.opts.DataDir)
 	if ready != nil {
 		if err := ready(addrs); err != nil {
@@ -110,13 +115,17 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	dn := datanode.New(datanode.Options{Blocks: d.blocks, Logger: d.log.With("component", "datanode"), Metrics: d.metrics})
-	var web *server
-	if d.opts.HTTPAddr != "" {
-		if web, err = d.httpServer(); err != nil {
-			dnLn.Close()
-			nnLn.Close()
-			return err
-		}
+	web, err := startHTTP(d.opts, d.ns, nnLn.Addr().String(), d.log)
+	if err != nil {
+		dnLn.Close()
+		nnLn.Close()
+		return err
+	}
+	d.web = web
+	d.addrs = map[string]string{"NameNode": nnLn.Addr().String(), "DataNode": dnLn.Addr().String()}
+	if web != nil {
+		d.addrs["HTTP"], d.addrs["HTTPS"] = web.HTTPAddr, web.HTTPSAddr
+		d.httpHandlers(web.Mux) // metrics, health, status beside WebHDFS
 	}
 
 	// Background loops of the namespace.
@@ -130,16 +139,12 @@ func (d *daemon) start(ctx context.Context) error {
 			serve: func(ctx context.Context) error { return dn.Serve(ctx, dnLn) }, shutdown: dn.Shutdown},
 	}
 	if web != nil {
-		rt.servers = append(rt.servers, web)
+		// WebHDFS carries data as the DataNode does: drained right after it.
+		rt.servers = append(rt.servers, &server{name: "HTTP", addr: web.HTTPAddr, closed: http.ErrServerClosed,
+			serve: func(ctx context.Context) error { return <-web.errc }, shutdown: web.Shutdown})
 	}
-	rt.servers = append(rt.servers, []*server{
-		{name: "NameNode", addr: nnLn.Addr().String(), closed: namenode.ErrServerClosed,
-			serve: func(ctx context.Context) error { return nn.Serve(ctx, nnLn) }, shutdown: nn.Shutdown},
-	}...)
-	d.addrs = map[string]string{}
-	for _, s := range rt.servers {
-		d.addrs[s.name] = s.addr
-	}
+	rt.servers = append(rt.servers, &server{name: "NameNode", addr: nnLn.Addr().String(), closed: namenode.ErrServerClosed,
+		serve: func(ctx context.Context) error { return nn.Serve(ctx, nnLn) }, shutdown: nn.Shutdown})
 	for _, s := range rt.servers {
 		go func() {
 			if err := s.serve(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, s.closed) {

@@ -173,7 +173,7 @@ func (d *daemon) statusData(f figures) statusPage {
 	p := statusPage{Version: v, Revision: r, GoVersion: g,
 		Started: d.started.UTC().Format(time.RFC3339), Uptime: time.Since(d.started).Round(time.Second).String(),
 		Store: d.mode, DataDir: d.opts.DataDir, Now: time.Now().UTC().Format(time.RFC3339)}
-	for _, name := range []string{"NameNode", "DataNode", "HTTP"} {
+	for _, name := range []string{"NameNode", "DataNode", "HTTP", "HTTPS"} {
 		if a := d.addrs[name]; a != "" {
 			p.Addrs = append(p.Addrs, name+" "+a)
 		}

@@ -19,6 +19,7 @@ var allowed = map[string][]string{
 	"internal/procstat":          nil,
 	"internal/reqid":             nil,
 	"internal/logring":           nil,
+	"internal/hdfschecksum":      nil,
 	"internal/hadoopconf":        nil,
 	"internal/localstore":        nil,
 	"internal/testenv":           nil,
@@ -49,8 +50,8 @@ var allowed = map[string][]string{
 	"dfs":    {"fs", "internal/errs"},
 	// Front ends: never each other.
 	"namenode": {"dfs", "blocks", "fs", "internal/errs", "internal/reqid", "proto/emrfsd/hadoop/common", "proto/emrfsd/hadoop/hdfs"},
-	"datanode": {"blocks", "internal/errs", "proto/emrfsd/hadoop/hdfs"},
-	"webhdfs":  {"dfs", "blocks", "fs", "internal/errs"},
+	"datanode": {"blocks", "internal/errs", "internal/hdfschecksum", "proto/emrfsd/hadoop/hdfs"},
+	"webhdfs":  {"dfs", "blocks", "fs", "internal/errs", "internal/hdfschecksum"},
 	// Composition: the daemon wires everything; tests and benchmarks.
 	"cmd/...":         {"*"},
 	"bench/...":       {"bench/...", "internal/...", "proto/..."},
