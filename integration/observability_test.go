@@ -175,10 +175,13 @@ func TestMetricsMoveWithCLIOperations(t *testing.T) {
 	if m == nil {
 		t.Fatalf("%s: message %q carries no request id", he.Exception(), he.Message())
 	}
+	// The daemon's stderr reaches g.Log through a pipe: wait for the line.
 	var logLine string
-	for _, l := range strings.Split(g.Log.String(), "\n") {
-		if strings.Contains(l, "request_id="+m[1]) {
-			logLine = l
+	for deadline := time.Now().Add(10 * time.Second); logLine == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range strings.Split(g.Log.String(), "\n") {
+			if strings.Contains(l, "request_id="+m[1]) {
+				logLine = l
+			}
 		}
 	}
 	if !strings.Contains(logLine, "msg=rpc") || !strings.Contains(logLine, "method=mkdirs") || !strings.Contains(logLine, "user="+me) {
