@@ -51,6 +51,9 @@ func New(o Options) (*Namespace, error) {
 	n := &Namespace{opts: o, log: o.Logger, fs: o.FS, leases: newLeaseTable(), stop: make(chan struct{})}
 	n.listings = expirable.NewLRU[listingKey, fs.FileInfo](listingMax, nil, listingTTL)
 	n.groups = expirable.NewLRU[string, []string](4096, nil, groupTTL)
+	if err := n.leases.register(o.Metrics); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 

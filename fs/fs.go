@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/emrfsd/emrfsd/internal/partbuf"
 	"github.com/emrfsd/emrfsd/internal/s3api"
 	"github.com/emrfsd/emrfsd/providers"
@@ -78,6 +80,9 @@ type Options struct {
 	// does not know (written by other tools or daemons) instead of HEADing
 	// them (at most 8 at a time, each object version once).
 	NoListHeads bool
+	// Metrics, when set, receives the emrfsd_fs_* figures (bytes read and
+	// written by bucket and provider).
+	Metrics prometheus.Registerer
 }
 
 // RootAttrs are a bucket root's attributes before anyone has changed them.
@@ -156,6 +161,7 @@ type FS struct {
 	roots         rootCache  // bucket-root attributes
 	tops          topsCache  // discovered buckets (Buckets == nil with a DefaultBucket)
 	index         AttrIndex
+	metrics       *metrics
 
 	// Multipart-copy tuning; fixed by New (tests in this package lower them).
 	copyThreshold int64 // objects larger than this are copied part by part
@@ -228,7 +234,11 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &FS{opts: o, log: log, index: o.Index, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize,
+	m, err := newMetrics(o.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	return &FS{opts: o, log: log, index: o.Index, metrics: m, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize,
 		folderMarkers: newProbeCache(), dirs: newDirCache()}, nil
 }
 

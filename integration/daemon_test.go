@@ -46,6 +46,7 @@ type Daemon struct {
 	cmd      *exec.Cmd
 	NameNode string
 	DataNode string
+	HTTP     string // "http://HOST:PORT" of /metrics, /healthz, /readyz, /
 	DataDir  string
 	ConfFile string
 	Props    map[string]string // as given to StartDaemon (ports excluded)
@@ -165,9 +166,12 @@ func startDaemonIn(t testing.TB, dataDir, confDir string, props map[string]strin
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, DataNode string }
+		var r struct{ NameNode, DataNode, HTTP string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
 			d.NameNode, d.DataNode = r.NameNode, r.DataNode
+			if r.HTTP != "" {
+				d.HTTP = "http://" + r.HTTP
+			}
 			return d, nil
 		}
 	}

@@ -4,6 +4,7 @@
 // DataNode through the block table this package keeps (see Blocks).
 //
 // Imports: dfs (every HDFS rule), blocks (block ids and tokens), fs (types),
-// internal/errs and the generated protobuf packages. It never imports
+// internal/errs, internal/reqid (request ids) and the generated protobuf
+// packages. It never imports
 // datanode or any other front end; cmd/emrfsd wires them together.
 package namenode

@@ -43,6 +43,8 @@ type Server struct {
 	blocks *blocks.Table
 	writes writes                                  // block state of files open through this server
 	retry  *expirable.LRU[retryKey, proto.Message] // answers of at-most-once calls
+
+	metrics metrics
 }
 
 // New validates options and builds a server; call Serve to accept
@@ -69,6 +71,9 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	if s.methods, err = s.methodTable(); err != nil {
+		return nil, err
+	}
+	if err := s.newMetrics(o.Metrics); err != nil {
 		return nil, err
 	}
 	s.ns.OnRelease(s.released)

@@ -34,7 +34,9 @@ import (
 	"github.com/emrfsd/emrfsd/internal/kms/embedded"
 	"github.com/emrfsd/emrfsd/internal/localdisk"
 	"github.com/emrfsd/emrfsd/internal/localstore"
+	"github.com/emrfsd/emrfsd/internal/logring"
 	"github.com/emrfsd/emrfsd/internal/partbuf"
+	"github.com/emrfsd/emrfsd/internal/s3metrics"
 	"github.com/emrfsd/emrfsd/internal/uploadjournal"
 	"github.com/emrfsd/emrfsd/providers"
 	"github.com/emrfsd/emrfsd/providers/cse"
@@ -103,6 +105,12 @@ type daemon struct {
 	metrics *prometheus.Registry
 	closers []func()
 
+	// For the HTTP pages (http.go, ready.go, status.go).
+	started time.Time
+	ring    *logring.Ring     // recent warnings and errors (serve sets it)
+	ready   *readiness        // set by httpHandlers
+	addrs   map[string]string // bound addresses by server name, set by start
+
 	rt  *runtime      // set while serving (lifecycle.go)
 	web *httpFrontEnd // the HTTP front end while serving, nil when off
 }
@@ -140,8 +148,11 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		return nil, err
 	}
 	mode := storeMode(opts)
-	d := &daemon{log: log, mode: mode, metrics: prometheus.NewRegistry()}
+	d := &daemon{log: log, mode: mode, metrics: prometheus.NewRegistry(), started: time.Now()}
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := registerBuildInfo(d.metrics); err != nil {
+		return nil, err
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -204,6 +215,15 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			d.kmsIn = func(region string) kms.Service { return kms.NewAudited(in(region), d.audit) }
 		}
 	}
+	// Every KMS call is counted (emrfsd_kms_*) as well as audited.
+	kmsMetrics, err := kms.NewMetrics(d.metrics)
+	if err != nil {
+		return nil, err
+	}
+	d.kmsSvc = kmsMetrics.Wrap(d.kmsSvc)
+	if in := d.kmsIn; in != nil {
+		d.kmsIn = func(region string) kms.Service { return kmsMetrics.Wrap(in(region)) }
+	}
 	if err := opts.Validate(ctx, describer{k: d.kmsSvc, in: d.kmsIn}, cse.MaterialsNames()); err != nil {
 		return nil, err
 	}
@@ -255,25 +275,31 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 
 	// Multipart uploads a crashed run left open are aborted, then every
 	// new upload is journaled until it completes or aborts.
+	// Every S3 request of the data path is counted (emrfsd_s3_*).
+	s3m, err := s3metrics.New(d.s3, d.metrics)
+	if err != nil {
+		return nil, err
+	}
 	journalPath := filepath.Join(opts.DataDir, "uploads.journal")
-	if n, err := uploadjournal.Recover(ctx, d.s3, journalPath); err != nil {
+	if n, err := uploadjournal.Recover(ctx, s3m, journalPath); err != nil {
 		return nil, err
 	} else if n > 0 {
 		log.Info("aborted multipart uploads left by an earlier run", "count", n)
 	}
-	journal, err := uploadjournal.Open(d.s3, journalPath)
+	journal, err := uploadjournal.Open(s3m, journalPath)
 	if err != nil {
 		return nil, err
 	}
 	d.closers = append(d.closers, func() { journal.Close() })
 
-	d.keyCache, err = cache.New(cache.Options{MaxEntries: opts.KeyCacheMaxEntries, TTL: opts.KeyCacheTTL, MaxUses: int(opts.KeyCacheMaxUses)})
+	d.keyCache, err = cache.New(cache.Options{MaxEntries: opts.KeyCacheMaxEntries, TTL: opts.KeyCacheTTL, MaxUses: int(opts.KeyCacheMaxUses),
+		Metrics: d.metrics})
 	if err != nil {
 		return nil, err
 	}
 	d.closers = append(d.closers, func() {
 		st := d.keyCache.Stats()
-		log.Info("key cache purged", "hits", st.Hits, "misses", st.Misses, "kms_decrypts", st.Loads, "evictions", st.Evictions)
+		log.Info("key cache purged", "hits", st.Hits, "misses", st.Misses, "joins", st.Joins, "kms_decrypts", st.Loads, "evictions", st.Evictions)
 		d.keyCache.Purge()
 	})
 	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, kmsIn: d.cseKMSIn(), cache: d.keyCache, audit: d.audit}), byB: map[string]providers.Provider{}}
@@ -297,6 +323,10 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			log.Info("removed abandoned staging files", "count", removed)
 		}
 		d.staging, buffers = staging, staging
+		if err := staging.Register(d.metrics); err != nil {
+			staging.Close()
+			return nil, err
+		}
 		d.closers = append(d.closers, func() { staging.Close() })
 	}
 
@@ -323,6 +353,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		DefaultOwner: owner, DefaultGroup: opts.SuperUserGroup,
 		Logger: log.With("component", "fs"), Buffers: buffers,
 		DefaultBucket: opts.DefaultBucket, Index: index, DirAttrTTL: opts.DirAttrTTL, NoListHeads: !opts.ListHeadUnknown,
+		Metrics: d.metrics,
 		RootDefaults: func(bucket string) fs.RootAttrs {
 			r, err := opts.Root(bucket) // checked by Load
 			if err != nil {

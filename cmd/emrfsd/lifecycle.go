@@ -15,6 +15,7 @@ import (
 	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/datanode"
 	"github.com/emrfsd/emrfsd/dfs"
+	"github.com/emrfsd/emrfsd/internal/logring"
 	"github.com/emrfsd/emrfsd/namenode"
 )
 
@@ -106,13 +107,14 @@ func (d *daemon) start(ctx context.Context) error {
 	nn, err := namenode.New(namenode.Options{
 		Namespace: d.ns, Logger: d.log.With("component", "namenode"), Blocks: d.blocks,
 		DataNode: advertisedDataNode(d.opts.DataNodeHostname, host, hostname, port),
+		Metrics:  d.metrics,
 	})
 	if err != nil {
 		dnLn.Close()
 		nnLn.Close()
 		return err
 	}
-	dn := datanode.New(datanode.Options{Blocks: d.blocks, Logger: d.log.With("component", "datanode")})
+	dn := datanode.New(datanode.Options{Blocks: d.blocks, Logger: d.log.With("component", "datanode"), Metrics: d.metrics})
 	web, err := startHTTP(d.opts, d.ns, nnLn.Addr().String(), d.log)
 	if err != nil {
 		dnLn.Close()
@@ -120,6 +122,11 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	d.web = web
+	d.addrs = map[string]string{"NameNode": nnLn.Addr().String(), "DataNode": dnLn.Addr().String()}
+	if web != nil {
+		d.addrs["HTTP"], d.addrs["HTTPS"] = web.HTTPAddr, web.HTTPSAddr
+		d.httpHandlers(web.Mux) // metrics, health, status beside WebHDFS
+	}
 
 	// Background loops of the namespace.
 	bgCtx, bgStop := context.WithCancel(context.WithoutCancel(ctx))
@@ -172,12 +179,16 @@ func (d *daemon) Shutdown(ctx context.Context) {
 	d.log.Info("emrfsd stopped cleanly")
 }
 
-// serve builds the daemon, serves until ctx ends, and releases it.
+// serve builds the daemon, serves until ctx ends, and releases it. Its
+// log keeps the last warnings and errors for the status page.
 func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
+	ring := logring.New(recentErrors, slog.LevelWarn)
+	log = slog.New(ring.Handler(log.Handler()))
 	d, err := setup(ctx, c, log, false)
 	if err != nil {
 		return err
 	}
+	d.ring = ring
 	defer d.close()
 	return d.Serve(ctx, func(addrs map[string]string) error {
 		if c.readyFile == "" {
@@ -205,6 +216,7 @@ func (d *daemon) buildNamespace() error {
 		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
 		MaxComponentLength: d.opts.MaxComponentLength, HomeAutoCreate: d.opts.HomeAutoCreate,
 		TrashInterval: d.opts.TrashInterval, TrashCheckpointInterval: d.opts.TrashCheckpointInterval,
+		Metrics: d.metrics,
 	})
 	return err
 }

@@ -57,7 +57,7 @@
 //	emrfsd.root.owner                  ""  (the daemon's superuser)
 //	emrfsd.root.group                  ${dfs.permissions.superusergroup}
 //	emrfsd.root.permission             755 (octal, up to 1777)
-//	dfs.namenode.http-address          127.0.0.1:9870 (WebHDFS; empty = no HTTP listener)
+//	dfs.namenode.http-address          127.0.0.1:9870 (WebHDFS, /metrics, /healthz, /readyz, /; empty = no HTTP listener)
 //	dfs.namenode.https-address         127.0.0.1:9871 (empty = no HTTPS listener)
 //	dfs.http.policy                    HTTP_ONLY | HTTPS_ONLY | HTTP_AND_HTTPS
 //	emrfsd.http.tls.cert.file          ""  PEM certificate chain (HTTPS needs it)

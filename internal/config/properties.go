@@ -160,7 +160,7 @@ var properties = []property{
 		desc: "Minutes between trash checkpoints (0: fs.trash.interval).",
 		set:  setDurationOrZero(func(o *Options) *time.Duration { return &o.TrashCheckpointInterval }, time.Minute)},
 	{name: "dfs.namenode.http-address", def: "127.0.0.1:9870",
-		desc: "host:port the HTTP server (WebHDFS at /webhdfs/v1/) listens on when dfs.http.policy is HTTP_ONLY or HTTP_AND_HTTPS; empty: no HTTP listener.",
+		desc: "host:port the HTTP server (WebHDFS at /webhdfs/v1/; /metrics, /healthz, /readyz and the status page at /) listens on when dfs.http.policy is HTTP_ONLY or HTTP_AND_HTTPS; empty: no HTTP listener.",
 		set:  setString(func(o *Options) *string { return &o.HTTPAddr }, optionalHostPort)},
 	{name: "dfs.namenode.https-address", def: "127.0.0.1:9871",
 		desc: "host:port the HTTPS server listens on when dfs.http.policy is HTTPS_ONLY or HTTP_AND_HTTPS; empty: no HTTPS listener.",

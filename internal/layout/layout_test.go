@@ -17,6 +17,8 @@ var allowed = map[string][]string{
 	"internal/s3api":             nil,
 	"internal/partbuf":           nil,
 	"internal/procstat":          nil,
+	"internal/reqid":             nil,
+	"internal/logring":           nil,
 	"internal/hdfschecksum":      nil,
 	"internal/hadoopconf":        nil,
 	"internal/localstore":        nil,
@@ -34,6 +36,7 @@ var allowed = map[string][]string{
 	"internal/config":        {"internal/hadoopconf", "internal/errs"},
 	"internal/localdisk":     {"internal/partbuf", "internal/errs", "internal/kms"},
 	"internal/uploadjournal": {"internal/s3api"},
+	"internal/s3metrics":     {"internal/s3api"},
 	"internal/attrindex":     {"internal/errs"},
 	// Encryption providers.
 	"providers":              {"internal/errs"},
@@ -46,7 +49,7 @@ var allowed = map[string][]string{
 	"blocks": {"fs", "providers", "internal/errs"},
 	"dfs":    {"fs", "internal/errs"},
 	// Front ends: never each other.
-	"namenode": {"dfs", "blocks", "fs", "internal/errs", "proto/emrfsd/hadoop/common", "proto/emrfsd/hadoop/hdfs"},
+	"namenode": {"dfs", "blocks", "fs", "internal/errs", "internal/reqid", "proto/emrfsd/hadoop/common", "proto/emrfsd/hadoop/hdfs"},
 	"datanode": {"blocks", "internal/errs", "internal/hdfschecksum", "proto/emrfsd/hadoop/hdfs"},
 	"webhdfs":  {"dfs", "blocks", "fs", "internal/errs", "internal/hdfschecksum"},
 	// Composition: the daemon wires everything; tests and benchmarks.
