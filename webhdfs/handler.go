@@ -11,6 +11,7 @@ import (
 
 	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
+	"github.com/emrfsd/emrfsd/internal/reqid"
 )
 
 // PathPrefix is where the REST API lives; mount the Handler there.
@@ -107,7 +108,8 @@ type request struct {
 	user   string // who it acts as
 	c      *dfs.Caller
 	ctx    context.Context
-	status int // sent, for the log
+	status int    // sent, for the log
+	id     string // request id (internal/reqid)
 }
 
 // The ops each method serves (Hadoop's GetOpParam, PutOpParam, PostOpParam
@@ -145,10 +147,18 @@ func parseOp(method string, q query) (string, error) {
 // ServeHTTP serves one WebHDFS request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rq := &request{w: w, r: r, ctx: r.Context(), path: fsPath(r.URL.Path, prefix)}
+	// A request id in the response header, the log line and the message of
+	// a failure, so what a client printed finds the daemon's log line.
+	id := reqid.New()
+	w.Header().Set("X-Request-Id", id)
+	rq := &request{w: w, r: r, ctx: reqid.With(r.Context(), id), path: fsPath(r.URL.Path, prefix), id: id}
 	defer func() {
-		h.log.Debug("webhdfs", "method", r.Method, "op", rq.op, "path", dfs.Clip(rq.path), "user", rq.user,
-			"status", rq.status, "remote", r.RemoteAddr, "ms", time.Since(start).Milliseconds())
+		lvl := slog.LevelDebug
+		if rq.status >= 400 {
+			lvl = slog.LevelInfo
+		}
+		h.log.Log(rq.ctx, lvl, "webhdfs", "method", r.Method, "op", rq.op, "path", dfs.Clip(rq.path), "user", rq.user,
+			"status", rq.status, "remote", r.RemoteAddr, "ms", time.Since(start).Milliseconds(), reqid.LogKey, id)
 	}()
 	if r.URL.Path != prefix && !strings.HasPrefix(r.URL.Path, PathPrefix) {
 		h.fail(rq, illegalArg("Invalid path %s: WebHDFS paths start with %s", dfs.Clip(r.URL.Path), PathPrefix))
@@ -268,6 +278,9 @@ func (h *Handler) dispatch(rq *request) error {
 // fail sends err as a RemoteException with Hadoop's status for its class.
 func (h *Handler) fail(rq *request, err error) {
 	class, msg := exception(err)
+	if rq.id != "" {
+		msg += reqid.Suffix(rq.id)
+	}
 	rq.status = httpStatus(class)
 	if rq.status >= 500 {
 		h.log.Warn("webhdfs: internal error", "op", rq.op, "path", dfs.Clip(rq.path), "user", rq.user, "err", err)

@@ -105,7 +105,7 @@ func (d *daemon) start(ctx context.Context) error {
 	port, _ := strconv.Atoi(portS)
 	hostname, _ := os.Hostname()
 	nn, err := namenode.New(namenode.Options{
-		Namespace: d.ns, Logger: d.log.With("component", "namenode"), Blocks: d.blocks,
+		Namespace: d.ns, Logger: d.log, Blocks: d.blocks,
 		DataNode: advertisedDataNode(d.opts.DataNodeHostname, host, hostname, port),
 		Metrics:  d.metrics,
 	})

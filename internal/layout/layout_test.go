@@ -51,7 +51,7 @@ var allowed = map[string][]string{
 	// Front ends: never each other.
 	"namenode": {"dfs", "blocks", "fs", "internal/errs", "internal/reqid", "proto/emrfsd/hadoop/common", "proto/emrfsd/hadoop/hdfs"},
 	"datanode": {"blocks", "internal/errs", "internal/hdfschecksum", "proto/emrfsd/hadoop/hdfs"},
-	"webhdfs":  {"dfs", "blocks", "fs", "internal/errs", "internal/hdfschecksum"},
+	"webhdfs":  {"dfs", "blocks", "fs", "internal/errs", "internal/reqid", "internal/hdfschecksum"},
 	// Composition: the daemon wires everything; tests and benchmarks.
 	"cmd/...":         {"*"},
 	"bench/...":       {"bench/...", "internal/...", "proto/..."},
