@@ -5,29 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emrfsd/emrfsd/internal/metricstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// scrape gathers reg into name → value (unlabelled metrics only).
-func scrape(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.Counter != nil:
-				out[mf.GetName()] = m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				out[mf.GetName()] = m.GetGauge().GetValue()
-			}
-		}
-	}
-	return out
-}
 
 // TestMetricsFollowStats: the collector exports exactly what Stats says,
 // and each figure moves by the expected amount after hits, a miss, a
@@ -41,7 +21,7 @@ func TestMetricsFollowStats(t *testing.T) {
 		"emrfsd_keycache_evictions_total": 0, "emrfsd_keycache_entries": 0}
 	check := func(step string) {
 		t.Helper()
-		got := scrape(t, reg)
+		got := metricstest.Values(t, reg)
 		for k, v := range want {
 			if got[k] != v {
 				t.Errorf("%s: %s = %v, want %v (all: %v)", step, k, got[k], v, got)

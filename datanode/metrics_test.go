@@ -5,22 +5,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emrfsd/emrfsd/internal/metricstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 func connGauge(t *testing.T, reg *prometheus.Registry) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	v, ok := metricstest.Values(t, reg)["emrfsd_datanode_connections"]
+	if !ok {
+		t.Fatal("emrfsd_datanode_connections not exported")
 	}
-	for _, mf := range mfs {
-		if mf.GetName() == "emrfsd_datanode_connections" {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatal("emrfsd_datanode_connections not exported")
-	return 0
+	return v
 }
 
 func waitGauge(t *testing.T, reg *prometheus.Registry, want float64) {

@@ -4,23 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/metricstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-func gauges(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			out[mf.GetName()] = m.GetGauge().GetValue()
-		}
-	}
-	return out
-}
 
 // TestOpenFileAndLeaseGauges: the gauges follow files opened, completed
 // and aborted, and the clients holding their leases.
@@ -30,7 +16,7 @@ func TestOpenFileAndLeaseGauges(t *testing.T) {
 	ctx := context.Background()
 	want := func(step string, files, leases float64) {
 		t.Helper()
-		g := gauges(t, reg)
+		g := metricstest.Values(t, reg)
 		if g["emrfsd_dfs_open_files"] != files || g["emrfsd_dfs_leases"] != leases || len(g) != 2 {
 			t.Fatalf("%s: %v, want %v open files and %v leases", step, g, files, leases)
 		}

@@ -4,29 +4,9 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/metricstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// byteCounters gathers emrfsd_fs_{read,written}_bytes_total by
-// "name bucket provider".
-func byteCounters(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			l := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				l[lp.GetName()] = lp.GetValue()
-			}
-			out[mf.GetName()+" "+l["bucket"]+" "+l["provider"]] = m.GetCounter().GetValue()
-		}
-	}
-	return out
-}
 
 // TestMetricsCountPlaintextBytes: written and read bytes move by exactly
 // the plaintext a client wrote and read (not the stored size, which the
@@ -37,9 +17,9 @@ func TestMetricsCountPlaintextBytes(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789"), 1000) // 10,000 bytes
 	r.write("/t/a", data, CreateOptions{})
 	r.write("/t/b", data[:1234], CreateOptions{})
-	wKey := "emrfsd_fs_written_bytes_total " + r.bucket + " test-pass"
-	rKey := "emrfsd_fs_read_bytes_total " + r.bucket + " test-pass"
-	if got := byteCounters(t, reg); got[wKey] != 11234 || len(got) != 1 {
+	wKey := "emrfsd_fs_written_bytes_total{" + r.bucket + ",test-pass}"
+	rKey := "emrfsd_fs_read_bytes_total{" + r.bucket + ",test-pass}"
+	if got := metricstest.Values(t, reg); got[wKey] != 11234 || len(got) != 1 {
 		t.Fatalf("after writing 11234 bytes: %v", got)
 	}
 	if b := r.read("/t/a"); !bytes.Equal(b, data) {
@@ -58,7 +38,7 @@ func TestMetricsCountPlaintextBytes(t *testing.T) {
 		t.Fatalf("range read %d bytes, %v", n, err)
 	}
 	rc.Close()
-	if got := byteCounters(t, reg); got[rKey] != 10200 || got[wKey] != 11234 || len(got) != 2 {
+	if got := metricstest.Values(t, reg); got[rKey] != 10200 || got[wKey] != 11234 || len(got) != 2 {
 		t.Fatalf("after reading 10,000 + 200 bytes: %v", got)
 	}
 	// One registry takes one namespace's figures.

@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"internal/localstore":        nil,
 	"internal/testenv":           nil,
 	"internal/layout":            nil,
+	"internal/metricstest":       nil,
 	"cache":                      nil,
 	"proto":                      nil,
 	"proto/emrfsd/hadoop/common": nil,

@@ -6,21 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/emrfsd/emrfsd/internal/metricstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-func stagingFigures(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		out[mf.GetName()] = mf.GetMetric()[0].GetGauge().GetValue()
-	}
-	return out
-}
 
 // TestStagingMetrics: parts in use, files and bytes on disk follow a part
 // being staged, released (its file kept for reuse) and the area closed.
@@ -36,7 +24,7 @@ func TestStagingMetrics(t *testing.T) {
 	}
 	want := func(step string, parts, files, bytes float64) {
 		t.Helper()
-		got := stagingFigures(t, reg)
+		got := metricstest.Values(t, reg)
 		if got["emrfsd_staging_parts"] != parts || got["emrfsd_staging_files"] != files || got["emrfsd_staging_disk_bytes"] != bytes || len(got) != 3 {
 			t.Fatalf("%s: %v, want %v parts, %v files, %v bytes", step, got, parts, files, bytes)
 		}

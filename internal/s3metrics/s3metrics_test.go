@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/emrfsd/emrfsd/internal/metricstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -52,33 +53,6 @@ func fakeS3(t *testing.T) (*s3.Client, *atomic.Int32) {
 		Retryer:     retry.NewStandard(func(o *retry.StandardOptions) { o.Backoff = noBackoff{} }),
 	})
 	return c, &flaky
-}
-
-// figures gathers reg into "name{label values in label-name order}" → value (histograms:
-// sample count).
-func figures(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			var lv []string
-			for _, l := range m.GetLabel() {
-				lv = append(lv, l.GetValue())
-			}
-			k := mf.GetName() + "{" + strings.Join(lv, ",") + "}"
-			switch {
-			case m.Counter != nil:
-				out[k] = m.GetCounter().GetValue()
-			case m.Histogram != nil:
-				out[k] = float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
 }
 
 func TestCountsRequestsErrorsAndSDKRetries(t *testing.T) {
@@ -126,7 +100,7 @@ func TestCountsRequestsErrorsAndSDKRetries(t *testing.T) {
 		t.Fatalf("unreachable: %v (%s)", err, Code(err))
 	}
 
-	got := figures(t, reg)
+	got := metricstest.Values(t, reg)
 	want := map[string]float64{
 		"emrfsd_s3_requests_total{HeadObject}":                2,
 		"emrfsd_s3_requests_total{GetObject}":                 2,
