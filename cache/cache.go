@@ -1,19 +1,3 @@
-// Package cache keeps unwrapped data keys for reuse without ever holding a
-// plaintext key at rest in memory: each entry is the data key sealed
-// (AES-256-GCM) under a random per-process key, bound to its entry key.
-//
-// Entries are keyed by SHA-256 over a length-prefixed encoding of the KMS
-// key ARN, the canonical encryption context and the wrapped key bytes, so a
-// different context or key never hits another's entry. Entries live in a
-// golang-lru expirable.LRU: they expire Options.TTL after they were loaded
-// (removed by the LRU's background sweep even when nobody asks for them
-// again), the least recently used entry is evicted beyond
-// Options.MaxEntries, and an entry is dropped after Options.MaxUses uses;
-// every removed entry has its sealed bytes zeroed. Concurrent misses for one
-// entry share one decrypt call. Errors are never cached.
-//
-// The expirable LRU of golang-lru v2.0.7 starts one sweeping goroutine per
-// cache that never exits; the daemon makes one cache per process.
 package cache
 
 import (
@@ -31,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure a Cache.
@@ -38,12 +23,16 @@ type Options struct {
 	MaxEntries int           // > 0: LRU capacity
 	TTL        time.Duration // > 0: an entry is dropped (zeroed) this long after it was loaded
 	MaxUses    int           // >= 0: an entry serves at most this many Unwraps; 0 = no limit
+	// Metrics, when set, receives the emrfsd_keycache_* figures (a
+	// collector reading Stats at each scrape).
+	Metrics prometheus.Registerer
 }
 
 // Stats are cumulative counters.
 type Stats struct {
 	Hits      uint64 // Unwraps served from a cached entry
 	Misses    uint64 // Unwraps that found no usable entry (incl. those that joined another's load)
+	Joins     uint64 // misses that waited for another caller's decrypt instead of making their own
 	Loads     uint64 // decrypt calls made
 	Evictions uint64 // entries removed for capacity, age or uses (not by Purge)
 	Entries   int    // entries held now
@@ -99,6 +88,11 @@ func New(o Options) (*Cache, error) {
 		return nil, err
 	}
 	c.lru = expirable.NewLRU[entryKey, *entry](o.MaxEntries, c.onEvict, o.TTL)
+	if o.Metrics != nil {
+		if err := o.Metrics.Register(collector{c}); err != nil {
+			return nil, fmt.Errorf("cache: metrics: %w", err)
+		}
+	}
 	return c, nil
 }
 
@@ -247,6 +241,7 @@ func (c *Cache) lookup(k entryKey) ([]byte, *flight, error) {
 	c.stats.Misses++
 	if f, ok := c.inflight[k]; ok {
 		f.waiter++
+		c.stats.Joins++
 		return nil, f, nil
 	}
 	c.inflight[k] = &flight{done: make(chan struct{})}

@@ -152,8 +152,8 @@ func TestConcurrentMissesCollapse(t *testing.T) {
 		t.Fatalf("%d concurrent unwraps cost %d decrypts, want 1", n, calls.Load())
 	}
 	s := c.Stats()
-	if s.Loads != 1 || s.Misses != n || s.Hits != 0 {
-		t.Fatalf("stats %+v", s)
+	if s.Loads != 1 || s.Misses != n || s.Hits != 0 || s.Joins != n-1 {
+		t.Fatalf("stats %+v, want 1 load, %d misses of which %d joined it", s, n, n-1)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emrfsd/emrfsd/internal/hdfschecksum"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
 
@@ -53,10 +54,10 @@ func (s *Server) blockChecksum(ctx context.Context, c *conn, req *hdfspb.OpBlock
 		}
 	}
 	if kind == hdfspb.BlockChecksumTypeProto_COMPOSITE_CRC {
-		sum, err = compositeCRCs(ctx, body, n, int64(req.GetBlockChecksumOptions().GetStripeLength()))
+		sum, err = hdfschecksum.CompositeCRCs(ctx, body, n, int64(req.GetBlockChecksumOptions().GetStripeLength()))
 	} else {
 		var digest [md5.Size]byte
-		digest, err = md5OfChunkCRCs(ctx, body, n)
+		digest, err = hdfschecksum.BlockMD5(ctx, body, n)
 		sum = digest[:]
 	}
 	body.Close()
@@ -66,7 +67,7 @@ func (s *Server) blockChecksum(ctx context.Context, c *conn, req *hdfspb.OpBlock
 	}
 	resp := &hdfspb.OpBlockChecksumResponseProto{
 		BytesPerCrc:   proto.Uint32(bytesPerChecksum),
-		CrcPerBlock:   proto.Uint64(uint64(numChunks64(blockLen))),
+		CrcPerBlock:   proto.Uint64(uint64(hdfschecksum.ChunksIn(blockLen))),
 		BlockChecksum: sum,
 		CrcType:       hdfspb.ChecksumTypeProto_CHECKSUM_CRC32C.Enum(),
 	}
@@ -75,5 +76,3 @@ func (s *Server) blockChecksum(ctx context.Context, c *conn, req *hdfspb.OpBlock
 	}
 	return s.respond(c, &hdfspb.BlockOpResponseProto{Status: hdfspb.Status_SUCCESS.Enum(), ChecksumResponse: resp})
 }
-
-func numChunks64(n int64) int64 { return (n + bytesPerChecksum - 1) / bytesPerChecksum }

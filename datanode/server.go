@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
@@ -46,6 +47,8 @@ type Options struct {
 	// MaxConns bounds concurrent connections; more are closed on accept
 	// (default 4096, Java's dfs.datanode.max.transfer.threads).
 	MaxConns int
+	// Metrics, when set, receives emrfsd_datanode_connections.
+	Metrics prometheus.Registerer
 }
 
 // Server serves DataTransferProtocol connections.
@@ -70,7 +73,8 @@ type Server struct {
 	wg        sync.WaitGroup
 }
 
-// New returns a Server. It panics if o.Blocks is nil (a programming error).
+// New returns a Server. It panics if o.Blocks is nil or its figures cannot
+// be registered with o.Metrics (programming errors: one server per registry).
 func New(o Options) *Server {
 	if o.Blocks == nil {
 		panic("datanode: Options.Blocks is nil")
@@ -96,6 +100,16 @@ func New(o Options) *Server {
 		s.maxConns = 4096
 	}
 	s.hardStop, s.hardCancel = context.WithCancel(context.Background())
+	if o.Metrics != nil {
+		o.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "emrfsd_datanode_connections",
+			Help: "Open client connections to the DataNode data-transfer server.",
+		}, func() float64 {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return float64(len(s.conns))
+		}))
+	}
 	return s
 }
 

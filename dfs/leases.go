@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/emrfsd/emrfsd/fs"
 )
 
@@ -107,6 +109,31 @@ type leaseTable struct {
 
 func newLeaseTable() *leaseTable {
 	return &leaseTable{files: map[string]*OpenFile{}, holders: map[string]*lease{}}
+}
+
+// register exports the table's sizes (read at each scrape).
+func (t *leaseTable) register(reg prometheus.Registerer) error {
+	if reg == nil {
+		return nil
+	}
+	size := func(m func() int) func() float64 {
+		return func() float64 {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			return float64(m())
+		}
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "emrfsd_dfs_open_files", Help: "Files open for writing (each under a lease)."},
+			size(func() int { return len(t.files) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "emrfsd_dfs_leases", Help: "Clients holding a lease (writing at least one file)."},
+			size(func() int { return len(t.holders) })),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("dfs: metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // touch renews a client's lease.

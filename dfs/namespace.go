@@ -51,6 +51,9 @@ func New(o Options) (*Namespace, error) {
 	n := &Namespace{opts: o, log: o.Logger, fs: o.FS, leases: newLeaseTable(), stop: make(chan struct{})}
 	n.listings = expirable.NewLRU[listingKey, fs.FileInfo](listingMax, nil, listingTTL)
 	n.groups = expirable.NewLRU[string, []string](4096, nil, groupTTL)
+	if err := n.leases.register(o.Metrics); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -73,8 +76,16 @@ func (n *Namespace) OnRelease(fn func(*OpenFile)) {
 // Run aborts the writes of clients that stopped renewing their lease for
 // longer than the hard limit, until ctx ends or Close is called.
 func (n *Namespace) Run(ctx context.Context) {
-	tick := min(max(n.opts.LeaseHardLimit/4, 10*time.Millisecond), 5*time.Second)
-	t := time.NewTicker(tick)
+	n.every(ctx, min(max(n.opts.LeaseHardLimit/4, 10*time.Millisecond), 5*time.Second), func(now time.Time) {
+		for _, f := range n.leases.expired(now.Add(-n.opts.LeaseHardLimit)) {
+			n.reaped.Go(func() { n.Abort(context.WithoutCancel(ctx), f, "lease hard limit expired") })
+		}
+	})
+}
+
+// every calls fn every period until ctx ends or Close is called.
+func (n *Namespace) every(ctx context.Context, period time.Duration, fn func(now time.Time)) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
@@ -82,10 +93,8 @@ func (n *Namespace) Run(ctx context.Context) {
 			return
 		case <-n.stop:
 			return
-		case <-t.C:
-		}
-		for _, f := range n.leases.expired(time.Now().Add(-n.opts.LeaseHardLimit)) {
-			n.reaped.Go(func() { n.Abort(context.WithoutCancel(ctx), f, "lease hard limit expired") })
+		case now := <-t.C:
+			fn(now)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/emrfsd/emrfsd/fs"
 )
 
@@ -54,6 +56,10 @@ type Options struct {
 	// MaxComponentLength bounds each component of a new name
 	// (dfs.namenode.fs-limits.max-component-length; 0: no limit).
 	MaxComponentLength int
+
+	// Metrics, when set, receives emrfsd_dfs_open_files and
+	// emrfsd_dfs_leases.
+	Metrics prometheus.Registerer
 }
 
 func (o *Options) setDefaults() error {

@@ -104,6 +104,11 @@ func (c *Caller) IsSuper() bool {
 // checking reports whether permissions must be checked for this caller.
 func (c *Caller) checking() bool { return c.n.opts.PermissionsEnabled && !c.IsSuper() }
 
+// GroupsOf returns a user's groups as the permission checks see them
+// (Options.Groups or the OS's, cached). Front ends use it for rules of their
+// own, such as WebHDFS's proxy-user groups.
+func (n *Namespace) GroupsOf(user string) []string { return n.groupsOf(user) }
+
 // groupsOf looks a user's groups up (Options.Groups or the OS), cached.
 func (n *Namespace) groupsOf(name string) []string {
 	if groups, ok := n.groups.Get(name); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	iofs "io/fs"
+	"strings"
 
 	"github.com/emrfsd/emrfsd/fs"
 	"github.com/emrfsd/emrfsd/internal/errs"
@@ -226,4 +227,32 @@ func (n *Namespace) CheckAccess(ctx context.Context, c *Caller, src string, mode
 		return err
 	}
 	return c.checkOn(ctx, p, mode&7)
+}
+
+// EnclosingRoot answers getEnclosingRoot: the directory under which
+// temporary and staging paths for src belong so that renaming them into
+// place works. HDFS answers the encryption zone holding src, else "/"; an
+// emrfsd bucket is the like of a zone (its own encryption, and renames across
+// buckets are refused), so a path in a served bucket answers the bucket's
+// root, and "/" and the default bucket's paths (/user, /tmp, ...) answer "/".
+// As HDFS, src need not exist; the caller must be able to traverse to it and
+// read it if it does.
+func (n *Namespace) EnclosingRoot(ctx context.Context, c *Caller, src string) (string, error) {
+	p, err := CleanPath(src)
+	if err != nil {
+		return "", err
+	}
+	if err := c.checkOn(ctx, p, PermRead); err != nil {
+		return "", err
+	}
+	roots, err := n.fs.BucketRoots(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range roots {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return r, nil
+		}
+	}
+	return "/", nil
 }

@@ -96,20 +96,11 @@ func (n *Namespace) RunTrash(ctx context.Context) {
 	if every <= 0 || every > n.opts.TrashInterval {
 		every = n.opts.TrashInterval
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.stop:
-			return
-		case now := <-t.C:
-			if err := n.EmptyTrash(ctx, now); err != nil {
-				n.log.Warn("trash emptier", "err", err)
-			}
+	n.every(ctx, every, func(now time.Time) {
+		if err := n.EmptyTrash(ctx, now); err != nil {
+			n.log.Warn("trash emptier", "err", err)
 		}
-	}
+	})
 }
 
 // EmptyTrash runs one emptier pass at now: in every user's trash

@@ -162,6 +162,9 @@ func (f *FS) deleteKeys(ctx context.Context, bucket string, keys []string) error
 		if aws.ToString(e.Code) == "NoSuchKey" {
 			continue
 		}
+		if code := aws.ToString(e.Code); overlongSegment(aws.ToString(e.Key)) && (code == "XMinioInvalidObjectName" || code == "KeyTooLongError") {
+			continue // a derived key the store cannot hold: nothing to delete
+		}
 		errs = append(errs, &codeError{key: aws.ToString(e.Key), code: aws.ToString(e.Code), msg: aws.ToString(e.Message)})
 	}
 	if len(errs) > 0 {

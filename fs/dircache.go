@@ -1,8 +1,9 @@
 package fs
 
 import (
-	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // dirCache remembers, for dirTTL, paths this FS found to be directories.
@@ -12,13 +13,7 @@ import (
 // whole cache; a directory removed by another client within the TTL can
 // still be written into, which on S3 simply makes it exist again.
 type dirCache struct {
-	mu sync.Mutex
-	m  map[string]dirCacheEntry
-}
-
-type dirCacheEntry struct {
-	fd found
-	at time.Time
+	c *expirable.LRU[string, found]
 }
 
 const (
@@ -26,28 +21,13 @@ const (
 	dirCacheLimit = 4096
 )
 
-func (c *dirCache) get(bucket, key string) (found, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[bucket+"\x00"+key]
-	if !ok || time.Since(e.at) > dirTTL {
-		return found{}, false
-	}
-	return e.fd, true
+func newDirCache() dirCache {
+	return dirCache{c: expirable.NewLRU[string, found](dirCacheLimit, nil, dirTTL)}
 }
 
-func (c *dirCache) put(bucket, key string, fd found) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= dirCacheLimit {
-		c.m = map[string]dirCacheEntry{}
-	}
-	c.m[bucket+"\x00"+key] = dirCacheEntry{fd: fd, at: time.Now()}
-}
+func (c dirCache) get(bucket, key string) (found, bool) { return c.c.Get(bucket + "\x00" + key) }
+
+func (c dirCache) put(bucket, key string, fd found) { c.c.Add(bucket+"\x00"+key, fd) }
 
 // reset drops everything (after a mutation of the namespace).
-func (c *dirCache) reset() {
-	c.mu.Lock()
-	c.m = nil
-	c.mu.Unlock()
-}
+func (c dirCache) reset() { c.c.Purge() }

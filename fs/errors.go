@@ -35,7 +35,7 @@ func codeKind(code string) error {
 		return iofs.ErrPermission
 	case "InvalidArgument", "InvalidRequest", "KeyTooLongError", "MetadataTooLarge",
 		"EntityTooLarge", "EntityTooSmall", "InvalidPart", "InvalidPartOrder",
-		"InvalidBucketName", "InvalidObjectName":
+		"InvalidBucketName", "InvalidObjectName", "XMinioInvalidObjectName":
 		return iofs.ErrInvalid
 	case "KMS.NotFoundException", "KMS.DisabledException", "KMS.KMSInvalidStateException",
 		"KMS.AccessDeniedException", "KMS.ThrottlingException",

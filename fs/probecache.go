@@ -2,11 +2,11 @@ package fs
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // probeCache remembers, for a short time, which EMRFS folder-marker keys
@@ -18,19 +18,17 @@ import (
 // candidate per cut into a HEAD per distinct candidate. A marker created
 // by another client within the TTL may sort late in that one listing.
 type probeCache struct {
-	mu      sync.Mutex
-	entries map[string]probeEntry
-}
-
-type probeEntry struct {
-	exists bool
-	at     time.Time
+	c *expirable.LRU[string, bool]
 }
 
 const (
 	probeTTL        = 30 * time.Second
 	probeMaxEntries = 16384
 )
+
+func newProbeCache() probeCache {
+	return probeCache{c: expirable.NewLRU[string, bool](probeMaxEntries, nil, probeTTL)}
+}
 
 func (c *probeCache) exists(ctx context.Context, f *FS, bucket, key string) (bool, error) {
 	return c.probe(bucket+"\x00"+key, func() (bool, error) { return f.exists(ctx, bucket, key) })
@@ -51,36 +49,19 @@ func (c *probeCache) prefixExists(ctx context.Context, f *FS, bucket, prefix str
 }
 
 func (c *probeCache) probe(id string, ask func() (bool, error)) (bool, error) {
-	now := time.Now()
-	c.mu.Lock()
-	if e, ok := c.entries[id]; ok && now.Sub(e.at) < probeTTL {
-		c.mu.Unlock()
-		return e.exists, nil
+	if exists, ok := c.c.Get(id); ok {
+		return exists, nil
 	}
-	c.mu.Unlock()
 	exists, err := ask()
 	if err != nil {
 		return false, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= probeMaxEntries {
-		c.entries = map[string]probeEntry{}
-	}
-	c.entries[id] = probeEntry{exists: exists, at: now}
+	c.c.Add(id, exists)
 	return exists, nil
 }
 
 // reset drops every cached answer (after this FS changed the namespace).
-func (c *probeCache) reset() {
-	c.mu.Lock()
-	c.entries = nil
-	c.mu.Unlock()
-}
+func (c *probeCache) reset() { c.c.Purge() }
 
 // forget drops a key's cached answer (after this FS creates or deletes it).
-func (c *probeCache) forget(bucket, key string) {
-	c.mu.Lock()
-	delete(c.entries, bucket+"\x00"+key)
-	c.mu.Unlock()
-}
+func (c *probeCache) forget(bucket, key string) { c.c.Remove(bucket + "\x00" + key) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/providers"
@@ -47,7 +48,8 @@ func (f *FS) Open(ctx context.Context, p string) (*File, error) {
 	}
 	h := providerHead(fd.head)
 	obj := providers.Object{Bucket: l.bucket, Key: l.key}
-	return &File{Info: fi, fs: f, pr: pr, obj: obj, head: h, src: &source{fs: f, obj: obj, etag: h.ETag, size: h.Size}}, nil
+	return &File{Info: fi, fs: f, pr: pr, obj: obj, head: h, src: &source{fs: f, obj: obj, etag: h.ETag, size: h.Size},
+		bytes: f.metrics.read.WithLabelValues(l.bucket, pr.Name())}, nil
 }
 
 // File is an open file: its FileInfo and positioned reads. It is safe for
@@ -60,6 +62,8 @@ type File struct {
 	obj  providers.Object
 	head providers.Head
 	src  *source
+
+	bytes prometheus.Counter // emrfsd_fs_read_bytes_total of this bucket and provider
 }
 
 // Range returns plaintext bytes [off, off+n) (n < 0: to the end), clamped
@@ -83,7 +87,7 @@ func (r *File) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, pathErr("read", r.Info.Path, err)
 	}
-	return &readCloser{rc: rc, path: r.Info.Path}, nil
+	return &readCloser{rc: rc, path: r.Info.Path, bytes: r.bytes}, nil
 }
 
 type eofReader struct{}
@@ -92,12 +96,14 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // readCloser classifies the errors of a provider's plaintext stream.
 type readCloser struct {
-	rc   io.ReadCloser
-	path string
+	rc    io.ReadCloser
+	path  string
+	bytes prometheus.Counter
 }
 
 func (r *readCloser) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
+	r.bytes.Add(float64(n))
 	return n, pathErr("read", r.path, err)
 }
 

@@ -24,7 +24,7 @@ func (r *File) RangeSegment(ctx context.Context, off, n int64) (providers.Segmen
 	if err != nil {
 		return nil, pathErr("read", r.Info.Path, err)
 	}
-	return &segmentReader{readCloser: readCloser{rc: sr, path: r.Info.Path}, sr: sr}, nil
+	return &segmentReader{readCloser: readCloser{rc: sr, path: r.Info.Path, bytes: r.bytes}, sr: sr}, nil
 }
 
 // VerifySegments authenticates the whole file from the segments of

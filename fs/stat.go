@@ -2,8 +2,10 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	iofs "io/fs"
+	"net/http"
 	"strings"
 	"time"
 
@@ -160,7 +162,37 @@ func (f *FS) exists(ctx context.Context, bucket, key string) (bool, error) {
 }
 
 func (f *FS) head(ctx context.Context, bucket, key string) (*s3.HeadObjectOutput, error) {
-	return f.opts.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	h, err := f.opts.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil && overlongSegment(key) && httpStatus(err) == http.StatusBadRequest {
+		// A derived key (an EMRFS folder marker or instruction file of a
+		// 247-255 byte name) past a store's segment limit (MinIO's is 255
+		// bytes): no such object can exist there.
+		return nil, &iofs.PathError{Op: "head", Path: key, Err: iofs.ErrNotExist}
+	}
+	return h, err
+}
+
+// maxSegment is the longest key segment some S3-compatible stores accept
+// (MinIO; AWS S3 limits only the whole key, to 1,024 bytes).
+const maxSegment = 255
+
+// overlongSegment reports whether a segment of key exceeds maxSegment.
+func overlongSegment(key string) bool {
+	for seg := range strings.SplitSeq(key, "/") {
+		if len(seg) > maxSegment {
+			return true
+		}
+	}
+	return false
+}
+
+// httpStatus is the HTTP status of an SDK error, 0 if none.
+func httpStatus(err error) int {
+	var st interface{ HTTPStatusCode() int }
+	if errors.As(err, &st) {
+		return st.HTTPStatusCode()
+	}
+	return 0
 }
 
 // bucketExists lists at most one key to check a bucket (s3api.API has no

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/emrfsd/emrfsd/internal/errs"
 	"github.com/emrfsd/emrfsd/internal/partbuf"
@@ -106,6 +107,7 @@ func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, er
 		sem:       make(chan struct{}, f.opts.ActiveParts),
 		abortCh:   make(chan struct{}),
 		cleaned:   make(chan struct{}),
+		bytes:     f.metrics.written.WithLabelValues(l.bucket, pr.Name()),
 	}
 	w.partCtx, w.cancelParts = context.WithCancel(ctx)
 	w.stopWatch = context.AfterFunc(ctx, func() { w.fail(ctx.Err()) })
@@ -174,6 +176,7 @@ type Writer struct {
 	partSize  int64
 	enc       io.WriteCloser
 	stopWatch func() bool
+	bytes     prometheus.Counter // emrfsd_fs_written_bytes_total of this bucket and provider
 
 	written atomic.Int64
 	stored  int64 // encoded bytes handed to S3 so far; guarded by opMu
@@ -211,6 +214,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	n, err := w.enc.Write(p)
 	w.written.Add(int64(n))
+	w.bytes.Add(float64(n))
 	if err != nil {
 		w.fail(err)
 		// The write can never complete: free the part being filled now

@@ -46,6 +46,7 @@ type Daemon struct {
 	cmd      *exec.Cmd
 	NameNode string
 	DataNode string
+	HTTP     string // "http://HOST:PORT" of /metrics, /healthz, /readyz, /
 	DataDir  string
 	ConfFile string
 	Props    map[string]string // as given to StartDaemon (ports excluded)
@@ -122,8 +123,9 @@ func startDaemonArgs(t testing.TB, dataDir string, props map[string]string, env 
 // creates itself if it is missing).
 func startDaemonIn(t testing.TB, dataDir, confDir string, props map[string]string, env []string, withConf bool) (*Daemon, error) {
 	p := map[string]string{
-		"dfs.namenode.rpc-address": "127.0.0.1:0",
-		"dfs.datanode.address":     "127.0.0.1:0",
+		"dfs.namenode.rpc-address":  "127.0.0.1:0",
+		"dfs.datanode.address":      "127.0.0.1:0",
+		"dfs.namenode.http-address": "127.0.0.1:0",
 	}
 	for k, v := range props {
 		p[k] = v
@@ -164,9 +166,12 @@ func startDaemonIn(t testing.TB, dataDir, confDir string, props map[string]strin
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, DataNode string }
+		var r struct{ NameNode, DataNode, HTTP string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
 			d.NameNode, d.DataNode = r.NameNode, r.DataNode
+			if r.HTTP != "" {
+				d.HTTP = "http://" + r.HTTP
+			}
 			return d, nil
 		}
 	}

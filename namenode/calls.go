@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/emrfsd/emrfsd/dfs"
+	"github.com/emrfsd/emrfsd/internal/reqid"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
 )
@@ -94,6 +95,7 @@ func (s *Server) methodTable() (map[string]handler, error) {
 	register(t, "setSafeMode", s.setSafeMode)
 	register(t, "getDelegationToken", s.getDelegationToken)
 	register(t, "getEZForPath", s.getEZForPath)
+	register(t, "getEnclosingRoot", s.getEnclosingRoot)
 	register(t, "getErasureCodingPolicy", s.getErasureCodingPolicy)
 	register(t, "getStoragePolicy", s.getStoragePolicy)
 	register(t, "getStoragePolicies", s.getStoragePolicies)
@@ -131,22 +133,30 @@ type retryKey struct {
 
 const retryTTL = 10 * time.Minute
 
-// handle runs a call and sends its response.
+// handle runs a call and sends its response. Every call dispatched to a
+// method gets a request id (reqid): in its context, in its "rpc" log line,
+// and appended to the exception message when it fails, so a client's error
+// and the daemon's log line can be matched.
 func (c *conn) handle(cl *call) {
 	s := c.s
+	start := time.Now()
+	id := reqid.New()
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("rpc handler panic", "method", cl.method, "panic", r, "stack", string(debug.Stack()))
+			s.log.Error("rpc handler panic", "method", cl.method, reqid.LogKey, id, "panic", r, "stack", string(debug.Stack()))
+			s.metrics.observe(cl.method, exRPCServer, time.Since(start))
 			c.send(errorHeader(cl.id, cl.clientID, cl.retry, commonpb.RpcResponseHeaderProto_ERROR,
-				commonpb.RpcResponseHeaderProto_ERROR_RPC_SERVER, exRPCServer, "internal server error in "+cl.method))
+				commonpb.RpcResponseHeaderProto_ERROR_RPC_SERVER, exRPCServer, "internal server error in "+cl.method+reqid.Suffix(id)))
 		}
 	}()
 	if cl.protocol != clientProtocol {
+		s.metrics.observe(methodUnknown, exNoSuchProtocol, time.Since(start))
 		c.send(errorHeader(cl.id, cl.clientID, cl.retry, commonpb.RpcResponseHeaderProto_ERROR,
 			commonpb.RpcResponseHeaderProto_ERROR_NO_SUCH_PROTOCOL, exNoSuchProtocol, "Unknown protocol: "+cl.protocol))
 		return
 	}
 	if cl.h.run == nil {
+		s.metrics.observe(methodUnknown, exNoSuchMethod, time.Since(start))
 		c.send(errorHeader(cl.id, cl.clientID, cl.retry, commonpb.RpcResponseHeaderProto_ERROR,
 			commonpb.RpcResponseHeaderProto_ERROR_NO_SUCH_METHOD, exNoSuchMethod,
 			fmt.Sprintf("Unknown method %s called on %s protocol.", cl.method, clientProtocol)))
@@ -156,37 +166,48 @@ func (c *conn) handle(cl *call) {
 	cacheable := atMostOnce[cl.method] && len(cl.clientID) == 16
 	if cacheable && cl.retry > 0 {
 		if resp, ok := s.retry.Get(key); ok {
-			c.reply(cl, resp, nil)
+			s.metrics.observe(cl.method, "", time.Since(start))
+			c.reply(cl, resp)
 			return
 		}
 	}
-	start := time.Now()
 	// The call's context ends with its connection (a client that went away
 	// cancels its S3 and KMS work) or at the call deadline.
 	ctx, cancel := context.WithTimeout(c.ctx, s.opts.CallTimeout)
 	if ap, err := netip.ParseAddrPort(c.nc.LocalAddr().String()); err == nil {
 		ctx = context.WithValue(ctx, connAddrKey{}, ap.Addr().Unmap().String())
 	}
+	ctx = reqid.With(ctx, id)
 	defer cancel()
 	resp, err := cl.h.run(ctx, s.ns.Caller(c.user), cl.req)
 	lvl := slog.LevelDebug
+	var class, msg string
 	if err != nil {
 		lvl = slog.LevelInfo
+		class, msg = dfs.Exception(err)
 	}
-	s.log.Log(ctx, lvl, "rpc", "method", cl.method, "user", c.user, "took", time.Since(start), "err", err)
+	s.log.Log(ctx, lvl, "rpc", "method", cl.method, "user", c.user, "took", time.Since(start), reqid.LogKey, id, "err", err)
 	if err == nil && cacheable {
 		s.retry.Add(key, resp)
 	}
-	c.reply(cl, resp, err)
+	// Counted before the answer goes out: a client that has its answer
+	// finds its call on /metrics.
+	s.metrics.observe(cl.method, class, time.Since(start))
+	if err != nil {
+		c.replyError(cl, class, msg+reqid.Suffix(id))
+	} else {
+		c.reply(cl, resp)
+	}
 }
 
-func (c *conn) reply(cl *call, resp proto.Message, err error) {
-	if err != nil {
-		class, msg := dfs.Exception(err)
-		c.send(errorHeader(cl.id, cl.clientID, cl.retry, commonpb.RpcResponseHeaderProto_ERROR,
-			commonpb.RpcResponseHeaderProto_ERROR_APPLICATION, class, msg))
-		return
-	}
+// replyError sends an application error (class, msg) for cl.
+func (c *conn) replyError(cl *call, class, msg string) {
+	c.send(errorHeader(cl.id, cl.clientID, cl.retry, commonpb.RpcResponseHeaderProto_ERROR,
+		commonpb.RpcResponseHeaderProto_ERROR_APPLICATION, class, msg))
+}
+
+// reply sends resp, the answer of a call that succeeded.
+func (c *conn) reply(cl *call, resp proto.Message) {
 	if err := c.send(responseHeader(cl.id, cl.clientID, cl.retry), resp); err != nil {
 		if _, merr := proto.Marshal(resp); merr != nil {
 			// An incomplete response is a bug here; tell the client.

@@ -275,6 +275,16 @@ func (s *Server) getEZForPath(ctx context.Context, c *dfs.Caller, req *hdfspb.Ge
 	return &hdfspb.GetEZForPathResponseProto{}, nil
 }
 
+// getEnclosingRoot answers the bucket root for a path in a bucket, "/"
+// otherwise (dfs.Namespace.EnclosingRoot).
+func (s *Server) getEnclosingRoot(ctx context.Context, c *dfs.Caller, req *hdfspb.GetEnclosingRootRequestProto) (*hdfspb.GetEnclosingRootResponseProto, error) {
+	root, err := s.ns.EnclosingRoot(ctx, c, req.GetFilename())
+	if err != nil {
+		return nil, err
+	}
+	return &hdfspb.GetEnclosingRootResponseProto{EnclosingRootPath: proto.String(root)}, nil
+}
+
 func (s *Server) getErasureCodingPolicy(ctx context.Context, c *dfs.Caller, req *hdfspb.GetErasureCodingPolicyRequestProto) (*hdfspb.GetErasureCodingPolicyResponseProto, error) {
 	if _, err := s.ns.Stat(ctx, c, req.GetSrc()); err != nil {
 		return nil, err

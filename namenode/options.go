@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/dfs"
 )
@@ -64,6 +66,10 @@ type Options struct {
 	// MaxReadBlocks bounds the table of blocks handed out for reading
 	// (default 65536) when the server makes its own.
 	MaxReadBlocks int
+
+	// Metrics, when set, receives emrfsd_namenode_rpc_calls_total,
+	// emrfsd_namenode_rpc_duration_seconds and emrfsd_namenode_connections.
+	Metrics prometheus.Registerer
 }
 
 func (o *Options) setDefaults() error {

@@ -1,7 +1,3 @@
-// Package namenode serves Hadoop's ClientNamenodeProtocol (Hadoop IPC v9,
-// SIMPLE auth) over emrfsd's S3 namespace (package fs). One S3 object is
-// one file; its blocks are byte ranges of the object, served by emrfsd's
-// DataNode through the block table this package keeps (see Blocks).
 package namenode
 
 import (
@@ -48,6 +44,8 @@ type Server struct {
 	blocks *blocks.Table
 	writes writes                                  // block state of files open through this server
 	retry  *expirable.LRU[retryKey, proto.Message] // answers of at-most-once calls
+
+	metrics metrics
 }
 
 // New validates options and builds a server; call Serve to accept
@@ -74,6 +72,9 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	if s.methods, err = s.methodTable(); err != nil {
+		return nil, err
+	}
+	if err := s.newMetrics(o.Metrics); err != nil {
 		return nil, err
 	}
 	s.ns.OnRelease(s.released)

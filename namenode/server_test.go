@@ -16,6 +16,8 @@ import (
 	"github.com/emrfsd/emrfsd/fs"
 	commonpb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/common"
 	hdfspb "github.com/emrfsd/emrfsd/proto/emrfsd/hadoop/hdfs"
+	"github.com/emrfsd/emrfsd/providers"
+	"github.com/emrfsd/emrfsd/providers/plain"
 )
 
 func TestServerDefaultsAndEcho(t *testing.T) {
@@ -263,5 +265,30 @@ func TestLocatedBlocksComplete(t *testing.T) {
 	empty := s.locatedBlocks(context.Background(), "u", dfs.Status{FileInfo: fs.FileInfo{Path: "/b/e"}, BlockSize: 1 << 20}, 0, 0)
 	if _, err := proto.Marshal(empty); err != nil || len(empty.Blocks) != 0 {
 		t.Errorf("empty file: %v %v", empty, err)
+	}
+}
+
+// getEnclosingRoot on the wire: Hadoop's field names, a bucket's root for
+// paths in it and "/" elsewhere (permissions off: no S3 call is made).
+func TestGetEnclosingRootCall(t *testing.T) {
+	f, err := fs.New(context.Background(), fs.Options{S3: noS3{}, Buckets: map[string]string{"warehouse": "warehouse-bucket"},
+		Provider: func(context.Context, string) (providers.Provider, error) { return plain.New(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr := startServer(t, Options{}, dfs.Options{FS: f})
+	rc := dialRaw(t, addr)
+	rc.handshake("alice")
+	for i, tc := range []struct{ src, want string }{
+		{"/warehouse/db/t/part-0", "/warehouse"},
+		{"/warehouse", "/warehouse"},
+		{"/tmp/x", "/"},
+		{"/", "/"},
+	} {
+		var resp hdfspb.GetEnclosingRootResponseProto
+		h := rc.call(int32(i+1), "getEnclosingRoot", &hdfspb.GetEnclosingRootRequestProto{Filename: proto.String(tc.src)}, &resp)
+		if h.GetStatus() != commonpb.RpcResponseHeaderProto_SUCCESS || resp.GetEnclosingRootPath() != tc.want {
+			t.Errorf("getEnclosingRoot(%s): %v %q, want %q", tc.src, h, resp.GetEnclosingRootPath(), tc.want)
+		}
 	}
 }

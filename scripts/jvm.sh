@@ -2,6 +2,10 @@
 # Installs the pinned JVM-side tools the JVM test tier (integration/jvm) runs
 # into git-ignored folders under ./tools, reusing what is already there:
 #   tools/jvm/hadoop-3.4.1/lib  Apache Hadoop 3.4.1 Java client jars (Maven)
+#   tools/jvm/hadoop-3.4.1/etc/hadoop  a client core-site.xml for the quick start
+#   tools/jvm/hadoop-3.4.1/contract-lib  hadoop-common 3.4.1's test jar (Hadoop's
+#                               FileSystem contract suites), JUnit 4 and AssertJ
+#                               (Maven; integration/jvm/contract)
 #   tools/venv                  a Python venv with PySpark 4.0.1 (PyPI; it bundles
 #                               Spark's jars and the Hadoop 3.4.1 client)
 # Needs java and javac 17 or newer (the machine's default JDK), mvn and
@@ -44,6 +48,24 @@ if [ "$(cat "$hlib/.stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$hlib/.stamp"
 fi
 
+# Hadoop's contract suites and what they need beside the client jars
+# (integration/jvm/contract/pom.xml), likewise stamped with the pom's hash.
+clib="$tools/jvm/hadoop-$HADOOP_VERSION/contract-lib"
+cpom="$root/integration/jvm/contract/pom.xml"
+want="$HADOOP_VERSION $(sha256sum "$cpom" | cut -c1-16)"
+if [ "$(cat "$clib/.stamp" 2>/dev/null)" != "$want" ]; then
+  echo "jvm.sh: fetching hadoop-common $HADOOP_VERSION tests, JUnit, AssertJ" >&2
+  rm -rf "$clib"
+  mkdir -p "$clib"
+  if ! mvn -q -B -f "$cpom" dependency:copy-dependencies \
+      -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$clib" >"$tools/jvm/mvn-contract.log" 2>&1; then
+    cat "$tools/jvm/mvn-contract.log" >&2
+    die "Maven could not fetch the contract test jars (log above)"
+  fi
+  [ -f "$clib/hadoop-common-$HADOOP_VERSION-tests.jar" ] || die "$clib/hadoop-common-$HADOOP_VERSION-tests.jar missing after Maven"
+  echo "$want" > "$clib/.stamp"
+fi
+
 # PySpark in its own venv; pip's cache under tools/ keeps the 400 MB sdist
 # for the next cold install.
 venv="$tools/venv"
@@ -58,5 +80,19 @@ if [ "$(cat "$venv/.pyspark.version" 2>/dev/null)" != "$PYSPARK_VERSION" ]; then
   echo "$PYSPARK_VERSION" > "$venv/.pyspark.version"
 fi
 
+# A client configuration directory, as a Hadoop distribution's etc/hadoop:
+# the Hadoop client refuses to start when -D options are given and no
+# core-site.xml is on the classpath. It points at the quick start's daemon.
+hconf="$tools/jvm/hadoop-$HADOOP_VERSION/etc/hadoop"
+mkdir -p "$hconf"
+cat > "$hconf/core-site.xml" <<'XML'
+<?xml version="1.0"?>
+<!-- written by scripts/jvm.sh: the quick start's emrfsd (go run ./cmd/emrfsd) -->
+<configuration>
+  <property><name>fs.defaultFS</name><value>hdfs://127.0.0.1:8020</value></property>
+</configuration>
+XML
+echo "HADOOP_CONF_DIR=$hconf"
 echo "HADOOP_LIB=$hlib"
+echo "HADOOP_CONTRACT_LIB=$clib"
 echo "PYSPARK_PYTHON=$venv/bin/python"

@@ -15,6 +15,8 @@ scripts/jvm.sh || echo "test.sh: scripts/jvm.sh failed; integration/jvm will fai
 trap services_stop EXIT
 services_start
 scripts/genproto.sh --check
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then echo "test.sh: not gofmt-ed: $unformatted" >&2; exit 1; fi
 go vet ./...
 # The fault tier (integration/faults) runs its full sizes unless told
 # otherwise (EMRFSD_FAULTS_FULL=0 trims it: 2 crash rounds instead of 4,

@@ -42,4 +42,30 @@ if ! command -v protoc >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# HdfsCLI in a venv of its own, pinned by scripts/hdfscli-requirements.txt
+# (the stamp holds the file's hash, so editing it reinstalls); pip's cache
+# under tools/ keeps the downloads.
+venv="$root/tools/venv-hdfscli"
+reqs="$root/scripts/hdfscli-requirements.txt"
+want=$(sha256sum "$reqs" | cut -c1-16)
+if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$want" ]; then
+  echo "tools: installing HdfsCLI into $venv" >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --cache-dir "$root/tools/pip-cache" -r "$reqs" >&2
+  "$venv/bin/python" -c 'import hdfs, sys; sys.exit(hdfs.__version__ != "2.7.3")'
+  echo "$want" > "$venv/.stamp"
+fi
+# Headless Chromium renders the daemon's status page in
+# integration/statuspage_test.go. An install that fails does not stop the
+# other tests: that test then fails, naming the missing browser.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "tools: installing Debian's chromium" >&2
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null ||
+      echo "tools: installing chromium failed; integration/statuspage_test.go will fail" >&2
+  else
+    echo "tools: chromium missing and not root (apt-get install chromium); integration/statuspage_test.go will fail" >&2
+  fi
+fi
 echo "$bin"

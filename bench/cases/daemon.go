@@ -72,6 +72,7 @@ func (e *Env) daemonProps(dataDir string) map[string]string {
 		"emrfsd.store":                                           "s3",
 		"dfs.namenode.rpc-address":                               "127.0.0.1:0",
 		"dfs.datanode.address":                                   "127.0.0.1:0",
+		"dfs.namenode.http-address":                              "127.0.0.1:0",
 		"emrfsd.buckets":                                         "plain=" + pb + ",ssekms=" + sb + ",csekms=" + cb,
 		"fs.s3a.path.style.access":                               "true",
 		"emrfsd.kms.audit.log":                                   filepath.Join(dataDir, "kms-audit.log"),

@@ -1,6 +1,3 @@
-// Package cases holds the benchmark cases: each runs a direct S3 (or S3
-// Encryption Client) side and an emrfsd side alternately and returns the
-// figures the report package summarizes.
 package cases
 
 import (

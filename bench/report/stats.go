@@ -1,5 +1,3 @@
-// Package report turns the benchmark's measurements into the summary
-// statistics, the Markdown table and the PNG chart the tool writes.
 package report
 
 import (

@@ -34,6 +34,23 @@ func TestUsers(t *testing.T) {
 	f.runJava(t, "users", 12*time.Minute)
 }
 
+// TestWebHDFS runs Hadoop's webhdfs:// FileSystem against emrfsd's WebHDFS
+// in every bucket, as the superuser and a second user, cross-checked with
+// hdfs:// on the same daemon.
+func TestWebHDFS(t *testing.T) {
+	f := getFixture(t)
+	f.runJava(t, "webhdfs", 12*time.Minute)
+}
+
+// TestLongOperations checks that operations that take long over S3 stay
+// inside the Java client's timeouts: a rename of a directory of 2,000 files
+// (one RPC; the client gives up after ipc.client.rpc-timeout.ms, 120 s) and
+// the close of a 2 GiB CSE-KMS file.
+func TestLongOperations(t *testing.T) {
+	f := getFixture(t)
+	f.runJava(t, "long", 20*time.Minute)
+}
+
 // TestSpark runs PySpark jobs as the superuser and then as a second user,
 // and checks the part files' encryption directly in MinIO.
 func TestSpark(t *testing.T) {
@@ -88,6 +105,8 @@ func (f *fixture) runJava(t *testing.T, group string, timeout time.Duration) {
 		"-Demrfsd.local.tmp=" + local,
 		"-Demrfsd.run=" + f.run,
 		"-Demrfsd.only=" + os.Getenv("EMRFSD_JVM_ONLY"),
+		"-Demrfsd.webhdfs=webhdfs://" + f.d.http,
+		"-Demrfsd.check.timeout=" + map[bool]string{true: "900", false: "120"}[group == "long"],
 		"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
 		"-Dorg.slf4j.simpleLogger.cacheOutputStream=true",
 		"-cp", f.classes + string(os.PathListSeparator) + filepath.Join(f.hadoopLib, "*"),
@@ -102,8 +121,8 @@ func (f *fixture) runJava(t *testing.T, group string, timeout time.Duration) {
 	f.runChecks(t, group, timeout, env, "java", args...)
 }
 
-// runChecks runs a process that prints CHECK lines and turns each into a
-// subtest as it arrives. The process's stderr and the daemon's log for the
+// runChecks runs a process that prints CHECK lines (PASS, FAIL, or SKIP with
+// its reason) and turns each into a subtest as it arrives. The process's stderr and the daemon's log for the
 // run are printed when anything failed; a run that ends without its DONE
 // line fails.
 func (f *fixture) runChecks(t *testing.T, group string, timeout time.Duration, env []string, name string, args ...string) {
@@ -158,6 +177,8 @@ func (f *fixture) runChecks(t *testing.T, group string, timeout time.Duration, e
 					}
 				case "FAIL":
 					t.Error(reason)
+				case "SKIP":
+					t.Skip(reason)
 				default:
 					t.Errorf("unknown verdict %q", verdict)
 				}
@@ -210,4 +231,3 @@ func tailBytes(s string, n int) string {
 	}
 	return fmt.Sprintf("[... %d earlier bytes omitted ...]\n%s", len(s)-len(cut), cut)
 }
-

@@ -16,12 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/emrfsd/emrfsd/internal/hadoopconf"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 )
 
@@ -69,6 +68,7 @@ type fixture struct {
 	tmp        string
 	run        string // unique token for paths of this run
 	superuser  string
+	props      map[string]string // the shared daemon's configuration
 }
 
 var (
@@ -205,6 +205,7 @@ func setup() (*fixture, error) {
 		"fs.s3.bucket." + f.buckets["csekms"] + ".cse.enabled":                    "true",
 		"fs.s3.bucket." + f.buckets["csekms"] + ".cse.kms.keyId":                  f.cseKey.Alias,
 	}
+	f.props = props
 	f.d, err = startDaemon(filepath.Join(buildDir, "data"), props, awsEnv(env))
 	if err != nil {
 		return nil, err
@@ -275,6 +276,7 @@ func removeBucket(c *s3.Client, bucket string) {
 type daemon struct {
 	cmd                *exec.Cmd
 	nameNode, dataNode string
+	http               string // WebHDFS host:port
 	log                *lockedBuf
 	exited             chan struct{}
 	exitErr            error
@@ -319,24 +321,14 @@ func awsEnv(e *testenv.Env) []string {
 }
 
 func writeConf(path string, props map[string]string) error {
-	names := make([]string, 0, len(props))
-	for k := range props {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("<?xml version=\"1.0\"?>\n<configuration>\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  <property><name>%s</name><value>%s</value></property>\n", html.EscapeString(n), html.EscapeString(props[n]))
-	}
-	b.WriteString("</configuration>\n")
-	return os.WriteFile(path, []byte(b.String()), 0o600)
+	return hadoopconf.WriteFile(path, props, "")
 }
 
 func startDaemon(dataDir string, props map[string]string, env []string) (*daemon, error) {
 	p := map[string]string{
-		"dfs.namenode.rpc-address": "127.0.0.1:0",
-		"dfs.datanode.address":     "127.0.0.1:0",
+		"dfs.namenode.rpc-address":  "127.0.0.1:0",
+		"dfs.datanode.address":      "127.0.0.1:0",
+		"dfs.namenode.http-address": "127.0.0.1:0",
 	}
 	for k, v := range props {
 		p[k] = v
@@ -377,9 +369,9 @@ func startDaemon(dataDir string, props map[string]string, env []string) (*daemon
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, DataNode string }
+		var r struct{ NameNode, DataNode, HTTP string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			d.nameNode, d.dataNode = r.NameNode, r.DataNode
+			d.nameNode, d.dataNode, d.http = r.NameNode, r.DataNode, r.HTTP
 			return d, nil
 		}
 	}

@@ -68,6 +68,16 @@
 //	emrfsd.root.owner                  ""  (the daemon's superuser)
 //	emrfsd.root.group                  ${dfs.permissions.superusergroup}
 //	emrfsd.root.permission             755 (octal, up to 1777)
+//	dfs.namenode.http-address          127.0.0.1:9870 (WebHDFS, /metrics, /healthz, /readyz, /; empty = no HTTP listener)
+//	dfs.namenode.https-address         127.0.0.1:9871 (empty = no HTTPS listener)
+//	dfs.http.policy                    HTTP_ONLY | HTTPS_ONLY | HTTP_AND_HTTPS
+//	emrfsd.http.tls.cert.file          ""  PEM certificate chain (HTTPS needs it)
+//	emrfsd.http.tls.key.file           ""  PEM private key (HTTPS needs it)
+//	dfs.webhdfs.enabled                true
+//	hadoop.http.staticuser.user        dr.who (WebHDFS user without user.name)
+//	hadoop.proxyuser.<name>.users      ""  users <name> may act as (doas); * = any
+//	hadoop.proxyuser.<name>.groups     ""  groups whose members <name> may act as
+//	hadoop.proxyuser.<name>.hosts      ""  client addresses <name> may use doas from
 //
 // Encryption, per bucket (fs.s3.bucket.BUCKET.REST overrides fs.s3.REST,
 // fs.s3a.bucket.BUCKET.REST overrides fs.s3a.REST):
@@ -115,4 +125,6 @@
 // the CSE-KMS encryption context and the KeyId of every Decrypt. Alternate
 // keys must pass the same checks as the bucket's key and live in its region.
 // Nothing here ever sees key material.
+//
+// Imports: internal/hadoopconf, internal/errs. Imported by cmd/emrfsd only.
 package config

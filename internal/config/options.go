@@ -25,6 +25,19 @@ const (
 	StoreEmbedded = "embedded"
 )
 
+// HTTP policies (dfs.http.policy).
+const (
+	HTTPOnly     = "HTTP_ONLY"
+	HTTPSOnly    = "HTTPS_ONLY"
+	HTTPAndHTTPS = "HTTP_AND_HTTPS"
+)
+
+// ProxyUser is one user's hadoop.proxyuser.NAME.{users,groups,hosts}
+// lists (unset: nil).
+type ProxyUser struct {
+	Users, Groups, Hosts []string
+}
+
 // Upload buffer kinds (fs.s3a.fast.upload.buffer).
 const (
 	BufferDisk  = "disk"
@@ -153,6 +166,21 @@ type Options struct {
 	// TrashCheckpointInterval is fs.trash.checkpoint.interval (minutes,
 	// default 0 = TrashInterval).
 	TrashCheckpointInterval time.Duration
+
+	// HTTPAddr is dfs.namenode.http-address (default 127.0.0.1:9870; empty:
+	// no HTTP listener); HTTPSAddr dfs.namenode.https-address (default
+	// 127.0.0.1:9871); HTTPPolicy dfs.http.policy (default HTTP_ONLY) says
+	// which of them serve.
+	HTTPAddr, HTTPSAddr, HTTPPolicy string
+	// TLSCertFile and TLSKeyFile are emrfsd.http.tls.cert.file and
+	// emrfsd.http.tls.key.file: PEM files for HTTPS.
+	TLSCertFile, TLSKeyFile string
+	// WebHDFSEnabled is dfs.webhdfs.enabled (default true).
+	WebHDFSEnabled bool
+	// StaticUser is hadoop.http.staticuser.user (default dr.who).
+	StaticUser string
+	// ProxyUsers are the hadoop.proxyuser.NAME.* settings, by NAME.
+	ProxyUsers map[string]ProxyUser
 
 	conf     *hadoopconf.Conf
 	localKey hadoopconf.Entry  // where LocalKMSKeyID came from
@@ -284,6 +312,66 @@ func hostPort(e hadoopconf.Entry, v string) error {
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n > math.MaxUint16 {
 		return invalid(e, "value %q has no valid port", e.Value)
+	}
+	return nil
+}
+
+// optionalHostPort is hostPort allowing "" (the listener is off).
+func optionalHostPort(e hadoopconf.Entry, v string) error {
+	if v == "" {
+		return nil
+	}
+	return hostPort(e, v)
+}
+
+// setTLSKey sets emrfsd.http.tls.key.file and checks, after the policy and
+// the certificate (earlier rows), that a policy serving HTTPS has both.
+func setTLSKey(o *Options, e hadoopconf.Entry) error {
+	o.TLSKeyFile = strings.TrimSpace(e.Value)
+	if o.HTTPPolicy == HTTPOnly {
+		return nil
+	}
+	if o.HTTPSAddr == "" {
+		return invalid(e, "dfs.http.policy %s needs dfs.namenode.https-address", o.HTTPPolicy)
+	}
+	if o.TLSCertFile == "" || o.TLSKeyFile == "" {
+		return invalid(e, "dfs.http.policy %s needs %s and %s (PEM files)", o.HTTPPolicy, propTLSCert, propTLSKey)
+	}
+	return nil
+}
+
+// setProxyUsers collects every hadoop.proxyuser.NAME.{users,groups,hosts}
+// (NAME is what lies between the prefix and the last dot, as in Hadoop).
+func setProxyUsers(o *Options, _ hadoopconf.Entry) error {
+	o.ProxyUsers = nil
+	for _, e := range o.conf.All() {
+		rest, ok := strings.CutPrefix(e.Name, proxyUserPrefix)
+		i := strings.LastIndexByte(rest, '.')
+		if !ok || i <= 0 || strings.ContainsAny(rest[:i], "<>") {
+			continue // not a rule, or the documentation's placeholder
+		}
+		name, kind := rest[:i], rest[i+1:]
+		var list []string
+		for _, v := range strings.Split(e.Value, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				list = append(list, v)
+			}
+		}
+		p := o.ProxyUsers[name]
+		switch kind {
+		case "users":
+			p.Users = list
+		case "groups":
+			p.Groups = list
+		case "hosts":
+			p.Hosts = list
+		default:
+			continue
+		}
+		if o.ProxyUsers == nil {
+			o.ProxyUsers = map[string]ProxyUser{}
+		}
+		o.ProxyUsers[name] = p
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"reflect"
 	"strings"
@@ -60,6 +61,11 @@ var wantDefaults = Options{
 	AttrIndexMaxEntries:    4194304,
 	DirAttrTTL:             5 * time.Minute,
 	ListHeadUnknown:        true,
+	HTTPAddr:               "127.0.0.1:9870",
+	HTTPSAddr:              "127.0.0.1:9871",
+	HTTPPolicy:             HTTPOnly,
+	WebHDFSEnabled:         true,
+	StaticUser:             "dr.who",
 }
 
 func TestLoadEmptyGivesDocumentedDefaults(t *testing.T) {
@@ -220,6 +226,11 @@ func TestLoadValues(t *testing.T) {
 		AttrIndexMaxEntries:    2000,
 		DirAttrTTL:             30 * time.Second,
 		ListHeadUnknown:        false,
+		HTTPAddr:               "127.0.0.1:9870",
+		HTTPSAddr:              "127.0.0.1:9871",
+		HTTPPolicy:             HTTPOnly,
+		WebHDFSEnabled:         true,
+		StaticUser:             "dr.who",
 	}
 	if got := public(o); !reflect.DeepEqual(got, want) {
 		t.Errorf("\n got %+v\nwant %+v", got, want)
@@ -384,5 +395,46 @@ func TestDefaultBucketNotServed(t *testing.T) {
 	o := load(t, []string{writeSite(t, "emrfsd.buckets", "aaa,dir=bbb", "emrfsd.default.bucket", "dir")}, nil)
 	if o.DefaultBucket != "dir" {
 		t.Errorf("a bucket named like a served directory is a fine default bucket: %q", o.DefaultBucket)
+	}
+}
+
+func TestHTTPAndProxyUsers(t *testing.T) {
+	f := writeSite(t,
+		"dfs.namenode.http-address", "",
+		"dfs.http.policy", "HTTP_AND_HTTPS",
+		"emrfsd.http.tls.cert.file", "/etc/emrfsd/cert.pem",
+		"emrfsd.http.tls.key.file", "/etc/emrfsd/key.pem",
+		"dfs.webhdfs.enabled", "false",
+		"hadoop.http.staticuser.user", "web",
+		"hadoop.proxyuser.hue.users", " alice, bob ",
+		"hadoop.proxyuser.hue.hosts", "*",
+		"hadoop.proxyuser.svc.etl.groups", "etl",
+		"hadoop.proxyuser.svc.etl.hosts", "10.0.0.0/8,127.0.0.1",
+		"hadoop.proxyuser.x.unknown", "ignored",
+	)
+	o := load(t, []string{f}, nil)
+	if o.HTTPAddr != "" || o.HTTPSAddr != "127.0.0.1:9871" || o.HTTPPolicy != HTTPAndHTTPS || o.TLSCertFile != "/etc/emrfsd/cert.pem" ||
+		o.TLSKeyFile != "/etc/emrfsd/key.pem" || o.WebHDFSEnabled || o.StaticUser != "web" {
+		t.Fatalf("http options: %+v", public(o))
+	}
+	want := map[string]ProxyUser{
+		"hue":     {Users: []string{"alice", "bob"}, Hosts: []string{"*"}},
+		"svc.etl": {Groups: []string{"etl"}, Hosts: []string{"10.0.0.0/8", "127.0.0.1"}},
+	}
+	if !reflect.DeepEqual(o.ProxyUsers, want) {
+		t.Fatalf("proxy users %+v, want %+v", o.ProxyUsers, want)
+	}
+	// HTTPS without its PEM files, or a bad policy, is refused.
+	for _, props := range [][]string{
+		{"dfs.http.policy", "HTTPS_ONLY"},
+		{"dfs.http.policy", "HTTPS_ONLY", "emrfsd.http.tls.cert.file", "/c.pem"},
+		{"dfs.http.policy", "HTTPS_ONLY", "emrfsd.http.tls.cert.file", "/c.pem", "emrfsd.http.tls.key.file", "/k.pem", "dfs.namenode.https-address", ""},
+		{"dfs.http.policy", "https_only"},
+		{"dfs.namenode.http-address", "nonsense"},
+	} {
+		_, err := Load([]string{writeSite(t, props...)}, nil)
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%v: %v", props, err)
+		}
 	}
 }

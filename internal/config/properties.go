@@ -40,6 +40,9 @@ const (
 	propS3AOldKey       = "fs.s3a.server-side-encryption.key"
 	propS3ACSERegion    = "fs.s3a.encryption.cse.kms.region"
 	propS3ACustomClass  = "fs.s3a.encryption.cse.custom.keyring.class.name"
+	propTLSCert         = "emrfsd.http.tls.cert.file"
+	propTLSKey          = "emrfsd.http.tls.key.file"
+	proxyUserPrefix     = "hadoop.proxyuser."
 )
 
 // Bucket-root properties (resolved per bucket by Root).
@@ -189,6 +192,34 @@ var properties = []property{
 	{name: "fs.trash.checkpoint.interval", def: "0",
 		desc: "Minutes between trash checkpoints (0: fs.trash.interval).",
 		set:  setDurationOrZero(func(o *Options) *time.Duration { return &o.TrashCheckpointInterval }, time.Minute)},
+	{name: "dfs.namenode.http-address", def: "127.0.0.1:9870",
+		desc: "host:port the HTTP server (WebHDFS at /webhdfs/v1/; /metrics, /healthz, /readyz and the status page at /) listens on when dfs.http.policy is HTTP_ONLY or HTTP_AND_HTTPS; empty: no HTTP listener.",
+		set:  setString(func(o *Options) *string { return &o.HTTPAddr }, optionalHostPort)},
+	{name: "dfs.namenode.https-address", def: "127.0.0.1:9871",
+		desc: "host:port the HTTPS server listens on when dfs.http.policy is HTTPS_ONLY or HTTP_AND_HTTPS; empty: no HTTPS listener.",
+		set:  setString(func(o *Options) *string { return &o.HTTPSAddr }, optionalHostPort)},
+	{name: "dfs.http.policy", def: HTTPOnly,
+		desc: "Which HTTP listeners serve: HTTP_ONLY, HTTPS_ONLY or HTTP_AND_HTTPS. HTTPS needs " + propTLSCert + " and " + propTLSKey + ".",
+		set:  setString(func(o *Options) *string { return &o.HTTPPolicy }, oneOf(HTTPOnly, HTTPSOnly, HTTPAndHTTPS))},
+	{name: propTLSCert, def: "",
+		desc: "PEM file with the HTTPS server's certificate chain (Hadoop reads a keystore named in ssl-server.xml; emrfsd reads PEM files).",
+		set:  setString(func(o *Options) *string { return &o.TLSCertFile }, nil)},
+	{name: propTLSKey, def: "",
+		desc: "PEM file with the HTTPS server's private key (keep it mode 0600). Both files are loaded at start; a policy with HTTPS refuses to start without them.",
+		set:  setTLSKey},
+	{name: "dfs.webhdfs.enabled", def: "true",
+		desc: "Serve WebHDFS (/webhdfs/v1/) on the HTTP and HTTPS listeners, with the same permissions, encryption and errors as the RPC port.",
+		set:  setBool(func(o *Options) *bool { return &o.WebHDFSEnabled })},
+	{name: "hadoop.http.staticuser.user", def: "dr.who",
+		desc: "User a WebHDFS request without user.name acts as (simple authentication: user.name is trusted as given).",
+		set:  setString(func(o *Options) *string { return &o.StaticUser }, nonEmpty)},
+	{name: proxyUserPrefix + "<name>.users", def: "",
+		desc: "Users (comma-separated; * for any) the user NAME may act as through WebHDFS's doas parameter. doas is refused unless this or .groups allows the user and .hosts the client address.",
+		set:  setProxyUsers},
+	{name: proxyUserPrefix + "<name>.groups", def: "",
+		desc: "Groups (comma-separated; * for any): NAME may act as any member of them through doas (groups as dfs.permissions sees them, from the OS)."},
+	{name: proxyUserPrefix + "<name>.hosts", def: "",
+		desc: "Client addresses (IPs, CIDR ranges, host names; * for any) from which NAME may use doas. Unset: from nowhere, as in Hadoop."},
 	{name: "emrfsd.store", def: "",
 		desc: "Where objects live: s3 (AWS S3 or an S3-compatible endpoint from the AWS SDK environment) or embedded (a local store with a built-in KMS). Empty: embedded when nothing in the environment points the AWS SDK anywhere, else s3.",
 		set:  setString(func(o *Options) *string { return &o.Store }, storeKind)},

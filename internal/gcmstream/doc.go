@@ -43,4 +43,6 @@
 // and are not retained; callers may zero them as soon as a constructor
 // returns. (The expanded key schedule lives inside the cipher.Block until the
 // stream is garbage.) Key material never appears in errors.
+//
+// Imports: internal/errs only.
 package gcmstream

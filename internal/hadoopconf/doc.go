@@ -45,4 +45,6 @@
 //
 // Every problem with a value is an *Error naming the file, the property as
 // written there and, where known, the line.
+//
+// Imports: nothing from this module (a leaf).
 package hadoopconf

@@ -1,6 +1,3 @@
-// Package procstat reads a process's memory figures from /proc, for the
-// tests and benchmarks that measure emrfsd's resident set (never from a
-// timing or an estimate).
 package procstat
 
 import (

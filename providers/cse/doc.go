@@ -156,4 +156,7 @@
 // JSON file of AES-256 key-encryption keys that wraps data keys with the
 // S3EC "AES/GCM" wrap algorithm (as S3EC-Java's AesKeyring does) and records
 // the KEK name in the material description, so rotated KEKs still unwrap.
+//
+// Imports: providers, internal/errs, cache (wrapped data keys),
+// internal/gcmstream, internal/kms.
 package cse

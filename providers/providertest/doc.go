@@ -62,4 +62,7 @@
 // service's wrapped key with parts the service ignores) may instead read
 // exactly the original plaintext. Confirm must answer a mismatching SSE report with
 // ErrSSENotConfirmed.
+//
+// Imports: providers, internal/errs (a test-support package; the provider
+// packages' tests import it).
 package providertest

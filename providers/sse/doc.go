@@ -37,4 +37,6 @@
 //
 // Stored bytes = plaintext (S3 decrypts on GET); no user metadata, no
 // instruction file; PlainSize = ListedSize = stored size.
+//
+// Imports: providers, internal/errs.
 package sse

@@ -1,5 +1,3 @@
-// Package kmstest is the behaviour suite every key service in emrfsd must
-// pass: the AWS adapter against local-kms, and the embedded key service.
 package kmstest
 
 import (

@@ -4221,6 +4221,94 @@ func (x *GetEZForPathResponseProto) GetZone() *EncryptionZoneProto {
 	return nil
 }
 
+type GetEnclosingRootRequestProto struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Filename      *string                `protobuf:"bytes,1,opt,name=filename" json:"filename,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEnclosingRootRequestProto) Reset() {
+	*x = GetEnclosingRootRequestProto{}
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEnclosingRootRequestProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEnclosingRootRequestProto) ProtoMessage() {}
+
+func (x *GetEnclosingRootRequestProto) ProtoReflect() protoreflect.Message {
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEnclosingRootRequestProto.ProtoReflect.Descriptor instead.
+func (*GetEnclosingRootRequestProto) Descriptor() ([]byte, []int) {
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *GetEnclosingRootRequestProto) GetFilename() string {
+	if x != nil && x.Filename != nil {
+		return *x.Filename
+	}
+	return ""
+}
+
+type GetEnclosingRootResponseProto struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	EnclosingRootPath *string                `protobuf:"bytes,1,opt,name=enclosingRootPath" json:"enclosingRootPath,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetEnclosingRootResponseProto) Reset() {
+	*x = GetEnclosingRootResponseProto{}
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEnclosingRootResponseProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEnclosingRootResponseProto) ProtoMessage() {}
+
+func (x *GetEnclosingRootResponseProto) ProtoReflect() protoreflect.Message {
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEnclosingRootResponseProto.ProtoReflect.Descriptor instead.
+func (*GetEnclosingRootResponseProto) Descriptor() ([]byte, []int) {
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *GetEnclosingRootResponseProto) GetEnclosingRootPath() string {
+	if x != nil && x.EnclosingRootPath != nil {
+		return *x.EnclosingRootPath
+	}
+	return ""
+}
+
 type GetFsStatusRequestProto struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -4229,7 +4317,7 @@ type GetFsStatusRequestProto struct {
 
 func (x *GetFsStatusRequestProto) Reset() {
 	*x = GetFsStatusRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[82]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4241,7 +4329,7 @@ func (x *GetFsStatusRequestProto) String() string {
 func (*GetFsStatusRequestProto) ProtoMessage() {}
 
 func (x *GetFsStatusRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[82]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4254,7 +4342,7 @@ func (x *GetFsStatusRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFsStatusRequestProto.ProtoReflect.Descriptor instead.
 func (*GetFsStatusRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{82}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{84}
 }
 
 type GetFsStatsResponseProto struct {
@@ -4274,7 +4362,7 @@ type GetFsStatsResponseProto struct {
 
 func (x *GetFsStatsResponseProto) Reset() {
 	*x = GetFsStatsResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[83]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4286,7 +4374,7 @@ func (x *GetFsStatsResponseProto) String() string {
 func (*GetFsStatsResponseProto) ProtoMessage() {}
 
 func (x *GetFsStatsResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[83]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4299,7 +4387,7 @@ func (x *GetFsStatsResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFsStatsResponseProto.ProtoReflect.Descriptor instead.
 func (*GetFsStatsResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{83}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *GetFsStatsResponseProto) GetCapacity() uint64 {
@@ -4380,7 +4468,7 @@ const (
 
 func (x *SetSafeModeRequestProto) Reset() {
 	*x = SetSafeModeRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[84]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4392,7 +4480,7 @@ func (x *SetSafeModeRequestProto) String() string {
 func (*SetSafeModeRequestProto) ProtoMessage() {}
 
 func (x *SetSafeModeRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[84]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4405,7 +4493,7 @@ func (x *SetSafeModeRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSafeModeRequestProto.ProtoReflect.Descriptor instead.
 func (*SetSafeModeRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{84}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *SetSafeModeRequestProto) GetAction() SafeModeActionProto {
@@ -4431,7 +4519,7 @@ type SetSafeModeResponseProto struct {
 
 func (x *SetSafeModeResponseProto) Reset() {
 	*x = SetSafeModeResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[85]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4443,7 +4531,7 @@ func (x *SetSafeModeResponseProto) String() string {
 func (*SetSafeModeResponseProto) ProtoMessage() {}
 
 func (x *SetSafeModeResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[85]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4456,7 +4544,7 @@ func (x *SetSafeModeResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSafeModeResponseProto.ProtoReflect.Descriptor instead.
 func (*SetSafeModeResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{85}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *SetSafeModeResponseProto) GetResult() bool {
@@ -4474,7 +4562,7 @@ type MsyncRequestProto struct {
 
 func (x *MsyncRequestProto) Reset() {
 	*x = MsyncRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[86]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4486,7 +4574,7 @@ func (x *MsyncRequestProto) String() string {
 func (*MsyncRequestProto) ProtoMessage() {}
 
 func (x *MsyncRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[86]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4499,7 +4587,7 @@ func (x *MsyncRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsyncRequestProto.ProtoReflect.Descriptor instead.
 func (*MsyncRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{86}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{88}
 }
 
 type MsyncResponseProto struct {
@@ -4510,7 +4598,7 @@ type MsyncResponseProto struct {
 
 func (x *MsyncResponseProto) Reset() {
 	*x = MsyncResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[87]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4522,7 +4610,7 @@ func (x *MsyncResponseProto) String() string {
 func (*MsyncResponseProto) ProtoMessage() {}
 
 func (x *MsyncResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[87]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4535,7 +4623,7 @@ func (x *MsyncResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsyncResponseProto.ProtoReflect.Descriptor instead.
 func (*MsyncResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{87}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{89}
 }
 
 type HAServiceStateRequestProto struct {
@@ -4546,7 +4634,7 @@ type HAServiceStateRequestProto struct {
 
 func (x *HAServiceStateRequestProto) Reset() {
 	*x = HAServiceStateRequestProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[88]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4558,7 +4646,7 @@ func (x *HAServiceStateRequestProto) String() string {
 func (*HAServiceStateRequestProto) ProtoMessage() {}
 
 func (x *HAServiceStateRequestProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[88]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4571,7 +4659,7 @@ func (x *HAServiceStateRequestProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HAServiceStateRequestProto.ProtoReflect.Descriptor instead.
 func (*HAServiceStateRequestProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{88}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{90}
 }
 
 type HAServiceStateResponseProto struct {
@@ -4583,7 +4671,7 @@ type HAServiceStateResponseProto struct {
 
 func (x *HAServiceStateResponseProto) Reset() {
 	*x = HAServiceStateResponseProto{}
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[89]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4595,7 +4683,7 @@ func (x *HAServiceStateResponseProto) String() string {
 func (*HAServiceStateResponseProto) ProtoMessage() {}
 
 func (x *HAServiceStateResponseProto) ProtoReflect() protoreflect.Message {
-	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[89]
+	mi := &file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4608,7 +4696,7 @@ func (x *HAServiceStateResponseProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HAServiceStateResponseProto.ProtoReflect.Descriptor instead.
 func (*HAServiceStateResponseProto) Descriptor() ([]byte, []int) {
-	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{89}
+	return file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *HAServiceStateResponseProto) GetState() common.HAServiceStateProto {
@@ -4861,7 +4949,11 @@ const file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc = "" +
 	"\x18GetEZForPathRequestProto\x12\x10\n" +
 	"\x03src\x18\x01 \x02(\tR\x03src\"X\n" +
 	"\x19GetEZForPathResponseProto\x12;\n" +
-	"\x04zone\x18\x01 \x01(\v2'.emrfsd.hadoop.hdfs.EncryptionZoneProtoR\x04zone\"\x19\n" +
+	"\x04zone\x18\x01 \x01(\v2'.emrfsd.hadoop.hdfs.EncryptionZoneProtoR\x04zone\":\n" +
+	"\x1cGetEnclosingRootRequestProto\x12\x1a\n" +
+	"\bfilename\x18\x01 \x01(\tR\bfilename\"M\n" +
+	"\x1dGetEnclosingRootResponseProto\x12,\n" +
+	"\x11enclosingRootPath\x18\x01 \x01(\tR\x11enclosingRootPath\"\x19\n" +
 	"\x17GetFsStatusRequestProto\"\xf9\x02\n" +
 	"\x17GetFsStatsResponseProto\x12\x1a\n" +
 	"\bcapacity\x18\x01 \x02(\x04R\bcapacity\x12\x12\n" +
@@ -4899,7 +4991,7 @@ const file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc = "" +
 	"\x0eSAFEMODE_LEAVE\x10\x01\x12\x12\n" +
 	"\x0eSAFEMODE_ENTER\x10\x02\x12\x10\n" +
 	"\fSAFEMODE_GET\x10\x03\x12\x17\n" +
-	"\x13SAFEMODE_FORCE_EXIT\x10\x042\xcd'\n" +
+	"\x13SAFEMODE_FORCE_EXIT\x10\x042\xc6(\n" +
 	"\x16ClientNamenodeProtocol\x12z\n" +
 	"\x11getBlockLocations\x121.emrfsd.hadoop.hdfs.GetBlockLocationsRequestProto\x1a2.emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto\x12z\n" +
 	"\x11getServerDefaults\x121.emrfsd.hadoop.hdfs.GetServerDefaultsRequestProto\x1a2.emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto\x12Y\n" +
@@ -4940,7 +5032,8 @@ const file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc = "" +
 	"\x12getDelegationToken\x124.emrfsd.hadoop.common.GetDelegationTokenRequestProto\x1a5.emrfsd.hadoop.common.GetDelegationTokenResponseProto\x12h\n" +
 	"\vcheckAccess\x12+.emrfsd.hadoop.hdfs.CheckAccessRequestProto\x1a,.emrfsd.hadoop.hdfs.CheckAccessResponseProto\x12k\n" +
 	"\fgetAclStatus\x12,.emrfsd.hadoop.hdfs.GetAclStatusRequestProto\x1a-.emrfsd.hadoop.hdfs.GetAclStatusResponseProto\x12k\n" +
-	"\fgetEZForPath\x12,.emrfsd.hadoop.hdfs.GetEZForPathRequestProto\x1a-.emrfsd.hadoop.hdfs.GetEZForPathResponseProto\x12\x89\x01\n" +
+	"\fgetEZForPath\x12,.emrfsd.hadoop.hdfs.GetEZForPathRequestProto\x1a-.emrfsd.hadoop.hdfs.GetEZForPathResponseProto\x12w\n" +
+	"\x10getEnclosingRoot\x120.emrfsd.hadoop.hdfs.GetEnclosingRootRequestProto\x1a1.emrfsd.hadoop.hdfs.GetEnclosingRootResponseProto\x12\x89\x01\n" +
 	"\x16getErasureCodingPolicy\x126.emrfsd.hadoop.hdfs.GetErasureCodingPolicyRequestProto\x1a7.emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto\x12w\n" +
 	"\x10getStoragePolicy\x120.emrfsd.hadoop.hdfs.GetStoragePolicyRequestProto\x1a1.emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto\x12V\n" +
 	"\x05msync\x12%.emrfsd.hadoop.hdfs.MsyncRequestProto\x1a&.emrfsd.hadoop.hdfs.MsyncResponseProto\x12t\n" +
@@ -4965,7 +5058,7 @@ func file_emrfsd_hadoop_hdfs_namenode_proto_rawDescGZIP() []byte {
 }
 
 var file_emrfsd_hadoop_hdfs_namenode_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes = make([]protoimpl.MessageInfo, 90)
+var file_emrfsd_hadoop_hdfs_namenode_proto_msgTypes = make([]protoimpl.MessageInfo, 92)
 var file_emrfsd_hadoop_hdfs_namenode_proto_goTypes = []any{
 	(CreateFlagProto)(0),                            // 0: emrfsd.hadoop.hdfs.CreateFlagProto
 	(AddBlockFlagProto)(0),                          // 1: emrfsd.hadoop.hdfs.AddBlockFlagProto
@@ -5052,81 +5145,83 @@ var file_emrfsd_hadoop_hdfs_namenode_proto_goTypes = []any{
 	(*GetErasureCodingPolicyResponseProto)(nil),     // 82: emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto
 	(*GetEZForPathRequestProto)(nil),                // 83: emrfsd.hadoop.hdfs.GetEZForPathRequestProto
 	(*GetEZForPathResponseProto)(nil),               // 84: emrfsd.hadoop.hdfs.GetEZForPathResponseProto
-	(*GetFsStatusRequestProto)(nil),                 // 85: emrfsd.hadoop.hdfs.GetFsStatusRequestProto
-	(*GetFsStatsResponseProto)(nil),                 // 86: emrfsd.hadoop.hdfs.GetFsStatsResponseProto
-	(*SetSafeModeRequestProto)(nil),                 // 87: emrfsd.hadoop.hdfs.SetSafeModeRequestProto
-	(*SetSafeModeResponseProto)(nil),                // 88: emrfsd.hadoop.hdfs.SetSafeModeResponseProto
-	(*MsyncRequestProto)(nil),                       // 89: emrfsd.hadoop.hdfs.MsyncRequestProto
-	(*MsyncResponseProto)(nil),                      // 90: emrfsd.hadoop.hdfs.MsyncResponseProto
-	(*HAServiceStateRequestProto)(nil),              // 91: emrfsd.hadoop.hdfs.HAServiceStateRequestProto
-	(*HAServiceStateResponseProto)(nil),             // 92: emrfsd.hadoop.hdfs.HAServiceStateResponseProto
-	(*LocatedBlocksProto)(nil),                      // 93: emrfsd.hadoop.hdfs.LocatedBlocksProto
-	(*FsServerDefaultsProto)(nil),                   // 94: emrfsd.hadoop.hdfs.FsServerDefaultsProto
-	(*FsPermissionProto)(nil),                       // 95: emrfsd.hadoop.hdfs.FsPermissionProto
-	(CryptoProtocolVersionProto)(0),                 // 96: emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
-	(*HdfsFileStatusProto)(nil),                     // 97: emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	(*LocatedBlockProto)(nil),                       // 98: emrfsd.hadoop.hdfs.LocatedBlockProto
-	(*ExtendedBlockProto)(nil),                      // 99: emrfsd.hadoop.hdfs.ExtendedBlockProto
-	(*DatanodeInfoProto)(nil),                       // 100: emrfsd.hadoop.hdfs.DatanodeInfoProto
-	(*DatanodeIDProto)(nil),                         // 101: emrfsd.hadoop.hdfs.DatanodeIDProto
-	(*DirectoryListingProto)(nil),                   // 102: emrfsd.hadoop.hdfs.DirectoryListingProto
-	(*SnapshottableDirectoryListingProto)(nil),      // 103: emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProto
-	(*ContentSummaryProto)(nil),                     // 104: emrfsd.hadoop.hdfs.ContentSummaryProto
-	(*QuotaUsageProto)(nil),                         // 105: emrfsd.hadoop.hdfs.QuotaUsageProto
-	(AclEntryProto_FsActionProto)(0),                // 106: emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
-	(*AclStatusProto)(nil),                          // 107: emrfsd.hadoop.hdfs.AclStatusProto
-	(*XAttrProto)(nil),                              // 108: emrfsd.hadoop.hdfs.XAttrProto
-	(*BlockStoragePolicyProto)(nil),                 // 109: emrfsd.hadoop.hdfs.BlockStoragePolicyProto
-	(*ErasureCodingPolicyProto)(nil),                // 110: emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
-	(*EncryptionZoneProto)(nil),                     // 111: emrfsd.hadoop.hdfs.EncryptionZoneProto
-	(common.HAServiceStateProto)(0),                 // 112: emrfsd.hadoop.common.HAServiceStateProto
-	(*common.GetDelegationTokenRequestProto)(nil),   // 113: emrfsd.hadoop.common.GetDelegationTokenRequestProto
-	(*common.GetDelegationTokenResponseProto)(nil),  // 114: emrfsd.hadoop.common.GetDelegationTokenResponseProto
+	(*GetEnclosingRootRequestProto)(nil),            // 85: emrfsd.hadoop.hdfs.GetEnclosingRootRequestProto
+	(*GetEnclosingRootResponseProto)(nil),           // 86: emrfsd.hadoop.hdfs.GetEnclosingRootResponseProto
+	(*GetFsStatusRequestProto)(nil),                 // 87: emrfsd.hadoop.hdfs.GetFsStatusRequestProto
+	(*GetFsStatsResponseProto)(nil),                 // 88: emrfsd.hadoop.hdfs.GetFsStatsResponseProto
+	(*SetSafeModeRequestProto)(nil),                 // 89: emrfsd.hadoop.hdfs.SetSafeModeRequestProto
+	(*SetSafeModeResponseProto)(nil),                // 90: emrfsd.hadoop.hdfs.SetSafeModeResponseProto
+	(*MsyncRequestProto)(nil),                       // 91: emrfsd.hadoop.hdfs.MsyncRequestProto
+	(*MsyncResponseProto)(nil),                      // 92: emrfsd.hadoop.hdfs.MsyncResponseProto
+	(*HAServiceStateRequestProto)(nil),              // 93: emrfsd.hadoop.hdfs.HAServiceStateRequestProto
+	(*HAServiceStateResponseProto)(nil),             // 94: emrfsd.hadoop.hdfs.HAServiceStateResponseProto
+	(*LocatedBlocksProto)(nil),                      // 95: emrfsd.hadoop.hdfs.LocatedBlocksProto
+	(*FsServerDefaultsProto)(nil),                   // 96: emrfsd.hadoop.hdfs.FsServerDefaultsProto
+	(*FsPermissionProto)(nil),                       // 97: emrfsd.hadoop.hdfs.FsPermissionProto
+	(CryptoProtocolVersionProto)(0),                 // 98: emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
+	(*HdfsFileStatusProto)(nil),                     // 99: emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	(*LocatedBlockProto)(nil),                       // 100: emrfsd.hadoop.hdfs.LocatedBlockProto
+	(*ExtendedBlockProto)(nil),                      // 101: emrfsd.hadoop.hdfs.ExtendedBlockProto
+	(*DatanodeInfoProto)(nil),                       // 102: emrfsd.hadoop.hdfs.DatanodeInfoProto
+	(*DatanodeIDProto)(nil),                         // 103: emrfsd.hadoop.hdfs.DatanodeIDProto
+	(*DirectoryListingProto)(nil),                   // 104: emrfsd.hadoop.hdfs.DirectoryListingProto
+	(*SnapshottableDirectoryListingProto)(nil),      // 105: emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProto
+	(*ContentSummaryProto)(nil),                     // 106: emrfsd.hadoop.hdfs.ContentSummaryProto
+	(*QuotaUsageProto)(nil),                         // 107: emrfsd.hadoop.hdfs.QuotaUsageProto
+	(AclEntryProto_FsActionProto)(0),                // 108: emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
+	(*AclStatusProto)(nil),                          // 109: emrfsd.hadoop.hdfs.AclStatusProto
+	(*XAttrProto)(nil),                              // 110: emrfsd.hadoop.hdfs.XAttrProto
+	(*BlockStoragePolicyProto)(nil),                 // 111: emrfsd.hadoop.hdfs.BlockStoragePolicyProto
+	(*ErasureCodingPolicyProto)(nil),                // 112: emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
+	(*EncryptionZoneProto)(nil),                     // 113: emrfsd.hadoop.hdfs.EncryptionZoneProto
+	(common.HAServiceStateProto)(0),                 // 114: emrfsd.hadoop.common.HAServiceStateProto
+	(*common.GetDelegationTokenRequestProto)(nil),   // 115: emrfsd.hadoop.common.GetDelegationTokenRequestProto
+	(*common.GetDelegationTokenResponseProto)(nil),  // 116: emrfsd.hadoop.common.GetDelegationTokenResponseProto
 }
 var file_emrfsd_hadoop_hdfs_namenode_proto_depIdxs = []int32{
-	93,  // 0: emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto.locations:type_name -> emrfsd.hadoop.hdfs.LocatedBlocksProto
-	94,  // 1: emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto.serverDefaults:type_name -> emrfsd.hadoop.hdfs.FsServerDefaultsProto
-	95,  // 2: emrfsd.hadoop.hdfs.CreateRequestProto.masked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	96,  // 3: emrfsd.hadoop.hdfs.CreateRequestProto.cryptoProtocolVersion:type_name -> emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
-	95,  // 4: emrfsd.hadoop.hdfs.CreateRequestProto.unmasked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	97,  // 5: emrfsd.hadoop.hdfs.CreateResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	98,  // 6: emrfsd.hadoop.hdfs.AppendResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
-	97,  // 7: emrfsd.hadoop.hdfs.AppendResponseProto.stat:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	99,  // 8: emrfsd.hadoop.hdfs.AbandonBlockRequestProto.b:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	99,  // 9: emrfsd.hadoop.hdfs.AddBlockRequestProto.previous:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	100, // 10: emrfsd.hadoop.hdfs.AddBlockRequestProto.excludeNodes:type_name -> emrfsd.hadoop.hdfs.DatanodeInfoProto
+	95,  // 0: emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto.locations:type_name -> emrfsd.hadoop.hdfs.LocatedBlocksProto
+	96,  // 1: emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto.serverDefaults:type_name -> emrfsd.hadoop.hdfs.FsServerDefaultsProto
+	97,  // 2: emrfsd.hadoop.hdfs.CreateRequestProto.masked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	98,  // 3: emrfsd.hadoop.hdfs.CreateRequestProto.cryptoProtocolVersion:type_name -> emrfsd.hadoop.hdfs.CryptoProtocolVersionProto
+	97,  // 4: emrfsd.hadoop.hdfs.CreateRequestProto.unmasked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	99,  // 5: emrfsd.hadoop.hdfs.CreateResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	100, // 6: emrfsd.hadoop.hdfs.AppendResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
+	99,  // 7: emrfsd.hadoop.hdfs.AppendResponseProto.stat:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	101, // 8: emrfsd.hadoop.hdfs.AbandonBlockRequestProto.b:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	101, // 9: emrfsd.hadoop.hdfs.AddBlockRequestProto.previous:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	102, // 10: emrfsd.hadoop.hdfs.AddBlockRequestProto.excludeNodes:type_name -> emrfsd.hadoop.hdfs.DatanodeInfoProto
 	1,   // 11: emrfsd.hadoop.hdfs.AddBlockRequestProto.flags:type_name -> emrfsd.hadoop.hdfs.AddBlockFlagProto
-	98,  // 12: emrfsd.hadoop.hdfs.AddBlockResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
-	99,  // 13: emrfsd.hadoop.hdfs.CompleteRequestProto.last:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	98,  // 14: emrfsd.hadoop.hdfs.ReportBadBlocksRequestProto.blocks:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
-	99,  // 15: emrfsd.hadoop.hdfs.UpdateBlockForPipelineRequestProto.block:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	98,  // 16: emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
-	99,  // 17: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.oldBlock:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	99,  // 18: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.newBlock:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
-	101, // 19: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.newNodes:type_name -> emrfsd.hadoop.hdfs.DatanodeIDProto
-	97,  // 20: emrfsd.hadoop.hdfs.GetFileInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	97,  // 21: emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	97,  // 22: emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
-	102, // 23: emrfsd.hadoop.hdfs.GetListingResponseProto.dirList:type_name -> emrfsd.hadoop.hdfs.DirectoryListingProto
-	103, // 24: emrfsd.hadoop.hdfs.GetSnapshottableDirListingResponseProto.snapshottableDirList:type_name -> emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProto
-	95,  // 25: emrfsd.hadoop.hdfs.MkdirsRequestProto.masked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	95,  // 26: emrfsd.hadoop.hdfs.MkdirsRequestProto.unmasked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	104, // 27: emrfsd.hadoop.hdfs.GetContentSummaryResponseProto.summary:type_name -> emrfsd.hadoop.hdfs.ContentSummaryProto
-	105, // 28: emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto.usage:type_name -> emrfsd.hadoop.hdfs.QuotaUsageProto
-	95,  // 29: emrfsd.hadoop.hdfs.SetPermissionRequestProto.permission:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
-	106, // 30: emrfsd.hadoop.hdfs.CheckAccessRequestProto.mode:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
-	107, // 31: emrfsd.hadoop.hdfs.GetAclStatusResponseProto.result:type_name -> emrfsd.hadoop.hdfs.AclStatusProto
-	108, // 32: emrfsd.hadoop.hdfs.SetXAttrRequestProto.xAttr:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	108, // 33: emrfsd.hadoop.hdfs.GetXAttrsRequestProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	108, // 34: emrfsd.hadoop.hdfs.GetXAttrsResponseProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	108, // 35: emrfsd.hadoop.hdfs.ListXAttrsResponseProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	108, // 36: emrfsd.hadoop.hdfs.RemoveXAttrRequestProto.xAttr:type_name -> emrfsd.hadoop.hdfs.XAttrProto
-	109, // 37: emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto.storagePolicy:type_name -> emrfsd.hadoop.hdfs.BlockStoragePolicyProto
-	109, // 38: emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto.policies:type_name -> emrfsd.hadoop.hdfs.BlockStoragePolicyProto
-	110, // 39: emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto.ecPolicy:type_name -> emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
-	111, // 40: emrfsd.hadoop.hdfs.GetEZForPathResponseProto.zone:type_name -> emrfsd.hadoop.hdfs.EncryptionZoneProto
+	100, // 12: emrfsd.hadoop.hdfs.AddBlockResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
+	101, // 13: emrfsd.hadoop.hdfs.CompleteRequestProto.last:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	100, // 14: emrfsd.hadoop.hdfs.ReportBadBlocksRequestProto.blocks:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
+	101, // 15: emrfsd.hadoop.hdfs.UpdateBlockForPipelineRequestProto.block:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	100, // 16: emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto.block:type_name -> emrfsd.hadoop.hdfs.LocatedBlockProto
+	101, // 17: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.oldBlock:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	101, // 18: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.newBlock:type_name -> emrfsd.hadoop.hdfs.ExtendedBlockProto
+	103, // 19: emrfsd.hadoop.hdfs.UpdatePipelineRequestProto.newNodes:type_name -> emrfsd.hadoop.hdfs.DatanodeIDProto
+	99,  // 20: emrfsd.hadoop.hdfs.GetFileInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	99,  // 21: emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	99,  // 22: emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto.fs:type_name -> emrfsd.hadoop.hdfs.HdfsFileStatusProto
+	104, // 23: emrfsd.hadoop.hdfs.GetListingResponseProto.dirList:type_name -> emrfsd.hadoop.hdfs.DirectoryListingProto
+	105, // 24: emrfsd.hadoop.hdfs.GetSnapshottableDirListingResponseProto.snapshottableDirList:type_name -> emrfsd.hadoop.hdfs.SnapshottableDirectoryListingProto
+	97,  // 25: emrfsd.hadoop.hdfs.MkdirsRequestProto.masked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	97,  // 26: emrfsd.hadoop.hdfs.MkdirsRequestProto.unmasked:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	106, // 27: emrfsd.hadoop.hdfs.GetContentSummaryResponseProto.summary:type_name -> emrfsd.hadoop.hdfs.ContentSummaryProto
+	107, // 28: emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto.usage:type_name -> emrfsd.hadoop.hdfs.QuotaUsageProto
+	97,  // 29: emrfsd.hadoop.hdfs.SetPermissionRequestProto.permission:type_name -> emrfsd.hadoop.hdfs.FsPermissionProto
+	108, // 30: emrfsd.hadoop.hdfs.CheckAccessRequestProto.mode:type_name -> emrfsd.hadoop.hdfs.AclEntryProto.FsActionProto
+	109, // 31: emrfsd.hadoop.hdfs.GetAclStatusResponseProto.result:type_name -> emrfsd.hadoop.hdfs.AclStatusProto
+	110, // 32: emrfsd.hadoop.hdfs.SetXAttrRequestProto.xAttr:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	110, // 33: emrfsd.hadoop.hdfs.GetXAttrsRequestProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	110, // 34: emrfsd.hadoop.hdfs.GetXAttrsResponseProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	110, // 35: emrfsd.hadoop.hdfs.ListXAttrsResponseProto.xAttrs:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	110, // 36: emrfsd.hadoop.hdfs.RemoveXAttrRequestProto.xAttr:type_name -> emrfsd.hadoop.hdfs.XAttrProto
+	111, // 37: emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto.storagePolicy:type_name -> emrfsd.hadoop.hdfs.BlockStoragePolicyProto
+	111, // 38: emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto.policies:type_name -> emrfsd.hadoop.hdfs.BlockStoragePolicyProto
+	112, // 39: emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto.ecPolicy:type_name -> emrfsd.hadoop.hdfs.ErasureCodingPolicyProto
+	113, // 40: emrfsd.hadoop.hdfs.GetEZForPathResponseProto.zone:type_name -> emrfsd.hadoop.hdfs.EncryptionZoneProto
 	2,   // 41: emrfsd.hadoop.hdfs.SetSafeModeRequestProto.action:type_name -> emrfsd.hadoop.hdfs.SafeModeActionProto
-	112, // 42: emrfsd.hadoop.hdfs.HAServiceStateResponseProto.state:type_name -> emrfsd.hadoop.common.HAServiceStateProto
+	114, // 42: emrfsd.hadoop.hdfs.HAServiceStateResponseProto.state:type_name -> emrfsd.hadoop.common.HAServiceStateProto
 	3,   // 43: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getBlockLocations:input_type -> emrfsd.hadoop.hdfs.GetBlockLocationsRequestProto
 	5,   // 44: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getServerDefaults:input_type -> emrfsd.hadoop.hdfs.GetServerDefaultsRequestProto
 	7,   // 45: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.create:input_type -> emrfsd.hadoop.hdfs.CreateRequestProto
@@ -5146,8 +5241,8 @@ var file_emrfsd_hadoop_hdfs_namenode_proto_depIdxs = []int32{
 	39,  // 59: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getListing:input_type -> emrfsd.hadoop.hdfs.GetListingRequestProto
 	27,  // 60: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.renewLease:input_type -> emrfsd.hadoop.hdfs.RenewLeaseRequestProto
 	29,  // 61: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.recoverLease:input_type -> emrfsd.hadoop.hdfs.RecoverLeaseRequestProto
-	85,  // 62: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFsStats:input_type -> emrfsd.hadoop.hdfs.GetFsStatusRequestProto
-	87,  // 63: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setSafeMode:input_type -> emrfsd.hadoop.hdfs.SetSafeModeRequestProto
+	87,  // 62: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFsStats:input_type -> emrfsd.hadoop.hdfs.GetFsStatusRequestProto
+	89,  // 63: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setSafeMode:input_type -> emrfsd.hadoop.hdfs.SetSafeModeRequestProto
 	55,  // 64: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getPreferredBlockSize:input_type -> emrfsd.hadoop.hdfs.GetPreferredBlockSizeRequestProto
 	49,  // 65: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename2:input_type -> emrfsd.hadoop.hdfs.Rename2RequestProto
 	19,  // 66: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.fsync:input_type -> emrfsd.hadoop.hdfs.FsyncRequestProto
@@ -5160,67 +5255,69 @@ var file_emrfsd_hadoop_hdfs_namenode_proto_depIdxs = []int32{
 	37,  // 73: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getLocatedFileInfo:input_type -> emrfsd.hadoop.hdfs.GetLocatedFileInfoRequestProto
 	31,  // 74: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.isFileClosed:input_type -> emrfsd.hadoop.hdfs.IsFileClosedRequestProto
 	35,  // 75: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileLinkInfo:input_type -> emrfsd.hadoop.hdfs.GetFileLinkInfoRequestProto
-	113, // 76: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getDelegationToken:input_type -> emrfsd.hadoop.common.GetDelegationTokenRequestProto
+	115, // 76: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getDelegationToken:input_type -> emrfsd.hadoop.common.GetDelegationTokenRequestProto
 	65,  // 77: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.checkAccess:input_type -> emrfsd.hadoop.hdfs.CheckAccessRequestProto
 	67,  // 78: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getAclStatus:input_type -> emrfsd.hadoop.hdfs.GetAclStatusRequestProto
 	83,  // 79: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEZForPath:input_type -> emrfsd.hadoop.hdfs.GetEZForPathRequestProto
-	81,  // 80: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getErasureCodingPolicy:input_type -> emrfsd.hadoop.hdfs.GetErasureCodingPolicyRequestProto
-	77,  // 81: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicy:input_type -> emrfsd.hadoop.hdfs.GetStoragePolicyRequestProto
-	89,  // 82: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.msync:input_type -> emrfsd.hadoop.hdfs.MsyncRequestProto
-	91,  // 83: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getHAServiceState:input_type -> emrfsd.hadoop.hdfs.HAServiceStateRequestProto
-	69,  // 84: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setXAttr:input_type -> emrfsd.hadoop.hdfs.SetXAttrRequestProto
-	71,  // 85: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getXAttrs:input_type -> emrfsd.hadoop.hdfs.GetXAttrsRequestProto
-	73,  // 86: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.listXAttrs:input_type -> emrfsd.hadoop.hdfs.ListXAttrsRequestProto
-	75,  // 87: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.removeXAttr:input_type -> emrfsd.hadoop.hdfs.RemoveXAttrRequestProto
-	41,  // 88: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getSnapshottableDirListing:input_type -> emrfsd.hadoop.hdfs.GetSnapshottableDirListingRequestProto
-	4,   // 89: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getBlockLocations:output_type -> emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto
-	6,   // 90: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getServerDefaults:output_type -> emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto
-	8,   // 91: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.create:output_type -> emrfsd.hadoop.hdfs.CreateResponseProto
-	10,  // 92: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.append:output_type -> emrfsd.hadoop.hdfs.AppendResponseProto
-	64,  // 93: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setReplication:output_type -> emrfsd.hadoop.hdfs.SetReplicationResponseProto
-	80,  // 94: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicies:output_type -> emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto
-	58,  // 95: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setPermission:output_type -> emrfsd.hadoop.hdfs.SetPermissionResponseProto
-	60,  // 96: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setOwner:output_type -> emrfsd.hadoop.hdfs.SetOwnerResponseProto
-	12,  // 97: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.abandonBlock:output_type -> emrfsd.hadoop.hdfs.AbandonBlockResponseProto
-	14,  // 98: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.addBlock:output_type -> emrfsd.hadoop.hdfs.AddBlockResponseProto
-	16,  // 99: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.complete:output_type -> emrfsd.hadoop.hdfs.CompleteResponseProto
-	18,  // 100: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.reportBadBlocks:output_type -> emrfsd.hadoop.hdfs.ReportBadBlocksResponseProto
-	48,  // 101: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename:output_type -> emrfsd.hadoop.hdfs.RenameResponseProto
-	26,  // 102: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.truncate:output_type -> emrfsd.hadoop.hdfs.TruncateResponseProto
-	46,  // 103: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.delete:output_type -> emrfsd.hadoop.hdfs.DeleteResponseProto
-	44,  // 104: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.mkdirs:output_type -> emrfsd.hadoop.hdfs.MkdirsResponseProto
-	40,  // 105: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getListing:output_type -> emrfsd.hadoop.hdfs.GetListingResponseProto
-	28,  // 106: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.renewLease:output_type -> emrfsd.hadoop.hdfs.RenewLeaseResponseProto
-	30,  // 107: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.recoverLease:output_type -> emrfsd.hadoop.hdfs.RecoverLeaseResponseProto
-	86,  // 108: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFsStats:output_type -> emrfsd.hadoop.hdfs.GetFsStatsResponseProto
-	88,  // 109: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setSafeMode:output_type -> emrfsd.hadoop.hdfs.SetSafeModeResponseProto
-	56,  // 110: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getPreferredBlockSize:output_type -> emrfsd.hadoop.hdfs.GetPreferredBlockSizeResponseProto
-	50,  // 111: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename2:output_type -> emrfsd.hadoop.hdfs.Rename2ResponseProto
-	20,  // 112: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.fsync:output_type -> emrfsd.hadoop.hdfs.FsyncResponseProto
-	62,  // 113: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setTimes:output_type -> emrfsd.hadoop.hdfs.SetTimesResponseProto
-	22,  // 114: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updateBlockForPipeline:output_type -> emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto
-	24,  // 115: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updatePipeline:output_type -> emrfsd.hadoop.hdfs.UpdatePipelineResponseProto
-	52,  // 116: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getContentSummary:output_type -> emrfsd.hadoop.hdfs.GetContentSummaryResponseProto
-	54,  // 117: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getQuotaUsage:output_type -> emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto
-	34,  // 118: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileInfo:output_type -> emrfsd.hadoop.hdfs.GetFileInfoResponseProto
-	38,  // 119: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getLocatedFileInfo:output_type -> emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto
-	32,  // 120: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.isFileClosed:output_type -> emrfsd.hadoop.hdfs.IsFileClosedResponseProto
-	36,  // 121: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileLinkInfo:output_type -> emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto
-	114, // 122: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getDelegationToken:output_type -> emrfsd.hadoop.common.GetDelegationTokenResponseProto
-	66,  // 123: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.checkAccess:output_type -> emrfsd.hadoop.hdfs.CheckAccessResponseProto
-	68,  // 124: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getAclStatus:output_type -> emrfsd.hadoop.hdfs.GetAclStatusResponseProto
-	84,  // 125: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEZForPath:output_type -> emrfsd.hadoop.hdfs.GetEZForPathResponseProto
-	82,  // 126: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getErasureCodingPolicy:output_type -> emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto
-	78,  // 127: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicy:output_type -> emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto
-	90,  // 128: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.msync:output_type -> emrfsd.hadoop.hdfs.MsyncResponseProto
-	92,  // 129: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getHAServiceState:output_type -> emrfsd.hadoop.hdfs.HAServiceStateResponseProto
-	70,  // 130: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setXAttr:output_type -> emrfsd.hadoop.hdfs.SetXAttrResponseProto
-	72,  // 131: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getXAttrs:output_type -> emrfsd.hadoop.hdfs.GetXAttrsResponseProto
-	74,  // 132: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.listXAttrs:output_type -> emrfsd.hadoop.hdfs.ListXAttrsResponseProto
-	76,  // 133: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.removeXAttr:output_type -> emrfsd.hadoop.hdfs.RemoveXAttrResponseProto
-	42,  // 134: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getSnapshottableDirListing:output_type -> emrfsd.hadoop.hdfs.GetSnapshottableDirListingResponseProto
-	89,  // [89:135] is the sub-list for method output_type
-	43,  // [43:89] is the sub-list for method input_type
+	85,  // 80: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEnclosingRoot:input_type -> emrfsd.hadoop.hdfs.GetEnclosingRootRequestProto
+	81,  // 81: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getErasureCodingPolicy:input_type -> emrfsd.hadoop.hdfs.GetErasureCodingPolicyRequestProto
+	77,  // 82: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicy:input_type -> emrfsd.hadoop.hdfs.GetStoragePolicyRequestProto
+	91,  // 83: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.msync:input_type -> emrfsd.hadoop.hdfs.MsyncRequestProto
+	93,  // 84: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getHAServiceState:input_type -> emrfsd.hadoop.hdfs.HAServiceStateRequestProto
+	69,  // 85: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setXAttr:input_type -> emrfsd.hadoop.hdfs.SetXAttrRequestProto
+	71,  // 86: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getXAttrs:input_type -> emrfsd.hadoop.hdfs.GetXAttrsRequestProto
+	73,  // 87: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.listXAttrs:input_type -> emrfsd.hadoop.hdfs.ListXAttrsRequestProto
+	75,  // 88: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.removeXAttr:input_type -> emrfsd.hadoop.hdfs.RemoveXAttrRequestProto
+	41,  // 89: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getSnapshottableDirListing:input_type -> emrfsd.hadoop.hdfs.GetSnapshottableDirListingRequestProto
+	4,   // 90: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getBlockLocations:output_type -> emrfsd.hadoop.hdfs.GetBlockLocationsResponseProto
+	6,   // 91: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getServerDefaults:output_type -> emrfsd.hadoop.hdfs.GetServerDefaultsResponseProto
+	8,   // 92: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.create:output_type -> emrfsd.hadoop.hdfs.CreateResponseProto
+	10,  // 93: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.append:output_type -> emrfsd.hadoop.hdfs.AppendResponseProto
+	64,  // 94: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setReplication:output_type -> emrfsd.hadoop.hdfs.SetReplicationResponseProto
+	80,  // 95: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicies:output_type -> emrfsd.hadoop.hdfs.GetStoragePoliciesResponseProto
+	58,  // 96: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setPermission:output_type -> emrfsd.hadoop.hdfs.SetPermissionResponseProto
+	60,  // 97: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setOwner:output_type -> emrfsd.hadoop.hdfs.SetOwnerResponseProto
+	12,  // 98: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.abandonBlock:output_type -> emrfsd.hadoop.hdfs.AbandonBlockResponseProto
+	14,  // 99: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.addBlock:output_type -> emrfsd.hadoop.hdfs.AddBlockResponseProto
+	16,  // 100: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.complete:output_type -> emrfsd.hadoop.hdfs.CompleteResponseProto
+	18,  // 101: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.reportBadBlocks:output_type -> emrfsd.hadoop.hdfs.ReportBadBlocksResponseProto
+	48,  // 102: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename:output_type -> emrfsd.hadoop.hdfs.RenameResponseProto
+	26,  // 103: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.truncate:output_type -> emrfsd.hadoop.hdfs.TruncateResponseProto
+	46,  // 104: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.delete:output_type -> emrfsd.hadoop.hdfs.DeleteResponseProto
+	44,  // 105: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.mkdirs:output_type -> emrfsd.hadoop.hdfs.MkdirsResponseProto
+	40,  // 106: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getListing:output_type -> emrfsd.hadoop.hdfs.GetListingResponseProto
+	28,  // 107: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.renewLease:output_type -> emrfsd.hadoop.hdfs.RenewLeaseResponseProto
+	30,  // 108: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.recoverLease:output_type -> emrfsd.hadoop.hdfs.RecoverLeaseResponseProto
+	88,  // 109: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFsStats:output_type -> emrfsd.hadoop.hdfs.GetFsStatsResponseProto
+	90,  // 110: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setSafeMode:output_type -> emrfsd.hadoop.hdfs.SetSafeModeResponseProto
+	56,  // 111: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getPreferredBlockSize:output_type -> emrfsd.hadoop.hdfs.GetPreferredBlockSizeResponseProto
+	50,  // 112: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.rename2:output_type -> emrfsd.hadoop.hdfs.Rename2ResponseProto
+	20,  // 113: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.fsync:output_type -> emrfsd.hadoop.hdfs.FsyncResponseProto
+	62,  // 114: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setTimes:output_type -> emrfsd.hadoop.hdfs.SetTimesResponseProto
+	22,  // 115: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updateBlockForPipeline:output_type -> emrfsd.hadoop.hdfs.UpdateBlockForPipelineResponseProto
+	24,  // 116: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.updatePipeline:output_type -> emrfsd.hadoop.hdfs.UpdatePipelineResponseProto
+	52,  // 117: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getContentSummary:output_type -> emrfsd.hadoop.hdfs.GetContentSummaryResponseProto
+	54,  // 118: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getQuotaUsage:output_type -> emrfsd.hadoop.hdfs.GetQuotaUsageResponseProto
+	34,  // 119: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileInfo:output_type -> emrfsd.hadoop.hdfs.GetFileInfoResponseProto
+	38,  // 120: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getLocatedFileInfo:output_type -> emrfsd.hadoop.hdfs.GetLocatedFileInfoResponseProto
+	32,  // 121: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.isFileClosed:output_type -> emrfsd.hadoop.hdfs.IsFileClosedResponseProto
+	36,  // 122: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getFileLinkInfo:output_type -> emrfsd.hadoop.hdfs.GetFileLinkInfoResponseProto
+	116, // 123: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getDelegationToken:output_type -> emrfsd.hadoop.common.GetDelegationTokenResponseProto
+	66,  // 124: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.checkAccess:output_type -> emrfsd.hadoop.hdfs.CheckAccessResponseProto
+	68,  // 125: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getAclStatus:output_type -> emrfsd.hadoop.hdfs.GetAclStatusResponseProto
+	84,  // 126: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEZForPath:output_type -> emrfsd.hadoop.hdfs.GetEZForPathResponseProto
+	86,  // 127: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getEnclosingRoot:output_type -> emrfsd.hadoop.hdfs.GetEnclosingRootResponseProto
+	82,  // 128: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getErasureCodingPolicy:output_type -> emrfsd.hadoop.hdfs.GetErasureCodingPolicyResponseProto
+	78,  // 129: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getStoragePolicy:output_type -> emrfsd.hadoop.hdfs.GetStoragePolicyResponseProto
+	92,  // 130: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.msync:output_type -> emrfsd.hadoop.hdfs.MsyncResponseProto
+	94,  // 131: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getHAServiceState:output_type -> emrfsd.hadoop.hdfs.HAServiceStateResponseProto
+	70,  // 132: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.setXAttr:output_type -> emrfsd.hadoop.hdfs.SetXAttrResponseProto
+	72,  // 133: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getXAttrs:output_type -> emrfsd.hadoop.hdfs.GetXAttrsResponseProto
+	74,  // 134: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.listXAttrs:output_type -> emrfsd.hadoop.hdfs.ListXAttrsResponseProto
+	76,  // 135: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.removeXAttr:output_type -> emrfsd.hadoop.hdfs.RemoveXAttrResponseProto
+	42,  // 136: emrfsd.hadoop.hdfs.ClientNamenodeProtocol.getSnapshottableDirListing:output_type -> emrfsd.hadoop.hdfs.GetSnapshottableDirListingResponseProto
+	90,  // [90:137] is the sub-list for method output_type
+	43,  // [43:90] is the sub-list for method input_type
 	43,  // [43:43] is the sub-list for extension type_name
 	43,  // [43:43] is the sub-list for extension extendee
 	0,   // [0:43] is the sub-list for field type_name
@@ -5238,7 +5335,7 @@ func file_emrfsd_hadoop_hdfs_namenode_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc), len(file_emrfsd_hadoop_hdfs_namenode_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   90,
+			NumMessages:   92,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

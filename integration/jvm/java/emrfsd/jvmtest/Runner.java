@@ -149,7 +149,7 @@ public final class Runner {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 1) {
-      ERR.println("usage: Runner shell|api|users");
+      ERR.println("usage: Runner shell|api|users|long");
       System.exit(2);
     }
     String group = args[0];
@@ -165,6 +165,12 @@ public final class Runner {
         break;
       case "users":
         new UserScenarios(ctx, r).run();
+        break;
+      case "long":
+        new LongScenarios(ctx, r).run();
+        break;
+      case "webhdfs":
+        new WebHdfsScenarios(ctx, r).run();
         break;
       default:
         ERR.println("unknown group " + group);

@@ -4,17 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -24,10 +20,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/emrfsd/emrfsd/blocks"
 	"github.com/emrfsd/emrfsd/cache"
-	"github.com/emrfsd/emrfsd/datanode"
 	"github.com/emrfsd/emrfsd/dfs"
 	"github.com/emrfsd/emrfsd/fs"
 	"github.com/emrfsd/emrfsd/internal/attrindex"
@@ -37,9 +34,10 @@ import (
 	"github.com/emrfsd/emrfsd/internal/kms/embedded"
 	"github.com/emrfsd/emrfsd/internal/localdisk"
 	"github.com/emrfsd/emrfsd/internal/localstore"
+	"github.com/emrfsd/emrfsd/internal/logring"
 	"github.com/emrfsd/emrfsd/internal/partbuf"
+	"github.com/emrfsd/emrfsd/internal/s3metrics"
 	"github.com/emrfsd/emrfsd/internal/uploadjournal"
-	"github.com/emrfsd/emrfsd/namenode"
 	"github.com/emrfsd/emrfsd/providers"
 	"github.com/emrfsd/emrfsd/providers/cse"
 )
@@ -85,7 +83,8 @@ func writeDefaultsFile(path string, props map[string]string) error {
 	return hadoopconf.WriteFile(path, props, "written by emrfsd: embedded-mode defaults; configuration files given with --conf override these")
 }
 
-// daemon holds everything built from the configuration.
+// daemon holds everything built from the configuration (see lifecycle.go
+// for how it runs and stops).
 type daemon struct {
 	log      *slog.Logger
 	opts     *config.Options
@@ -99,7 +98,21 @@ type daemon struct {
 	fs       *fs.FS
 	nodeKey  *localdisk.NodeKey
 	staging  *localdisk.Staging
-	closers  []func()
+	blocks   *blocks.Table
+	ns       *dfs.Namespace
+	// metrics is the daemon's one Prometheus registry: made here, passed
+	// down to the parts that export figures, served at /metrics.
+	metrics *prometheus.Registry
+	closers []func()
+
+	// For the HTTP pages (http.go, ready.go, status.go).
+	started time.Time
+	ring    *logring.Ring     // recent warnings and errors (serve sets it)
+	ready   *readiness        // set by httpHandlers
+	addrs   map[string]string // bound addresses by server name, set by start
+
+	rt  *runtime      // set while serving (lifecycle.go)
+	web *httpFrontEnd // the HTTP front end while serving, nil when off
 }
 
 func (d *daemon) close() {
@@ -135,7 +148,11 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		return nil, err
 	}
 	mode := storeMode(opts)
-	d := &daemon{log: log, mode: mode}
+	d := &daemon{log: log, mode: mode, metrics: prometheus.NewRegistry(), started: time.Now()}
+	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := registerBuildInfo(d.metrics); err != nil {
+		return nil, err
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -199,6 +216,15 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			d.kmsIn = func(region string) kms.Service { return kms.NewAudited(in(region), d.audit) }
 		}
 	}
+	// Every KMS call is counted (emrfsd_kms_*) as well as audited.
+	kmsMetrics, err := kms.NewMetrics(d.metrics)
+	if err != nil {
+		return nil, err
+	}
+	d.kmsSvc = kmsMetrics.Wrap(d.kmsSvc)
+	if in := d.kmsIn; in != nil {
+		d.kmsIn = func(region string) kms.Service { return kmsMetrics.Wrap(in(region)) }
+	}
 	if err := opts.Validate(ctx, describer{k: d.kmsSvc, in: d.kmsIn}, cse.MaterialsNames()); err != nil {
 		return nil, err
 	}
@@ -250,25 +276,31 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 
 	// Multipart uploads a crashed run left open are aborted, then every
 	// new upload is journaled until it completes or aborts.
+	// Every S3 request of the data path is counted (emrfsd_s3_*).
+	s3m, err := s3metrics.New(d.s3, d.metrics)
+	if err != nil {
+		return nil, err
+	}
 	journalPath := filepath.Join(opts.DataDir, "uploads.journal")
-	if n, err := uploadjournal.Recover(ctx, d.s3, journalPath); err != nil {
+	if n, err := uploadjournal.Recover(ctx, s3m, journalPath); err != nil {
 		return nil, err
 	} else if n > 0 {
 		log.Info("aborted multipart uploads left by an earlier run", "count", n)
 	}
-	journal, err := uploadjournal.Open(d.s3, journalPath)
+	journal, err := uploadjournal.Open(s3m, journalPath)
 	if err != nil {
 		return nil, err
 	}
 	d.closers = append(d.closers, func() { journal.Close() })
 
-	d.keyCache, err = cache.New(cache.Options{MaxEntries: opts.KeyCacheMaxEntries, TTL: opts.KeyCacheTTL, MaxUses: int(opts.KeyCacheMaxUses)})
+	d.keyCache, err = cache.New(cache.Options{MaxEntries: opts.KeyCacheMaxEntries, TTL: opts.KeyCacheTTL, MaxUses: int(opts.KeyCacheMaxUses),
+		Metrics: d.metrics})
 	if err != nil {
 		return nil, err
 	}
 	d.closers = append(d.closers, func() {
 		st := d.keyCache.Stats()
-		log.Info("key cache purged", "hits", st.Hits, "misses", st.Misses, "kms_decrypts", st.Loads, "evictions", st.Evictions)
+		log.Info("key cache purged", "hits", st.Hits, "misses", st.Misses, "joins", st.Joins, "kms_decrypts", st.Loads, "evictions", st.Evictions)
 		d.keyCache.Purge()
 	})
 	d.provs = &bucketProviders{opts: opts, reg: newRegistry(&providerDeps{opts: opts, kms: d.kmsSvc, kmsIn: d.cseKMSIn(), cache: d.keyCache, audit: d.audit}), byB: map[string]providers.Provider{}}
@@ -292,6 +324,10 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			log.Info("removed abandoned staging files", "count", removed)
 		}
 		d.staging, buffers = staging, staging
+		if err := staging.Register(d.metrics); err != nil {
+			staging.Close()
+			return nil, err
+		}
 		d.closers = append(d.closers, func() { staging.Close() })
 	}
 
@@ -318,6 +354,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		DefaultOwner: owner, DefaultGroup: opts.SuperUserGroup,
 		Logger: log.With("component", "fs"), Buffers: buffers,
 		DefaultBucket: opts.DefaultBucket, Index: index, DirAttrTTL: opts.DirAttrTTL, NoListHeads: !opts.ListHeadUnknown,
+		Metrics: d.metrics,
 		RootDefaults: func(bucket string) fs.RootAttrs {
 			r, err := opts.Root(bucket) // checked by Load
 			if err != nil {
@@ -328,6 +365,12 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if err := d.buildNamespace(); err != nil {
+		return nil, err
+	}
+	if err := d.ns.Bootstrap(ctx); err != nil {
+		return nil, fmt.Errorf("creating /tmp and /user in the default bucket: %w", err)
 	}
 	ok = true
 	return d, nil
@@ -353,106 +396,6 @@ func check(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	return nil
 }
 
-// serve runs the NameNode and DataNode until ctx is cancelled (SIGTERM),
-// then drains.
-func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
-	d, err := setup(ctx, c, log, false)
-	if err != nil {
-		return err
-	}
-	defer d.close()
-
-	dnLn, err := net.Listen("tcp", d.opts.DataNodeAddr)
-	if err != nil {
-		return fmt.Errorf("dfs.datanode.address %s: %w", d.opts.DataNodeAddr, err)
-	}
-	nnLn, err := net.Listen("tcp", d.opts.NameNodeAddr)
-	if err != nil {
-		dnLn.Close()
-		return fmt.Errorf("dfs.namenode.rpc-address %s: %w", d.opts.NameNodeAddr, err)
-	}
-	host, portS, _ := net.SplitHostPort(dnLn.Addr().String())
-	port, _ := strconv.Atoi(portS)
-	hostname, _ := os.Hostname()
-	// The block map is shared: the NameNode hands block ids out, the
-	// DataNode resolves them.
-	blockKey, err := blocks.LoadKey(d.opts.BlockKeyFile)
-	if err != nil {
-		return fmt.Errorf("emrfsd.block.access.key.file: %w", err)
-	}
-	blockMap, err := blocks.New(blocks.Options{FS: d.fs, PoolID: "BP-emrfsd-1", Logger: log.With("component", "blocks"),
-		Key: blockKey, Tokens: d.opts.BlockTokens, TokenLifetime: d.opts.BlockTokenLifetime})
-	if err != nil {
-		return err
-	}
-	ns, err := dfs.New(dfs.Options{
-		FS: d.fs, Logger: log.With("component", "dfs"),
-		BlockSize: d.opts.BlockSize, Replication: d.opts.Replication,
-		PermissionsEnabled: d.opts.PermissionsEnabled, SuperUserGroup: d.opts.SuperUserGroup,
-		MaxComponentLength: d.opts.MaxComponentLength, HomeAutoCreate: d.opts.HomeAutoCreate,
-		TrashInterval: d.opts.TrashInterval, TrashCheckpointInterval: d.opts.TrashCheckpointInterval,
-		MaxOpenFiles: d.opts.MaxOpenFiles, MaxOpenFilesPerClient: d.opts.MaxOpenFilesPerClient,
-	})
-	if err != nil {
-		return err
-	}
-	if err := ns.Bootstrap(ctx); err != nil {
-		return fmt.Errorf("creating /tmp and /user in the default bucket: %w", err)
-	}
-	go ns.Run(ctx)
-	go ns.RunTrash(ctx)
-	nn, err := namenode.New(namenode.Options{
-		Namespace: ns, Logger: log.With("component", "namenode"), Blocks: blockMap,
-		DataNode: advertisedDataNode(d.opts.DataNodeHostname, host, hostname, port),
-		MaxFrame: int(d.opts.MaxFrame), MaxConns: d.opts.NameNodeMaxConns, MaxCallsPerConn: d.opts.MaxCallsPerConn,
-		IdleTimeout: d.opts.NameNodeIdleTimeout, FrameTimeout: d.opts.NameNodeFrameTimeout,
-	})
-	if err != nil {
-		return err
-	}
-	dn := datanode.New(datanode.Options{Blocks: blockMap, Logger: log.With("component", "datanode"), MaxConns: d.opts.DataNodeMaxConns})
-
-	errc := make(chan error, 2)
-	go func() { errc <- nn.Serve(ctx, nnLn) }()
-	go func() { errc <- dn.Serve(ctx, dnLn) }()
-	log.Info("emrfsd serving", "namenode", nnLn.Addr().String(), "datanode", dnLn.Addr().String(), "store", d.mode, "data_dir", d.opts.DataDir)
-	if c.readyFile != "" {
-		raw, _ := json.Marshal(map[string]string{"NameNode": nnLn.Addr().String(), "DataNode": dnLn.Addr().String()})
-		if err := os.WriteFile(c.readyFile, raw, 0o600); err != nil {
-			return err
-		}
-	}
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: draining in-flight requests")
-	case serveErr = <-errc:
-	}
-	// Drain: the DataNode first (in-flight block reads and writes get up to
-	// emrfsd.shutdown.timeout to finish; writes still open then are cut and
-	// fail), while the NameNode keeps answering, so a client finishing a
-	// block can still complete its file. Then the NameNode, which aborts
-	// every file still open for writing: nothing half-written is published.
-	dctx, dcancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
-	defer dcancel()
-	if err := dn.Shutdown(dctx); err != nil && !errors.Is(err, datanode.ErrServerClosed) {
-		log.Warn("datanode shutdown: in-flight transfers cut off", "err", err)
-	}
-	nctx, ncancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
-	defer ncancel()
-	if err := nn.Shutdown(nctx); err != nil && !errors.Is(err, namenode.ErrServerClosed) {
-		log.Warn("namenode shutdown", "err", err)
-	}
-	// Every front end has stopped: files still open are aborted, nothing
-	// half-written is published.
-	ns.Close(context.WithoutCancel(nctx))
-	log.Info("emrfsd stopped cleanly")
-	if serveErr != nil && !errors.Is(serveErr, namenode.ErrServerClosed) && !errors.Is(serveErr, datanode.ErrServerClosed) {
-		return serveErr
-	}
-	return nil
-}
-
 // cseKMSIn adapts kmsIn for the providers, caching one client per region.
 func (d *daemon) cseKMSIn() func(region string) (cse.KMS, error) {
 	if d.kmsIn == nil {
@@ -470,26 +413,4 @@ func (d *daemon) cseKMSIn() func(region string) (cse.KMS, error) {
 		clients[region] = c
 		return c, nil
 	}
-}
-
-// advertisedDataNode is the DataNode address block locations carry, after
-// Hadoop's dfs.datanode.hostname convention: the configured name when
-// there is one (clients dial its address, or the name itself with
-// dfs.client.use.datanode.hostname); else, when the DataNode listens on a
-// wildcard address, the address each client reached the NameNode at; else
-// the address it listens on.
-func advertisedDataNode(configured, bindHost, osHostname string, port int) namenode.DataNode {
-	dn := namenode.DataNode{UUID: "emrfsd-" + osHostname, XferPort: port}
-	switch ip, err := netip.ParseAddr(bindHost); {
-	case configured != "":
-		dn.Hostname, dn.IPAddr = configured, configured
-		if ips, err := net.LookupIP(configured); err == nil && len(ips) > 0 {
-			dn.IPAddr = ips[0].String()
-		}
-	case err == nil && ip.IsUnspecified():
-		dn.FromConn = true
-	default:
-		dn.IPAddr, dn.Hostname = bindHost, bindHost
-	}
-	return dn
 }
