@@ -136,7 +136,7 @@ func tryStartDaemon(t testing.TB, dataDir string, props map[string]string, env [
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	p := map[string]string{"dfs.namenode.rpc-address": "127.0.0.1:0", "dfs.datanode.address": "127.0.0.1:0"}
+	p := map[string]string{"dfs.namenode.rpc-address": "127.0.0.1:0", "dfs.datanode.address": "127.0.0.1:0", "dfs.namenode.http-address": "127.0.0.1:0"}
 	for k, v := range props {
 		p[k] = v
 	}
