@@ -229,29 +229,32 @@ func (p *Provider) decodeGCM(ctx context.Context, env *envelope, stored int64, s
 			n = plain - off
 		}
 	}
+	// The object's bytes are requested before the data key is unwrapped,
+	// so the plaintext key lives only from the unwrap to the cipher's
+	// construction, not across an S3 round trip (the fault tier's core
+	// dumps under load caught keys in that window).
+	var rc io.ReadCloser
+	if full {
+		rc, err = src.Range(ctx, 0, -1)
+	} else {
+		so, sn := gcmstream.AlignedRange(off, n, plain)
+		rc, err = src.Range(ctx, so, sn)
+	}
+	if err != nil {
+		return nil, err
+	}
 	key, err := p.unwrapKey(ctx, env)
 	if err != nil {
+		rc.Close()
 		return nil, err
 	}
-	defer key.zero()
+	var r io.Reader
 	if full {
-		rc, err := src.Range(ctx, 0, -1)
-		if err != nil {
-			return nil, err
-		}
-		r, err := gcmstream.NewDecrypter(key, env.iv, fillReader{rc}, stored)
-		if err != nil {
-			rc.Close()
-			return nil, fmt.Errorf("%s: %w", p.name, err)
-		}
-		return &readCloser{Reader: r, c: rc}, nil
+		r, err = gcmstream.NewDecrypter(key, env.iv, fillReader{rc}, stored)
+	} else {
+		r, err = gcmstream.NewRangeDecrypter(key, env.iv, rc, off, n)
 	}
-	so, sn := gcmstream.AlignedRange(off, n, plain)
-	rc, err := src.Range(ctx, so, sn)
-	if err != nil {
-		return nil, err
-	}
-	r, err := gcmstream.NewRangeDecrypter(key, env.iv, rc, off, n)
+	key.zero()
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("%s: %w", p.name, err)

@@ -45,24 +45,29 @@ func (p *Provider) DecodeSegment(ctx context.Context, obj providers.Object, h pr
 	if n > plain-off {
 		return nil, fmt.Errorf("%s: segment [%d,+%d) outside the %d-byte object: %w", p.name, off, n, plain, iofs.ErrInvalid)
 	}
-	key, err := p.unwrapKey(kms.WithObject(ctx, obj.Bucket, obj.Key), env)
-	if err != nil {
-		return nil, err
-	}
-	defer key.zero()
-	hasher, err := gcmstream.NewHasher(key)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.name, err)
-	}
+	// The range is requested before the key is unwrapped: the plaintext
+	// key lives only until the ciphers are built (see decodeGCM).
 	rc, err := src.Range(ctx, off, n)
 	if err != nil {
 		return nil, err
+	}
+	key, err := p.unwrapKey(kms.WithObject(ctx, obj.Bucket, obj.Key), env)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	hasher, err := gcmstream.NewHasher(key)
+	if err != nil {
+		key.zero()
+		rc.Close()
+		return nil, fmt.Errorf("%s: %w", p.name, err)
 	}
 	sum := hasher.NewSegment()
 	// The range decrypter reads exactly the n ciphertext bytes of the
 	// range from src; the tee hashes them before they are decrypted in
 	// place.
 	r, err := gcmstream.NewRangeDecrypter(key, env.iv, io.TeeReader(rc, sum), off, n)
+	key.zero()
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("%s: %w", p.name, err)
