@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
@@ -265,12 +266,12 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		d.s3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 			o.BaseEndpoint = aws.String("http://" + ln.Addr().String() + "/" + token)
 			o.UsePathStyle = true
-			tuneS3(o)
+			tuneS3(o, opts.S3RequestTimeout)
 		})
 	} else {
 		d.s3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 			o.UsePathStyle = opts.PathStyle
-			tuneS3(o)
+			tuneS3(o, opts.S3RequestTimeout)
 		})
 	}
 
@@ -376,7 +377,13 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 	return d, nil
 }
 
-func tuneS3(o *s3.Options) {
+func tuneS3(o *s3.Options, requestTimeout time.Duration) {
+	// An S3 that accepts a request and never answers must not hold a call
+	// until its 15-minute deadline: each attempt gets requestTimeout for
+	// the response headers (the SDK then retries); bodies stream freely.
+	o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.ResponseHeaderTimeout = requestTimeout
+	})
 	o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	o.DisableLogOutputChecksumValidationSkipped = true

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/emrfsd/emrfsd/internal/config"
 )
 
@@ -88,5 +93,40 @@ func TestAdvertisedDataNode(t *testing.T) {
 	}
 	if dn := advertisedDataNode("localhost", "0.0.0.0", "h", 9866); dn.FromConn || dn.Hostname != "localhost" || (dn.IPAddr != "127.0.0.1" && dn.IPAddr != "::1") {
 		t.Errorf("dfs.datanode.hostname=localhost: %+v", dn)
+	}
+}
+
+// An S3 endpoint that accepts requests and never answers fails a call
+// after the per-attempt header timeout (times the SDK's attempts), not at
+// the call's own deadline.
+func TestS3RequestTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // read nothing, answer nothing
+		}
+	}()
+	cl := s3.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String("http://" + ln.Addr().String())
+		o.UsePathStyle = true
+		tuneS3(o, 200*time.Millisecond)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("HeadObject against a silent endpoint: %v (ctx %v)", err, ctx.Err())
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %v", took)
 	}
 }

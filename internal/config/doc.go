@@ -46,6 +46,7 @@
 //	emrfsd.kms.retry.max.backoff       5s
 //	emrfsd.kms.timeout                 5s   per attempt
 //	emrfsd.store                       ""  s3 | embedded; empty = decided by main from the environment
+//	fs.s3a.connection.request.timeout  60s (0 = none)
 //	dfs.block.access.token.enable      true
 //	dfs.block.access.token.lifetime    600 (minutes)
 //	emrfsd.block.access.key.file       ${emrfsd.data.dir}/block.key

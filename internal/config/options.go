@@ -141,6 +141,9 @@ type Options struct {
 	// ListHeadUnknown is emrfsd.list.head.unknown (default true).
 	ListHeadUnknown bool
 
+	// S3RequestTimeout is fs.s3a.connection.request.timeout (default 60s,
+	// 0: none): the wait for an S3 response's headers, per attempt.
+	S3RequestTimeout time.Duration
 	// BlockTokens is dfs.block.access.token.enable (default true): the
 	// DataNode serves a block only with a valid block access token.
 	BlockTokens bool
