@@ -42,6 +42,18 @@ var changed34 = map[string]string{
 	"RenewLeaseRequestProto.namespaces":                  "added",
 }
 
+// added34 lists whole messages Hadoop 3.4 added (HDFS-17073,
+// getEnclosingRoot), which colinmarc's copies cannot have: their fields are
+// checked against ClientNamenodeProtocol.proto of Hadoop 3.4.1 as written
+// out here (field name -> signature).
+var added34 = map[string]map[string]string{
+	"GetEnclosingRootRequestProto":  {"filename": "1 optional string packed=false"},
+	"GetEnclosingRootResponseProto": {"enclosingRootPath": "1 optional string packed=false"},
+}
+
+// addedRPCs34 lists ClientNamenodeProtocol methods Hadoop 3.4 added.
+var addedRPCs34 = map[string]bool{"getEnclosingRoot": true}
+
 // changedEnums34 lists enum values Hadoop 3.4 added.
 var changedEnums34 = map[string]bool{
 	"StorageTypeProto.NVDIMM":            true,
@@ -82,6 +94,11 @@ func TestMatchesHadoop(t *testing.T) {
 	for _, fd := range ourFiles {
 		walkMessages(fd.Messages(), func(md protoreflect.MessageDescriptor) {
 			nMsgs++
+			if want, ok := added34[relName(md)]; ok {
+				seen34[relName(md)] = true
+				compareAdded(t, md, want)
+				return
+			}
 			d, err := protoregistry.GlobalFiles.FindDescriptorByName(theirName(md.FullName()))
 			if err != nil {
 				t.Errorf("%s: no Hadoop counterpart %s", md.FullName(), theirName(md.FullName()))
@@ -110,6 +127,13 @@ func TestMatchesHadoop(t *testing.T) {
 			for j := 0; j < sd.Methods().Len(); j++ {
 				m := sd.Methods().Get(j)
 				tm := theirs.Methods().ByName(m.Name())
+				if addedRPCs34[string(m.Name())] {
+					seen34["rpc "+string(m.Name())] = true
+					if tm != nil {
+						t.Errorf("rpc %s: listed as added in 3.4 but colinmarc has it", m.Name())
+					}
+					continue
+				}
 				if tm == nil {
 					t.Errorf("rpc %s not in Hadoop's service", m.Name())
 					continue
@@ -125,6 +149,16 @@ func TestMatchesHadoop(t *testing.T) {
 	for k := range changed34 {
 		if !seen34[k] {
 			t.Errorf("expected 3.4 change %s not found", k)
+		}
+	}
+	for k := range added34 {
+		if !seen34[k] {
+			t.Errorf("expected 3.4 message %s not found", k)
+		}
+	}
+	for k := range addedRPCs34 {
+		if !seen34["rpc "+k] {
+			t.Errorf("expected 3.4 rpc %s not found", k)
 		}
 	}
 	for k := range changedEnums34 {
@@ -215,6 +249,26 @@ func compareMessage(t *testing.T, ours, theirs protoreflect.MessageDescriptor, s
 	// "extensions 1000 to max"; colinmarc's ProtobufRpcEngine copy does not.
 	if ours.ExtensionRanges().Len() != theirs.ExtensionRanges().Len() && name != "RequestHeaderProto" {
 		t.Errorf("%s: extension ranges differ", name)
+	}
+}
+
+// compareAdded checks a message Hadoop 3.4 added against its written-out
+// fields: the same names, numbers, labels and types, nothing more.
+func compareAdded(t *testing.T, ours protoreflect.MessageDescriptor, want map[string]string) {
+	t.Helper()
+	name := relName(ours)
+	if ours.Fields().Len() != len(want) {
+		t.Errorf("%s: %d fields, Hadoop 3.4.1 has %d", name, ours.Fields().Len(), len(want))
+	}
+	for fname, sig := range want {
+		f := ours.Fields().ByName(protoreflect.Name(fname))
+		if f == nil {
+			t.Errorf("%s: missing Hadoop 3.4.1 field %s", name, fname)
+			continue
+		}
+		if got := fieldSig(f); got != sig {
+			t.Errorf("%s.%s: ours %q, Hadoop 3.4.1 %q", name, fname, got, sig)
+		}
 	}
 }
 
