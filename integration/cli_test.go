@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emrfsd/emrfsd/internal/testdaemon"
 )
 
 // TestHDFSCLI runs every command of the colinmarc hdfs CLI against a plain,
@@ -128,10 +130,4 @@ func TestHDFSCLI(t *testing.T) {
 	}
 }
 
-func tail(s string, lines int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
-}
+func tail(s string, lines int) string { return testdaemon.Tail(s, lines) }

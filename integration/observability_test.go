@@ -32,7 +32,7 @@ func (d *Daemon) scrape(t *testing.T) scrape {
 	if d.HTTP == "" {
 		t.Fatal("the daemon reported no HTTP address in its ready file")
 	}
-	resp, err := http.Get(d.HTTP + "/metrics")
+	resp, err := http.Get(d.HTTPURL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestReadyzNamesKMS(t *testing.T) {
 		"fs.s3.bucket." + bucket + ".cse.kms.keyId": key.Alias,
 	}, env)
 
-	code, body := getText(t, d.HTTP+"/readyz")
+	code, body := getText(t, d.HTTPURL()+"/readyz")
 	if code != http.StatusOK || !strings.HasPrefix(body, "ready\n") || !strings.Contains(body, "kms: ok (DescribeKey "+key.Alias) ||
 		!strings.Contains(body, "s3: ok (HeadBucket "+bucket) {
 		t.Fatalf("/readyz with KMS up: %d\n%s", code, body)
@@ -373,7 +373,7 @@ func TestReadyzNamesKMS(t *testing.T) {
 	// The cached answer lasts 5 s; the next check must fail on KMS alone.
 	deadline := time.Now().Add(40 * time.Second)
 	for {
-		code, body = getText(t, d.HTTP+"/readyz")
+		code, body = getText(t, d.HTTPURL()+"/readyz")
 		if code == http.StatusServiceUnavailable {
 			break
 		}
@@ -386,7 +386,7 @@ func TestReadyzNamesKMS(t *testing.T) {
 		!strings.Contains(body, "s3: ok (HeadBucket "+bucket) {
 		t.Fatalf("503 does not name KMS alone:\n%s", body)
 	}
-	if code, body := getText(t, d.HTTP+"/healthz"); code != http.StatusOK || body != "ok\n" {
+	if code, body := getText(t, d.HTTPURL()+"/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Fatalf("/healthz while KMS is down: %d %q", code, body)
 	}
 	s := d.scrape(t)

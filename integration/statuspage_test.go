@@ -89,7 +89,7 @@ func TestStatusPageInChromium(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	dom := string(chromium(t, "--dump-dom", g.HTTP+"/"))
+	dom := string(chromium(t, "--dump-dom", g.HTTPURL()+"/"))
 	metrics := g.scrape(t)
 
 	// What the page says.
@@ -155,7 +155,7 @@ func TestStatusPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(shot)
-	chromium(t, "--screenshot="+shot, g.HTTP+"/")
+	chromium(t, "--screenshot="+shot, g.HTTPURL()+"/")
 	png, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)

@@ -16,16 +16,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,28 +28,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/colinmarc/hdfs/v2"
 
-	"github.com/emrfsd/emrfsd/internal/hadoopconf"
-	"github.com/emrfsd/emrfsd/internal/procstat"
+	"github.com/emrfsd/emrfsd/internal/testdaemon"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 )
 
 var emrfsdBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "emrfsd-faults-")
+	bin, remove, err := testdaemon.Build("emrfsd-faults-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "faults:", err)
 		os.Exit(1)
 	}
-	emrfsdBin = filepath.Join(dir, "emrfsd")
-	cmd := exec.Command("go", "build", "-o", emrfsdBin, "../../cmd/emrfsd")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "faults: building emrfsd failed:", err)
-		os.Exit(1)
-	}
+	emrfsdBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 
@@ -77,34 +65,12 @@ func figure(t testing.TB, format string, args ...any) {
 
 // ---- the daemon ----
 
+// daemon is a running emrfsd (testdaemon.Daemon) with what started it.
 type daemon struct {
-	t        testing.TB
-	cmd      *exec.Cmd
-	NameNode string
-	DataNode string
-	DataDir  string
-	Props    map[string]string
-	Env      []string
-	Log      *lockedBuf
-	exited   chan struct{}
-	exitErr  error
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	*testdaemon.Daemon
+	t     testing.TB
+	Props map[string]string
+	Env   []string
 }
 
 // endpoints are what the daemon's AWS SDK chain points at.
@@ -133,98 +99,26 @@ func startDaemon(t testing.TB, dataDir string, props map[string]string, env []st
 }
 
 func tryStartDaemon(t testing.TB, dataDir string, props map[string]string, env []string, extraEnv ...string) (*daemon, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	td, err := testdaemon.Start(testdaemon.Config{Bin: emrfsdBin, DataDir: dataDir, Props: props,
+		Env: append(append([]string(nil), env...), extraEnv...)})
+	if err != nil {
 		return nil, err
 	}
-	p := map[string]string{"dfs.namenode.rpc-address": "127.0.0.1:0", "dfs.datanode.address": "127.0.0.1:0", "dfs.namenode.http-address": "127.0.0.1:0"}
-	for k, v := range props {
-		p[k] = v
-	}
-	conf := filepath.Join(dataDir, "emrfsd-site.xml")
-	if err := hadoopconf.WriteFile(conf, p, ""); err != nil {
-		return nil, err
-	}
-	ready := filepath.Join(dataDir, "ready.json")
-	os.Remove(ready)
-	cmd := exec.Command(emrfsdBin, "--conf", conf, "--data-dir", dataDir, "--ready-file", ready)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(append(cmd.Env, env...), extraEnv...)
-	d := &daemon{t: t, cmd: cmd, DataDir: dataDir, Props: props, Env: env, Log: &lockedBuf{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = d.Log, d.Log
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { d.exitErr = cmd.Wait(); close(d.exited) }()
+	d := &daemon{Daemon: td, t: t, Props: props, Env: env}
 	t.Cleanup(func() {
-		if err := d.Stop(); err != nil && !d.killed() {
+		if err := d.Stop(); err != nil && !d.Exited() {
 			t.Logf("emrfsd stop: %v", err)
 		}
 		if t.Failed() {
 			t.Logf("emrfsd log (last 60 lines):\n%s", tail(d.Log.String(), 60))
 		}
 	})
-	deadline := time.After(60 * time.Second)
-	for {
-		select {
-		case <-d.exited:
-			return nil, fmt.Errorf("emrfsd exited before serving (%v):\n%s", d.exitErr, d.Log.String())
-		case <-deadline:
-			d.Kill()
-			return nil, fmt.Errorf("emrfsd did not become ready:\n%s", d.Log.String())
-		case <-time.After(25 * time.Millisecond):
-		}
-		raw, err := os.ReadFile(ready)
-		if err != nil {
-			continue
-		}
-		var r struct{ NameNode, DataNode string }
-		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			d.NameNode, d.DataNode = r.NameNode, r.DataNode
-			return d, nil
-		}
-	}
+	return d, nil
 }
-
-func (d *daemon) killed() bool {
-	select {
-	case <-d.exited:
-		return true
-	default:
-		return false
-	}
-}
-
-// Stop sends SIGTERM and waits.
-func (d *daemon) Stop() error {
-	if d.killed() {
-		return d.exitErr
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(60 * time.Second):
-		d.cmd.Process.Kill()
-		<-d.exited
-		return fmt.Errorf("emrfsd did not stop on SIGTERM")
-	}
-	return d.exitErr
-}
-
-// Kill sends SIGKILL: a crash.
-func (d *daemon) Kill() {
-	d.cmd.Process.Kill()
-	<-d.exited
-}
-
-func (d *daemon) Pid() int { return d.cmd.Process.Pid }
 
 // RSS is the current resident set (VmRSS) in bytes; PeakRSS is VmHWM.
 func (d *daemon) RSS() int64 {
-	v, err := procstat.Field(d.Pid(), "VmRSS")
+	v, err := d.Daemon.RSS()
 	if err != nil {
 		d.t.Fatalf("RSS: %v", err)
 	}
@@ -232,7 +126,7 @@ func (d *daemon) RSS() int64 {
 }
 
 func (d *daemon) PeakRSS() int64 {
-	v, err := procstat.Field(d.Pid(), "VmHWM")
+	v, err := d.Daemon.PeakRSS()
 	if err != nil {
 		d.t.Fatalf("peak RSS: %v", err)
 	}
@@ -257,13 +151,7 @@ func currentUser(t testing.TB) string {
 	return u
 }
 
-func tail(s string, lines int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
-}
+func tail(s string, lines int) string { return testdaemon.Tail(s, lines) }
 
 // ---- a gateway over the three providers ----
 

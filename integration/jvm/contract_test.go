@@ -54,7 +54,7 @@ func TestHadoopContract(t *testing.T) {
 	jargs := []string{
 		"-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Djava.io.tmpdir=" + local,
-		"-Demrfsd.nn=hdfs://" + f.d.nameNode,
+		"-Demrfsd.nn=hdfs://" + f.d.NameNode,
 		"-Demrfsd.contract.dirs=" + strings.Join(contractDirs, ","),
 		"-Demrfsd.run=" + f.run,
 		"-Demrfsd.only=" + os.Getenv("EMRFSD_JVM_ONLY"),

@@ -57,7 +57,7 @@ func TestSpark(t *testing.T) {
 	f := getFixture(t)
 	warehouse := t.TempDir()
 	args := []string{
-		"--nn", "hdfs://" + f.d.nameNode, "--buckets", strings.Join(dirs, ","), "--run", f.run,
+		"--nn", "hdfs://" + f.d.NameNode, "--buckets", strings.Join(dirs, ","), "--run", f.run,
 		"--user", secondUser, "--superuser", f.superuser, "--warehouse", warehouse,
 	}
 	env := sparkEnv()
@@ -94,8 +94,8 @@ func (f *fixture) runJava(t *testing.T, group string, timeout time.Duration) {
 	}
 	args := []string{
 		"-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		"-Demrfsd.nn=hdfs://" + f.d.nameNode,
-		"-Demrfsd.datanode=" + f.d.dataNode,
+		"-Demrfsd.nn=hdfs://" + f.d.NameNode,
+		"-Demrfsd.datanode=" + f.d.DataNode,
 		"-Demrfsd.buckets=" + strings.Join(dirs, ","),
 		"-Demrfsd.superuser=" + f.superuser,
 		"-Demrfsd.user=" + secondUser,
@@ -105,7 +105,7 @@ func (f *fixture) runJava(t *testing.T, group string, timeout time.Duration) {
 		"-Demrfsd.local.tmp=" + local,
 		"-Demrfsd.run=" + f.run,
 		"-Demrfsd.only=" + os.Getenv("EMRFSD_JVM_ONLY"),
-		"-Demrfsd.webhdfs=webhdfs://" + f.d.http,
+		"-Demrfsd.webhdfs=webhdfs://" + f.d.HTTP,
 		"-Demrfsd.check.timeout=" + map[bool]string{true: "900", false: "120"}[group == "long"],
 		"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
 		"-Dorg.slf4j.simpleLogger.cacheOutputStream=true",
@@ -127,7 +127,7 @@ func (f *fixture) runJava(t *testing.T, group string, timeout time.Duration) {
 // line fails.
 func (f *fixture) runChecks(t *testing.T, group string, timeout time.Duration, env []string, name string, args ...string) {
 	t.Helper()
-	logStart := f.d.log.Len()
+	logStart := f.d.Log.Len()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -200,8 +200,8 @@ func (f *fixture) runChecks(t *testing.T, group string, timeout time.Duration, e
 	if done == "" || waitErr != nil || len(seen) == 0 {
 		t.Errorf("%s did not finish cleanly (exit: %v, context: %v, %d checks, DONE line %q)", group, waitErr, ctx.Err(), len(seen), done)
 	}
-	if !f.d.alive() {
-		t.Errorf("emrfsd exited during %s: %v", group, f.d.exitErr)
+	if f.d.Exited() {
+		t.Errorf("emrfsd exited during %s: %v", group, f.d.ExitErr())
 	}
 	if t.Failed() {
 		f.printLogs(t, group, stderrPath, logStart)
@@ -217,7 +217,7 @@ func (f *fixture) printLogs(t *testing.T, group, stderrPath string, logStart int
 	if raw, err := os.ReadFile(stderrPath); err == nil {
 		t.Logf("%s: process stderr (%d bytes):\n%s", group, len(raw), tailBytes(string(raw), max))
 	}
-	log := f.d.log.Since(logStart)
+	log := f.d.Log.Since(logStart)
 	t.Logf("%s: emrfsd log while it ran (%d bytes):\n%s", group, len(log), tailBytes(log, max))
 }
 

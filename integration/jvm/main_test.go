@@ -11,10 +11,7 @@
 package jvm
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,17 +19,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/emrfsd/emrfsd/internal/hadoopconf"
+	"github.com/emrfsd/emrfsd/internal/testdaemon"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 )
 
@@ -149,10 +142,12 @@ func setup() (*fixture, error) {
 	f.tmp = buildDir
 
 	// The daemon binary and the Java classes, built once.
-	emrfsdBin = filepath.Join(buildDir, "emrfsd")
-	if out, err := exec.Command("go", "build", "-o", emrfsdBin, "../../cmd/emrfsd").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building emrfsd: %v\n%s", err, out)
+	bin, removeBin, err := testdaemon.Build("emrfsd-jvm-bin-")
+	if err != nil {
+		return nil, err
 	}
+	emrfsdBin = bin
+	cleanups = append(cleanups, removeBin)
 	f.classes = filepath.Join(buildDir, "classes")
 	srcs, err := filepath.Glob(filepath.Join("java", "emrfsd", "jvmtest", "*.java"))
 	if err != nil || len(srcs) == 0 {
@@ -189,7 +184,7 @@ func setup() (*fixture, error) {
 	if f.rootBucket, err = mk("jvm-rootbkt"); err != nil {
 		return nil, err
 	}
-	if f.cseKey, err = newKMSKey(ctx, env); err != nil {
+	if f.cseKey, err = env.CreateKMSKey(ctx, "jvm"); err != nil {
 		return nil, err
 	}
 
@@ -211,194 +206,31 @@ func setup() (*fixture, error) {
 		return nil, err
 	}
 	cleanups = append(cleanups, func() {
-		if err := f.d.stop(); err != nil {
+		if err := f.d.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "jvm: emrfsd did not stop cleanly: %v\n", err)
 		}
 	})
-	fmt.Fprintf(os.Stderr, "jvm: emrfsd NameNode %s DataNode %s, buckets %v, default bucket %s\n", f.d.nameNode, f.d.dataNode, f.buckets, f.rootBucket)
+	fmt.Fprintf(os.Stderr, "jvm: emrfsd NameNode %s DataNode %s, buckets %v, default bucket %s\n", f.d.NameNode, f.d.DataNode, f.buckets, f.rootBucket)
 	return f, nil
 }
 
-func newKMSKey(ctx context.Context, e *testenv.Env) (testenv.Key, error) {
-	c := e.KMSClient()
-	out, err := c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt})
-	if err != nil {
-		return testenv.Key{}, fmt.Errorf("CreateKey: %w", err)
-	}
-	alias := "alias/" + testenv.Unique("jvm")
-	if _, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: out.KeyMetadata.KeyId}); err != nil {
-		return testenv.Key{}, fmt.Errorf("CreateAlias: %w", err)
-	}
-	return testenv.Key{ID: aws.ToString(out.KeyMetadata.KeyId), ARN: aws.ToString(out.KeyMetadata.Arn), Alias: alias}, nil
-}
-
-// removeBucket aborts uploads, deletes every object, then the bucket, so a
-// run leaves nothing on MinIO's disk. Failures are only reported.
+// removeBucket empties and removes a bucket, so a run leaves nothing on
+// MinIO's disk. Failures are only reported.
 func removeBucket(c *s3.Client, bucket string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	up := s3.NewListMultipartUploadsPaginator(c, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
-	for up.HasMorePages() {
-		page, err := up.NextPage(ctx)
-		if err != nil {
-			break
-		}
-		for _, u := range page.Uploads {
-			c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId})
-		}
-	}
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "jvm: list %s: %v\n", bucket, err)
-			return
-		}
-		if len(page.Contents) == 0 {
-			continue
-		}
-		var ids []s3types.ObjectIdentifier
-		for _, o := range page.Contents {
-			ids = append(ids, s3types.ObjectIdentifier{Key: o.Key})
-		}
-		if _, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket), Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
-			fmt.Fprintf(os.Stderr, "jvm: empty %s: %v\n", bucket, err)
-			return
-		}
-	}
-	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if err := testenv.RemoveBucket(ctx, c, bucket); err != nil {
 		fmt.Fprintf(os.Stderr, "jvm: remove bucket %s: %v\n", bucket, err)
 	}
 }
 
-// ---- the daemon (the approach of integration/daemon_test.go) ----
+// ---- the daemon ----
 
-type daemon struct {
-	cmd                *exec.Cmd
-	nameNode, dataNode string
-	http               string // WebHDFS host:port
-	log                *lockedBuf
-	exited             chan struct{}
-	exitErr            error
-}
+// daemon is a running emrfsd.
+type daemon = testdaemon.Daemon
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
-}
-
-// Since returns what was written from offset on.
-func (l *lockedBuf) Since(off int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if off > l.b.Len() {
-		off = l.b.Len()
-	}
-	return string(l.b.Bytes()[off:])
-}
-
-func awsEnv(e *testenv.Env) []string {
-	return []string{
-		"AWS_ENDPOINT_URL_S3=" + e.S3Endpoint,
-		"AWS_ENDPOINT_URL_KMS=" + e.KMSEndpoint,
-		"AWS_REGION=" + testenv.Region,
-		"AWS_ACCESS_KEY_ID=" + testenv.AccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + testenv.SecretKey,
-		"AWS_EC2_METADATA_DISABLED=true",
-	}
-}
-
-func writeConf(path string, props map[string]string) error {
-	return hadoopconf.WriteFile(path, props, "")
-}
+func awsEnv(e *testenv.Env) []string { return testdaemon.AWSEnv(e) }
 
 func startDaemon(dataDir string, props map[string]string, env []string) (*daemon, error) {
-	p := map[string]string{
-		"dfs.namenode.rpc-address":  "127.0.0.1:0",
-		"dfs.datanode.address":      "127.0.0.1:0",
-		"dfs.namenode.http-address": "127.0.0.1:0",
-	}
-	for k, v := range props {
-		p[k] = v
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, err
-	}
-	conf := filepath.Join(dataDir, "emrfsd-site.xml")
-	if err := writeConf(conf, p); err != nil {
-		return nil, err
-	}
-	ready := filepath.Join(dataDir, "ready.json")
-	cmd := exec.Command(emrfsdBin, "--conf", conf, "--data-dir", dataDir, "--ready-file", ready)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	d := &daemon{cmd: cmd, log: &lockedBuf{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = d.log, d.log
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { d.exitErr = cmd.Wait(); close(d.exited) }()
-	deadline := time.After(60 * time.Second)
-	for {
-		select {
-		case <-d.exited:
-			return nil, fmt.Errorf("emrfsd exited before serving (%v):\n%s", d.exitErr, d.log.Since(0))
-		case <-deadline:
-			cmd.Process.Kill()
-			<-d.exited
-			return nil, fmt.Errorf("emrfsd did not become ready:\n%s", d.log.Since(0))
-		case <-time.After(50 * time.Millisecond):
-		}
-		raw, err := os.ReadFile(ready)
-		if err != nil {
-			continue
-		}
-		var r struct{ NameNode, DataNode, HTTP string }
-		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			d.nameNode, d.dataNode, d.http = r.NameNode, r.DataNode, r.HTTP
-			return d, nil
-		}
-	}
-}
-
-func (d *daemon) stop() error {
-	select {
-	case <-d.exited:
-		return errors.Join(errors.New("emrfsd had exited"), d.exitErr)
-	default:
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(60 * time.Second):
-		d.cmd.Process.Kill()
-		<-d.exited
-		return errors.New("emrfsd did not stop on SIGTERM")
-	}
-	return d.exitErr
-}
-
-func (d *daemon) alive() bool {
-	select {
-	case <-d.exited:
-		return false
-	default:
-		return true
-	}
+	return testdaemon.Start(testdaemon.Config{Bin: emrfsdBin, DataDir: dataDir, Props: props, Env: env})
 }

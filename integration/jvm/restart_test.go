@@ -30,7 +30,7 @@ func TestReadAcrossRestart(t *testing.T) {
 	p := fmt.Sprintf("/csekms/jvm-restart-%s/f.bin", f.run)
 	cmd := exec.Command("java", "-Xmx256m", "-XX:+UseSerialGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
 		"-cp", f.classes+string(os.PathListSeparator)+filepath.Join(f.hadoopLib, "*"),
-		"emrfsd.jvmtest.RestartReader", "hdfs://"+d1.nameNode, p)
+		"emrfsd.jvmtest.RestartReader", "hdfs://"+d1.NameNode, p)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "HADOOP_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -59,7 +59,7 @@ func TestReadAcrossRestart(t *testing.T) {
 			if l != want {
 				cmd.Process.Kill()
 				cmd.Wait()
-				t.Fatalf("reader printed %q, want %q; its stderr:\n%s\nemrfsd log:\n%s", l, want, tailBytes(stderr.String(), 32<<10), tailBytes(d1.log.Since(0), 16<<10))
+				t.Fatalf("reader printed %q, want %q; its stderr:\n%s\nemrfsd log:\n%s", l, want, tailBytes(stderr.String(), 32<<10), tailBytes(d1.Log.Since(0), 16<<10))
 			}
 		case <-time.After(5 * time.Minute):
 			cmd.Process.Kill()
@@ -69,16 +69,16 @@ func TestReadAcrossRestart(t *testing.T) {
 	next("READY")
 
 	// Restart on the same data directory and the same ports.
-	if err := d1.stop(); err != nil {
+	if err := d1.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	props["dfs.namenode.rpc-address"] = d1.nameNode
-	props["dfs.datanode.address"] = d1.dataNode
+	props["dfs.namenode.rpc-address"] = d1.NameNode
+	props["dfs.datanode.address"] = d1.DataNode
 	d2, err := startDaemon(dataDir, props, awsEnv(f.env))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d2.stop()
+	defer d2.Stop()
 	io.WriteString(stdin, "GO\n")
 	next("OK")
 	if err := cmd.Wait(); err != nil {

@@ -63,7 +63,7 @@ func TestHdfsCLI(t *testing.T) {
 		})
 	}
 	if err != nil || !done || checks < 30 {
-		t.Fatalf("hdfscli_checks.py: %v, %d checks, done=%v\nstdout:\n%s\nstderr:\n%s\ndaemon:\n%s", err, checks, done, out, stderr.String(), d.log.String())
+		t.Fatalf("hdfscli_checks.py: %v, %d checks, done=%v\nstdout:\n%s\nstderr:\n%s\ndaemon:\n%s", err, checks, done, out, stderr.String(), d.Log.String())
 	}
 	if t.Failed() {
 		t.Logf("stderr of hdfscli_checks.py:\n%s", stderr.String())

@@ -12,80 +12,47 @@ package webhdfs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/emrfsd/emrfsd/internal/hadoopconf"
-	"github.com/emrfsd/emrfsd/internal/procstat"
+	"github.com/emrfsd/emrfsd/internal/testdaemon"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 )
 
 var emrfsdBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "emrfsd-webhdfs-")
+	bin, remove, err := testdaemon.Build("emrfsd-webhdfs-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "integration/webhdfs:", err)
 		os.Exit(1)
 	}
-	emrfsdBin = filepath.Join(dir, "emrfsd")
-	cmd := exec.Command("go", "build", "-o", emrfsdBin, "../../cmd/emrfsd")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "integration/webhdfs: building emrfsd failed:", err)
-		os.Exit(1)
-	}
+	emrfsdBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 
 // dirs are the bucket directories, one per encryption provider.
 var dirs = []string{"plain", "ssekms", "csekms"}
 
-// daemon is a running emrfsd.
+// daemon is a running emrfsd (testdaemon.Daemon: NameNode, HTTP and
+// HTTPS are its listeners) and the buckets it serves.
 type daemon struct {
-	t        testing.TB
-	cmd      *exec.Cmd
-	env      *testenv.Env
-	buckets  map[string]string // dir → bucket
-	NameNode string
-	HTTP     string // host:port of WebHDFS
-	HTTPS    string // host:port of WebHDFS over TLS, when served
-	log      *logBuf
-	exited   chan struct{}
-	exitErr  error
-}
-
-type logBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	*testdaemon.Daemon
+	t       testing.TB
+	env     *testenv.Env
+	buckets map[string]string // dir → bucket
 }
 
 func superuser(t testing.TB) string {
@@ -101,23 +68,17 @@ func superuser(t testing.TB) string {
 func startDaemon(t testing.TB, extra map[string]string) *daemon {
 	t.Helper()
 	e := testenv.Get(t)
-	d := &daemon{t: t, env: e, buckets: map[string]string{}, log: &logBuf{}, exited: make(chan struct{})}
+	d := &daemon{t: t, env: e, buckets: map[string]string{}}
 	key := e.NewKMSKey(t, "wh")
 	for _, dir := range dirs {
 		d.buckets[dir] = e.NewBucket(t, "wh-"+dir)
 		e.RemoveBucketOnCleanup(t, d.buckets[dir])
 	}
 	dataDir := filepath.Join(t.TempDir(), "data")
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	props := map[string]string{
-		"dfs.namenode.rpc-address":  "127.0.0.1:0",
-		"dfs.datanode.address":      "127.0.0.1:0",
-		"dfs.namenode.http-address": "127.0.0.1:0",
-		"emrfsd.buckets":            "plain=" + d.buckets["plain"] + ",ssekms=" + d.buckets["ssekms"] + ",csekms=" + d.buckets["csekms"],
-		"fs.s3a.path.style.access":  "true",
-		"dfs.permissions.enabled":   "true",
+		"emrfsd.buckets":           "plain=" + d.buckets["plain"] + ",ssekms=" + d.buckets["ssekms"] + ",csekms=" + d.buckets["csekms"],
+		"fs.s3a.path.style.access": "true",
+		"dfs.permissions.enabled":  "true",
 		"fs.s3.bucket." + d.buckets["ssekms"] + ".enableServerSideEncryption":     "true",
 		"fs.s3.bucket." + d.buckets["ssekms"] + ".serverSideEncryption.kms.keyId": testenv.MinIOKMSKey,
 		"fs.s3.bucket." + d.buckets["csekms"] + ".cse.enabled":                    "true",
@@ -126,76 +87,24 @@ func startDaemon(t testing.TB, extra map[string]string) *daemon {
 	for k, v := range extra {
 		props[k] = v
 	}
-	conf := filepath.Join(dataDir, "emrfsd-site.xml")
-	if err := hadoopconf.WriteFile(conf, props, ""); err != nil {
+	td, err := testdaemon.Start(testdaemon.Config{Bin: emrfsdBin, DataDir: dataDir, Props: props, Env: testdaemon.AWSEnv(e)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	ready := filepath.Join(dataDir, "ready.json")
-	d.cmd = exec.Command(emrfsdBin, "--conf", conf, "--data-dir", dataDir, "--ready-file", ready)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			d.cmd.Env = append(d.cmd.Env, kv)
-		}
-	}
-	d.cmd.Env = append(d.cmd.Env,
-		"AWS_ENDPOINT_URL_S3="+e.S3Endpoint, "AWS_ENDPOINT_URL_KMS="+e.KMSEndpoint, "AWS_REGION="+testenv.Region,
-		"AWS_ACCESS_KEY_ID="+testenv.AccessKey, "AWS_SECRET_ACCESS_KEY="+testenv.SecretKey, "AWS_EC2_METADATA_DISABLED=true")
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.exitErr = d.cmd.Wait(); close(d.exited) }()
+	d.Daemon = td
 	t.Cleanup(func() {
-		if err := d.stop(); err != nil {
-			t.Errorf("emrfsd did not stop cleanly: %v\n%s", err, d.log.String())
+		if err := d.Stop(); err != nil {
+			t.Errorf("emrfsd did not stop cleanly: %v\n%s", err, d.Log.String())
 		}
 	})
-	deadline := time.After(60 * time.Second)
-	for {
-		select {
-		case <-d.exited:
-			t.Fatalf("emrfsd exited before serving (%v):\n%s", d.exitErr, d.log.String())
-		case <-deadline:
-			d.cmd.Process.Kill()
-			t.Fatalf("emrfsd did not become ready:\n%s", d.log.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		raw, err := os.ReadFile(ready)
-		if err != nil {
-			continue
-		}
-		var r struct{ NameNode, HTTP, HTTPS string }
-		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			if r.HTTP == "" && r.HTTPS == "" {
-				t.Fatalf("emrfsd serves no HTTP: %s", raw)
-			}
-			d.NameNode, d.HTTP, d.HTTPS = r.NameNode, r.HTTP, r.HTTPS
-			return d
-		}
+	if d.HTTP == "" && d.HTTPS == "" {
+		t.Fatalf("emrfsd serves no HTTP:\n%s", d.Log.String())
 	}
-}
-
-func (d *daemon) stop() error {
-	select {
-	case <-d.exited:
-		return d.exitErr
-	default:
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(60 * time.Second):
-		d.cmd.Process.Kill()
-		<-d.exited
-		return fmt.Errorf("no exit 60 s after SIGTERM")
-	}
-	return d.exitErr
+	return d
 }
 
 // url is the WebHDFS base URL.
 func (d *daemon) url() string { return "http://" + d.HTTP + "/webhdfs/v1" }
-
-func (d *daemon) peakRSS() (int64, error) { return procstat.Field(d.cmd.Process.Pid, "VmHWM") }
 
 // object is what S3 holds for a path of a bucket directory.
 type object struct {

@@ -61,7 +61,7 @@ func TestRSSFourGiBCSE(t *testing.T) {
 	d := startDaemon(t, nil)
 	su := superuser(t)
 	const size = 4 << 30
-	pid := d.cmd.Process.Pid
+	pid := d.Pid()
 	base, err := procstat.Field(pid, "VmRSS")
 	if err != nil {
 		t.Fatal(err)
@@ -94,10 +94,10 @@ func TestRSSFourGiBCSE(t *testing.T) {
 	res.Body.Close()
 	wdur := time.Since(start)
 	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("CREATE step two: %d %s\n%s", res.StatusCode, body, d.log.String())
+		t.Fatalf("CREATE step two: %d %s\n%s", res.StatusCode, body, d.Log.String())
 	}
 	want := h.Sum(nil)
-	hwmWrite, err := d.peakRSS()
+	hwmWrite, err := d.PeakRSS()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestRSSFourGiBCSE(t *testing.T) {
 	if err != nil || n != size || !bytes.Equal(h.Sum(nil), want) {
 		t.Fatalf("read back %d bytes (%v): content differs", n, err)
 	}
-	hwmRead, err := d.peakRSS()
+	hwmRead, err := d.PeakRSS()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,13 +37,13 @@ func TestShutdownAbortsCreate(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	start := time.Now()
-	if err := d.stop(); err != nil {
-		t.Fatalf("stop: %v\n%s", err, d.log.String())
+	if err := d.Stop(); err != nil {
+		t.Fatalf("stop: %v\n%s", err, d.Log.String())
 	}
 	if took := time.Since(start); took > 15*time.Second {
 		t.Fatalf("shutdown took %v with a 2 s drain", took)
 	}
 	if _, err := d.env.S3Client().HeadObject(context.Background(), headInput(d.buckets["csekms"], "slow.bin")); err == nil {
-		t.Fatalf("a create cut by shutdown was published\n%s", d.log.String())
+		t.Fatalf("a create cut by shutdown was published\n%s", d.Log.String())
 	}
 }

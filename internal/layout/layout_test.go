@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"internal/testenv":           nil,
 	"internal/layout":            nil,
 	"internal/metricstest":       nil,
+	"internal/testdaemon":        {"internal/hadoopconf", "internal/procstat", "internal/testenv"},
 	"cache":                      nil,
 	"proto":                      nil,
 	"proto/emrfsd/hadoop/common": nil,

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -163,13 +164,15 @@ func (e *Env) RemoveBucketOnCleanup(t testing.TB, bucket string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		if err := removeBucket(ctx, e.S3Client(), bucket); err != nil {
+		if err := RemoveBucket(ctx, e.S3Client(), bucket); err != nil {
 			t.Logf("testenv: remove bucket %s: %v", bucket, err)
 		}
 	})
 }
 
-func removeBucket(ctx context.Context, c *s3.Client, bucket string) error {
+// RemoveBucket aborts a bucket's multipart uploads, deletes its objects,
+// then the bucket.
+func RemoveBucket(ctx context.Context, c *s3.Client, bucket string) error {
 	up := s3.NewListMultipartUploadsPaginator(c, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
 	for up.HasMorePages() {
 		page, err := up.NextPage(ctx)
@@ -215,14 +218,23 @@ func (e *Env) NewKMSKey(t testing.TB, aliasPrefix string) Key {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	k, err := e.CreateKMSKey(ctx, aliasPrefix)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return k
+}
+
+// CreateKMSKey is NewKMSKey for set-up code that has no testing.TB.
+func (e *Env) CreateKMSKey(ctx context.Context, aliasPrefix string) (Key, error) {
 	c := e.KMSClient()
 	out, err := c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt})
 	if err != nil {
-		t.Fatalf("testenv: CreateKey: %v", err)
+		return Key{}, fmt.Errorf("CreateKey: %w", err)
 	}
 	alias := "alias/" + Unique(aliasPrefix)
 	if _, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: out.KeyMetadata.KeyId}); err != nil {
-		t.Fatalf("testenv: CreateAlias: %v", err)
+		return Key{}, fmt.Errorf("CreateAlias: %w", err)
 	}
-	return Key{ID: aws.ToString(out.KeyMetadata.KeyId), ARN: aws.ToString(out.KeyMetadata.Arn), Alias: alias}
+	return Key{ID: aws.ToString(out.KeyMetadata.KeyId), ARN: aws.ToString(out.KeyMetadata.Arn), Alias: alias}, nil
 }
