@@ -122,6 +122,10 @@ func TestBadInputClosesConnection(t *testing.T) {
 				tc.nc.(*net.TCPConn).CloseWrite()
 			}
 			tc.expectClosed()
+			// Hang up as a real client does on a failed write; the server
+			// lingers (lingerTime, 2 s) for the client's close before it
+			// logs, which is as long as the wait for the log line below.
+			tc.nc.Close()
 			if c.isWrite {
 				w := mb.write(52)
 				w.finished(t)
@@ -130,7 +134,7 @@ func TestBadInputClosesConnection(t *testing.T) {
 				}
 			}
 			if c.log != "" {
-				deadline := time.Now().Add(2 * time.Second)
+				deadline := time.Now().Add(5 * time.Second)
 				for !strings.Contains(logs.String(), c.log) {
 					if time.Now().After(deadline) {
 						t.Fatalf("log lacks %q:\n%s", c.log, logs.String())
