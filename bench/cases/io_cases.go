@@ -32,6 +32,7 @@ func (s *suite) caseW1(ctx context.Context) {
 		buf := make([]byte, MiB)
 		row := report.Row{Case: "W1", Provider: p, What: fmt.Sprintf("write %d MiB", z.BigFile/MiB), Unit: "MiB/s",
 			Baseline: "multipart PUT", Target: map[string]*report.Target{Plain: ge(0.95), CSEKMS: ge(0.9)}[p]}
+		cpu := &cpuMeter{d: s.d}
 		err := s.hc.MkdirAll(s.hdfsPath(p, "bench/w1"), 0o755)
 		if err == nil {
 			row.Direct, row.Emrfsd, err = alternate(ctx, z.Reps,
@@ -45,7 +46,11 @@ func (s *suite) caseW1(ctx context.Context) {
 				},
 				func(ctx context.Context, i int) (float64, error) {
 					key := fmt.Sprintf("bench/w1/e-%d", i)
-					d, err := timed(func() error { return hdfsWrite(s.hc, s.hdfsPath(p, key), seedW1+uint64(i), z.BigFile, buf) })
+					var d time.Duration
+					err := cpu.around(z.BigFile, func() (err error) {
+						d, err = timed(func() error { return hdfsWrite(s.hc, s.hdfsPath(p, key), seedW1+uint64(i), z.BigFile, buf) })
+						return err
+					})
 					if err != nil {
 						return 0, err
 					}
@@ -56,6 +61,7 @@ func (s *suite) caseW1(ctx context.Context) {
 				})
 		}
 		s.addRow(row, err)
+		s.addCPU("W1", p, cpu, err)
 	}
 }
 
@@ -93,6 +99,7 @@ func (s *suite) caseR1(ctx context.Context) {
 		buf := make([]byte, MiB)
 		row := report.Row{Case: "R1", Provider: p, What: fmt.Sprintf("sequential read %d MiB", z.BigFile/MiB), Unit: "MiB/s",
 			Baseline: "GET", Target: map[string]*report.Target{Plain: ge(0.85), CSEKMS: ge(0.8)}[p]}
+		cpu := &cpuMeter{d: s.d}
 		key, err := s.bigSource(ctx, p)
 		if err == nil {
 			start := time.Now()
@@ -119,7 +126,11 @@ func (s *suite) caseR1(ctx context.Context) {
 						n   int64
 						crc uint32
 					)
-					d, err := timed(func() (err error) { n, crc, err = hdfsRead(s.hc, s.hdfsPath(p, key), buf); return err })
+					var d time.Duration
+					err := cpu.around(z.BigFile, func() (err error) {
+						d, err = timed(func() (err error) { n, crc, err = hdfsRead(s.hc, s.hdfsPath(p, key), buf); return err })
+						return err
+					})
 					if err != nil {
 						return 0, err
 					}
@@ -133,6 +144,7 @@ func (s *suite) caseR1(ctx context.Context) {
 			}
 		}
 		s.addRow(row, err)
+		s.addCPU("R1", p, cpu, err)
 	}
 }
 
