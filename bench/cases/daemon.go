@@ -36,6 +36,7 @@ type Daemon struct {
 	NameNode string
 	DataNode string
 	Pprof    string // net/http/pprof address of the daemon (started with --pprof)
+	HTTP     string // HTTP listener (WebHDFS, /metrics)
 	DataDir  string
 	Audit    string
 	log      *syncBuf
@@ -141,9 +142,9 @@ func (e *Env) StartDaemon(ctx context.Context, binary, parent, s3Endpoint string
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, DataNode, Pprof string }
+		var r struct{ NameNode, DataNode, Pprof, HTTP string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			d.NameNode, d.DataNode, d.Pprof = r.NameNode, r.DataNode, r.Pprof
+			d.NameNode, d.DataNode, d.Pprof, d.HTTP = r.NameNode, r.DataNode, r.Pprof, r.HTTP
 			return d, nil
 		}
 	}

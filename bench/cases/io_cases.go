@@ -255,7 +255,12 @@ func (s *suite) caseS1(ctx context.Context) {
 		bucket := s.env.Buckets[p]
 		row := report.Row{Case: "S1", Provider: p, What: fmt.Sprintf("%d × %d KiB create+write+close", z.SmallFiles, z.SmallFile>>10),
 			Unit: "files/s", Baseline: "PutObject", Target: ge(0.5)}
-		var err error
+		var (
+			err            error
+			calls0, calls1 counters
+			counted        int
+			countErr       error
+		)
 		row.Direct, row.Emrfsd, err = alternate(ctx, z.Reps,
 			func(ctx context.Context, i int) (float64, error) {
 				prefix := fmt.Sprintf("bench/s1/d-%d/", i)
@@ -277,6 +282,9 @@ func (s *suite) caseS1(ctx context.Context) {
 				if err := s.hc.MkdirAll(s.hdfsPath(p, prefix), 0o755); err != nil {
 					return 0, err
 				}
+				if i == 0 { // call counts from the first repetition
+					calls0, countErr = s.d.scrapeCounters(ctx)
+				}
 				d, err := timed(func() error {
 					for j := range z.SmallFiles {
 						if err := hdfsWriteSmall(s.hc, s.hdfsPath(p, fmt.Sprintf("%s/f-%05d", prefix, j)), body); err != nil {
@@ -288,6 +296,10 @@ func (s *suite) caseS1(ctx context.Context) {
 				if err != nil {
 					return 0, err
 				}
+				if i == 0 && countErr == nil {
+					calls1, countErr = s.d.scrapeCounters(ctx)
+					counted = z.SmallFiles
+				}
 				if p == CSEKMS {
 					for j := range z.SmallFiles {
 						s.k1.wrote(bucket, fmt.Sprintf("%s/f-%05d", prefix, j))
@@ -296,5 +308,9 @@ func (s *suite) caseS1(ctx context.Context) {
 				return float64(z.SmallFiles) / d.Seconds(), s.env.deletePrefix(ctx, bucket, prefix+"/")
 			})
 		s.addRow(row, err)
+		if countErr == nil {
+			countErr = err
+		}
+		s.addCallCounts("S1", p, calls0, calls1, counted, countErr)
 	}
 }
