@@ -92,11 +92,15 @@ func describe(m map[string]float64) string {
 	return strings.Join(parts, ", ")
 }
 
-// addCallCounts records S3 requests and NameNode RPCs per file of a case
-// from counter snapshots taken around n files' work.
+// addCallCounts records S3 requests and NameNode RPCs per file (per read
+// for R2) of a case from counter snapshots taken around n files' work.
 func (s *suite) addCallCounts(c, provider string, before, after counters, n int, err error) {
-	s3m := report.Measure{Case: c, Provider: provider, Metric: "S3 requests per file (daemon's emrfsd_s3_requests_total)", Unit: "requests"}
-	rpcm := report.Measure{Case: c, Provider: provider, Metric: "NameNode RPCs per file (daemon's emrfsd_namenode_rpc_calls_total)", Unit: "calls"}
+	what := "file"
+	if c == "R2" {
+		what = "read"
+	}
+	s3m := report.Measure{Case: c, Provider: provider, Metric: "S3 requests per " + what + " (daemon's emrfsd_s3_requests_total)", Unit: "requests"}
+	rpcm := report.Measure{Case: c, Provider: provider, Metric: "NameNode RPCs per " + what + " (daemon's emrfsd_namenode_rpc_calls_total)", Unit: "calls"}
 	if err == nil && n > 0 {
 		var per map[string]float64
 		per, s3m.Value = perFile(before.S3, after.S3, n)

@@ -182,6 +182,10 @@ func (s *suite) caseR2(ctx context.Context) {
 				return nil
 			}
 			start := time.Now()
+			var (
+				calls0, calls1 counters
+				countErr       error
+			)
 			row.Direct, row.Emrfsd, err = alternate(ctx, z.Reps,
 				func(ctx context.Context, i int) (float64, error) {
 					offs := offsets(i)
@@ -208,6 +212,9 @@ func (s *suite) caseR2(ctx context.Context) {
 				func(ctx context.Context, i int) (float64, error) {
 					offs := offsets(i)
 					crcs := make([]uint32, len(offs))
+					if i == 0 { // call counts from the first repetition
+						calls0, countErr = s.d.scrapeCounters(ctx)
+					}
 					d, err := timed(func() error {
 						f, err := s.hc.Open(s.hdfsPath(p, key))
 						if err != nil {
@@ -225,6 +232,9 @@ func (s *suite) caseR2(ctx context.Context) {
 					if err != nil {
 						return 0, err
 					}
+					if i == 0 && countErr == nil {
+						calls1, countErr = s.d.scrapeCounters(ctx)
+					}
 					if err := verify(offs, crcs, "emrfsd"); err != nil {
 						return 0, err
 					}
@@ -233,6 +243,10 @@ func (s *suite) caseR2(ctx context.Context) {
 			if p == CSEKMS {
 				s.k1.read(bucket, key, start, time.Now())
 			}
+			if countErr == nil {
+				countErr = err
+			}
+			s.addCallCounts("R2", p, calls0, calls1, z.RandomReads, countErr)
 		}
 		s.addRow(row, err)
 		if key != "" {
