@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -38,9 +40,13 @@ func (s *Server) readBlock(ctx context.Context, c *conn, req *hdfspb.OpReadBlock
 	end := min(roundUpChunk(int64(off+n)), blockLen)
 	sendSums := req.SendChecksums == nil || req.GetSendChecksums()
 
+	// The S3 reads behind the stream stop as soon as the client hangs up
+	// (see watchHangup), not only at the next failed write.
+	rctx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
 	var body io.ReadCloser
 	if end > start {
-		body, err = rt.Range(ctx, start, end-start)
+		body, err = rt.Range(rctx, start, end-start)
 		if err != nil {
 			log.Info("datanode: range open failed", "err", err, "off", start, "len", end-start)
 			return s.respondErr(c, err)
@@ -70,10 +76,15 @@ func (s *Server) readBlock(ctx context.Context, c *conn, req *hdfspb.OpReadBlock
 	// ones cost a client (colinmarc reads its connection unbuffered, a
 	// few reads per packet) and the DataNode fewer calls per byte.
 	pb := newPacketBuf(end - start)
+	gone, stopWatch := s.watchHangup(c, cancelRead)
+	defer stopWatch()
 	seqno := int64(0)
 	for pos := start; pos < end; seqno++ {
 		k := int(min(end-pos, maxPacketData))
 		if _, err := io.ReadFull(body, pb.data(k)); err != nil {
+			if herr := gone(); herr != nil {
+				return herr // the client left: nothing more to send
+			}
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
@@ -98,6 +109,47 @@ func (s *Server) readBlock(ctx context.Context, c *conn, req *hdfspb.OpReadBlock
 	}
 	c.statusDue = true // a Java client follows up with its read status
 	return nil
+}
+
+// watchHangup watches c for the client closing it while READ_BLOCK
+// streams (nothing else reads c meanwhile). HDFS clients ask for the rest
+// of the block and hang up once they have their bytes (a positioned read
+// of colinmarc's: 64 KiB of a 128 MiB request); the packets already sent
+// sit in socket buffers, so without the watch the next window's GET
+// (and the drain of its body) runs to completion for nobody. On a hang-up
+// it calls hangup (cancelling the S3 reads); gone then reports the
+// connection's error. stop ends the watch and must be called before c is
+// read again: it unblocks the watcher with a past read deadline, which
+// the next op's read replaces. Bytes that arrive instead (a Java client's
+// read status) stay buffered for that next read.
+func (s *Server) watchHangup(c *conn, hangup context.CancelFunc) (gone func() error, stop func()) {
+	c.nc.SetReadDeadline(time.Time{})
+	done := make(chan struct{})
+	var hungUp error
+	go func() {
+		defer close(done)
+		if _, err := c.r.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			hungUp = err
+			hangup()
+		}
+	}()
+	gone = func() error {
+		select {
+		case <-done:
+			return hungUp
+		default:
+			return nil
+		}
+	}
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			c.nc.SetReadDeadline(time.Now())
+			<-done
+		}
+	}
+	return gone, stop
 }
 
 func roundUpChunk(n int64) int64 {

@@ -57,7 +57,7 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	if err := c.checkAncestor(ctx, p); err != nil {
 		return nil, err
 	}
-	fi, err := c.stat(ctx, p)
+	fi, err := c.statBeforeCreate(ctx, p)
 	switch {
 	case err == nil && fi.IsDir:
 		return nil, Failf(iofs.ErrExist, "%s already exists as a directory", p)

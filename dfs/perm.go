@@ -58,6 +58,21 @@ func (c *Caller) stat(ctx context.Context, p string) (fs.FileInfo, error) {
 	return fi, err
 }
 
+// statBeforeCreate is stat for the path a create is about to make: a
+// miss the client's own stat found just before costs no second probe
+// (fs.StatBeforeCreate).
+func (c *Caller) statBeforeCreate(ctx context.Context, p string) (fs.FileInfo, error) {
+	if r, ok := c.stats[p]; ok {
+		return r.fi, r.err
+	}
+	fi, err := c.n.fs.StatBeforeCreate(ctx, p)
+	if c.stats == nil {
+		c.stats = map[string]statResult{}
+	}
+	c.stats[p] = statResult{fi, err}
+	return fi, err
+}
+
 // forget drops cached stats after a mutation.
 func (c *Caller) forget() { c.stats = nil }
 

@@ -156,10 +156,11 @@ type FS struct {
 	opts Options
 	log  *slog.Logger
 
-	folderMarkers probeCache // folder-marker probes at listing page cuts
-	dirs          dirCache   // recently seen directories
-	roots         rootCache  // bucket-root attributes
-	tops          topsCache  // discovered buckets (Buckets == nil with a DefaultBucket)
+	folderMarkers probeCache   // folder-marker probes at listing page cuts
+	dirs          dirCache     // recently seen directories
+	absent        *absentCache // paths just found empty, for StatBeforeCreate
+	roots         rootCache    // bucket-root attributes
+	tops          topsCache    // discovered buckets (Buckets == nil with a DefaultBucket)
 	index         AttrIndex
 	metrics       *metrics
 
@@ -238,8 +239,10 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
+	absent := newAbsentCache()
+	o.S3 = mutationCounter{API: o.S3, gen: &absent.gen}
 	return &FS{opts: o, log: log, index: o.Index, metrics: m, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize,
-		folderMarkers: newProbeCache(), dirs: newDirCache()}, nil
+		folderMarkers: newProbeCache(), dirs: newDirCache(), absent: absent}, nil
 }
 
 // resolve parses p and maps its top-level directory to a bucket: a served

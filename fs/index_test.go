@@ -317,7 +317,7 @@ func TestUpdateRootRetries(t *testing.T) {
 		}
 		g.roots = rootCache{}
 	}
-	if n := g.opts.S3.(*rootS3).listBuckets; n != 1 {
+	if n := g.opts.S3.(mutationCounter).API.(*rootS3).listBuckets; n != 1 {
 		t.Fatalf("ListBuckets asked %d times", n)
 	}
 	s.failures = 100

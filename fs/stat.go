@@ -70,6 +70,7 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 	if fd, ok := f.dirs.get(l.bucket, l.key); ok {
 		return fd, nil
 	}
+	gen := f.absent.gen.Load()
 	if hidden, err := f.hiddenKey(ctx, l.bucket, l.key); err != nil || hidden {
 		return found{hidden: hidden}, err
 	}
@@ -83,6 +84,9 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 	fd, err := f.lookupDir(ctx, l)
 	if err == nil && fd.kind == kindDir {
 		f.dirs.put(l.bucket, l.key, fd)
+	}
+	if err == nil && fd.kind == kindNone && !fd.hidden {
+		f.absent.record(l, gen)
 	}
 	return fd, err
 }

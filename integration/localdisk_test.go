@@ -65,6 +65,7 @@ func TestLocalDiskEncryption(t *testing.T) {
 		"fs.s3.bucket." + g.Buckets["csekms"] + ".cse.kms.keyId": g.Key.Alias,
 		"emrfsd.local.encryption.kms.keyId":                      nodeKey.Alias,
 		"fs.s3a.fast.upload.buffer":                              "disk",
+		"emrfsd.upload.memory.limit":                             "0", // stage every part on disk
 		"fs.s3a.fast.upload.active.blocks":                       "4",
 	}
 	d := StartDaemon(t, dataDir, props, awsEnv(g.Env))
@@ -196,9 +197,10 @@ func TestCrashDuringStagedUploads(t *testing.T) {
 	g.Stop()
 	dataDir := filepath.Join(t.TempDir(), "crash")
 	props := map[string]string{
-		"emrfsd.buckets":            "plain=" + g.Buckets["plain"],
-		"fs.s3a.path.style.access":  "true",
-		"fs.s3a.fast.upload.buffer": "disk",
+		"emrfsd.buckets":             "plain=" + g.Buckets["plain"],
+		"fs.s3a.path.style.access":   "true",
+		"fs.s3a.fast.upload.buffer":  "disk",
+		"emrfsd.upload.memory.limit": "0", // stage every part on disk
 	}
 	d := StartDaemon(t, dataDir, props, awsEnv(g.Env))
 	gw := &Gateway{Daemon: d, Env: g.Env, Buckets: g.Buckets}
@@ -265,7 +267,7 @@ func TestRSSManyWriters(t *testing.T) {
 	}
 	const writers, size = 32, 256 * mib
 	const bound = 256 * mib
-	g := newGateway(t, map[string]string{"fs.s3a.fast.upload.buffer": "disk"})
+	g := newGateway(t, map[string]string{"fs.s3a.fast.upload.buffer": "disk", "emrfsd.upload.memory.limit": "0"})
 	c := hdfsClient(t, g, currentUser(t))
 	if err := c.MkdirAll("/plain/many", 0o755); err != nil {
 		t.Fatal(err)

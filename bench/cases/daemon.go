@@ -35,6 +35,8 @@ type Daemon struct {
 	cmd      *exec.Cmd
 	NameNode string
 	DataNode string
+	Pprof    string // net/http/pprof address of the daemon (started with --pprof)
+	HTTP     string // HTTP listener (WebHDFS, /metrics)
 	DataDir  string
 	Audit    string
 	log      *syncBuf
@@ -105,7 +107,7 @@ func (e *Env) StartDaemon(ctx context.Context, binary, parent, s3Endpoint string
 		return nil, err
 	}
 	ready := filepath.Join(dataDir, "ready.json")
-	cmd := exec.Command(binary, "--conf", conf, "--data-dir", dataDir, "--ready-file", ready)
+	cmd := exec.Command(binary, "--conf", conf, "--data-dir", dataDir, "--ready-file", ready, "--pprof", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(),
 		"AWS_ENDPOINT_URL_S3="+s3Endpoint,
 		"AWS_ENDPOINT_URL_KMS="+e.KMSEndpoint,
@@ -140,9 +142,9 @@ func (e *Env) StartDaemon(ctx context.Context, binary, parent, s3Endpoint string
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, DataNode string }
+		var r struct{ NameNode, DataNode, Pprof, HTTP string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			d.NameNode, d.DataNode = r.NameNode, r.DataNode
+			d.NameNode, d.DataNode, d.Pprof, d.HTTP = r.NameNode, r.DataNode, r.Pprof, r.HTTP
 			return d, nil
 		}
 	}
@@ -183,6 +185,12 @@ func (d *Daemon) Log() string { return tail(d.log.String()) }
 
 // PeakRSS returns the daemon's peak resident set (VmHWM) in bytes.
 func (d *Daemon) PeakRSS() (int64, error) { return procstat.Field(d.cmd.Process.Pid, "VmHWM") }
+
+// CPU returns the user+system CPU time the daemon has used so far.
+func (d *Daemon) CPU() (time.Duration, error) {
+	u, s, err := procstat.CPU(d.cmd.Process.Pid)
+	return u + s, err
+}
 
 // ResetPeakRSS resets VmHWM to the current RSS (writing 5 to clear_refs), so
 // the next PeakRSS covers only what follows.

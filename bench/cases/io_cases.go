@@ -32,6 +32,7 @@ func (s *suite) caseW1(ctx context.Context) {
 		buf := make([]byte, MiB)
 		row := report.Row{Case: "W1", Provider: p, What: fmt.Sprintf("write %d MiB", z.BigFile/MiB), Unit: "MiB/s",
 			Baseline: "multipart PUT", Target: map[string]*report.Target{Plain: ge(0.95), CSEKMS: ge(0.9)}[p]}
+		cpu := &cpuMeter{d: s.d}
 		err := s.hc.MkdirAll(s.hdfsPath(p, "bench/w1"), 0o755)
 		if err == nil {
 			row.Direct, row.Emrfsd, err = alternate(ctx, z.Reps,
@@ -45,7 +46,11 @@ func (s *suite) caseW1(ctx context.Context) {
 				},
 				func(ctx context.Context, i int) (float64, error) {
 					key := fmt.Sprintf("bench/w1/e-%d", i)
-					d, err := timed(func() error { return hdfsWrite(s.hc, s.hdfsPath(p, key), seedW1+uint64(i), z.BigFile, buf) })
+					var d time.Duration
+					err := cpu.around(z.BigFile, func() (err error) {
+						d, err = timed(func() error { return hdfsWrite(s.hc, s.hdfsPath(p, key), seedW1+uint64(i), z.BigFile, buf) })
+						return err
+					})
 					if err != nil {
 						return 0, err
 					}
@@ -56,6 +61,7 @@ func (s *suite) caseW1(ctx context.Context) {
 				})
 		}
 		s.addRow(row, err)
+		s.addCPU("W1", p, cpu, err)
 	}
 }
 
@@ -93,6 +99,7 @@ func (s *suite) caseR1(ctx context.Context) {
 		buf := make([]byte, MiB)
 		row := report.Row{Case: "R1", Provider: p, What: fmt.Sprintf("sequential read %d MiB", z.BigFile/MiB), Unit: "MiB/s",
 			Baseline: "GET", Target: map[string]*report.Target{Plain: ge(0.85), CSEKMS: ge(0.8)}[p]}
+		cpu := &cpuMeter{d: s.d}
 		key, err := s.bigSource(ctx, p)
 		if err == nil {
 			start := time.Now()
@@ -119,7 +126,11 @@ func (s *suite) caseR1(ctx context.Context) {
 						n   int64
 						crc uint32
 					)
-					d, err := timed(func() (err error) { n, crc, err = hdfsRead(s.hc, s.hdfsPath(p, key), buf); return err })
+					var d time.Duration
+					err := cpu.around(z.BigFile, func() (err error) {
+						d, err = timed(func() (err error) { n, crc, err = hdfsRead(s.hc, s.hdfsPath(p, key), buf); return err })
+						return err
+					})
 					if err != nil {
 						return 0, err
 					}
@@ -133,6 +144,7 @@ func (s *suite) caseR1(ctx context.Context) {
 			}
 		}
 		s.addRow(row, err)
+		s.addCPU("R1", p, cpu, err)
 	}
 }
 
@@ -170,6 +182,10 @@ func (s *suite) caseR2(ctx context.Context) {
 				return nil
 			}
 			start := time.Now()
+			var (
+				calls0, calls1 counters
+				countErr       error
+			)
 			row.Direct, row.Emrfsd, err = alternate(ctx, z.Reps,
 				func(ctx context.Context, i int) (float64, error) {
 					offs := offsets(i)
@@ -196,6 +212,9 @@ func (s *suite) caseR2(ctx context.Context) {
 				func(ctx context.Context, i int) (float64, error) {
 					offs := offsets(i)
 					crcs := make([]uint32, len(offs))
+					if i == 0 { // call counts from the first repetition
+						calls0, countErr = s.d.scrapeCounters(ctx)
+					}
 					d, err := timed(func() error {
 						f, err := s.hc.Open(s.hdfsPath(p, key))
 						if err != nil {
@@ -213,6 +232,9 @@ func (s *suite) caseR2(ctx context.Context) {
 					if err != nil {
 						return 0, err
 					}
+					if i == 0 && countErr == nil {
+						calls1, countErr = s.d.scrapeCounters(ctx)
+					}
 					if err := verify(offs, crcs, "emrfsd"); err != nil {
 						return 0, err
 					}
@@ -221,6 +243,10 @@ func (s *suite) caseR2(ctx context.Context) {
 			if p == CSEKMS {
 				s.k1.read(bucket, key, start, time.Now())
 			}
+			if countErr == nil {
+				countErr = err
+			}
+			s.addCallCounts("R2", p, calls0, calls1, z.RandomReads, countErr)
 		}
 		s.addRow(row, err)
 		if key != "" {
@@ -243,7 +269,12 @@ func (s *suite) caseS1(ctx context.Context) {
 		bucket := s.env.Buckets[p]
 		row := report.Row{Case: "S1", Provider: p, What: fmt.Sprintf("%d × %d KiB create+write+close", z.SmallFiles, z.SmallFile>>10),
 			Unit: "files/s", Baseline: "PutObject", Target: ge(0.5)}
-		var err error
+		var (
+			err            error
+			calls0, calls1 counters
+			counted        int
+			countErr       error
+		)
 		row.Direct, row.Emrfsd, err = alternate(ctx, z.Reps,
 			func(ctx context.Context, i int) (float64, error) {
 				prefix := fmt.Sprintf("bench/s1/d-%d/", i)
@@ -265,6 +296,9 @@ func (s *suite) caseS1(ctx context.Context) {
 				if err := s.hc.MkdirAll(s.hdfsPath(p, prefix), 0o755); err != nil {
 					return 0, err
 				}
+				if i == 0 { // call counts from the first repetition
+					calls0, countErr = s.d.scrapeCounters(ctx)
+				}
 				d, err := timed(func() error {
 					for j := range z.SmallFiles {
 						if err := hdfsWriteSmall(s.hc, s.hdfsPath(p, fmt.Sprintf("%s/f-%05d", prefix, j)), body); err != nil {
@@ -276,6 +310,10 @@ func (s *suite) caseS1(ctx context.Context) {
 				if err != nil {
 					return 0, err
 				}
+				if i == 0 && countErr == nil {
+					calls1, countErr = s.d.scrapeCounters(ctx)
+					counted = z.SmallFiles
+				}
 				if p == CSEKMS {
 					for j := range z.SmallFiles {
 						s.k1.wrote(bucket, fmt.Sprintf("%s/f-%05d", prefix, j))
@@ -284,5 +322,9 @@ func (s *suite) caseS1(ctx context.Context) {
 				return float64(z.SmallFiles) / d.Seconds(), s.env.deletePrefix(ctx, bucket, prefix+"/")
 			})
 		s.addRow(row, err)
+		if countErr == nil {
+			countErr = err
+		}
+		s.addCallCounts("S1", p, calls0, calls1, counted, countErr)
 	}
 }

@@ -59,7 +59,10 @@ type Config struct {
 	WorkDir string // parent of the daemons' data directories
 	Sizes   Sizes
 	Cases   []string // subset of AllCases; empty = all
-	Log     *slog.Logger
+	// ProfileDir, when set, receives CPU and allocation profiles of the
+	// main daemon during ProfiledCases (see profiled).
+	ProfileDir string
+	Log        *slog.Logger
 }
 
 // suite is the state of one run.
@@ -146,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 		}
 		start := time.Now()
 		s.log.Info("bench: case", "case", st.name)
-		st.run(ctx)
+		s.profiled(ctx, st.name, st.run)
 		s.log.Info("bench: case done", "case", st.name, "seconds", time.Since(start).Seconds())
 	}
 	s.rep.Notes = append(s.rep.Notes, notes(cfg.Sizes)...)

@@ -3,7 +3,7 @@
 // table and a PNG chart of the results.
 //
 //	emrfsd-bench [--quick] [--out DIR] [--emrfsd BIN] [--cases W1,R1,...]
-//	             [--s3-endpoint URL] [--kms-endpoint URL]
+//	             [--s3-endpoint URL] [--kms-endpoint URL] [--profile DIR]
 //
 // The endpoints default to EMRFSD_TEST_S3_ENDPOINT and
 // EMRFSD_TEST_KMS_ENDPOINT (set by scripts/services.sh). The tool starts the
@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (outputs,
 	bin := fl.String("emrfsd", "", "emrfsd binary to start (default: emrfsd next to this program)")
 	only := fl.String("cases", "", "comma-separated subset of "+strings.Join(cases.AllCases, ","))
 	s3ep := fl.String("s3-endpoint", os.Getenv("EMRFSD_TEST_S3_ENDPOINT"), "S3 (MinIO) endpoint")
+	profDir := fl.String("profile", "", "save CPU and allocation profiles of the daemon during "+strings.Join(cases.ProfiledCases, ",")+" into this `directory`")
 	kmsep := fl.String("kms-endpoint", os.Getenv("EMRFSD_TEST_KMS_ENDPOINT"), "KMS (local-kms) endpoint")
 	if err := fl.Parse(args); err != nil {
 		return outputs{}, err
@@ -90,12 +91,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (outputs,
 		sizes = cases.Quick()
 	}
 	cfg := cases.Config{
-		Servers: cases.Servers{S3Endpoint: *s3ep, KMSEndpoint: *kmsep},
-		Emrfsd:  emrfsd,
-		Self:    self,
-		WorkDir: work,
-		Sizes:   sizes,
-		Log:     slog.New(slog.NewTextHandler(stderr, nil)),
+		Servers:    cases.Servers{S3Endpoint: *s3ep, KMSEndpoint: *kmsep},
+		Emrfsd:     emrfsd,
+		Self:       self,
+		WorkDir:    work,
+		Sizes:      sizes,
+		ProfileDir: *profDir,
+		Log:        slog.New(slog.NewTextHandler(stderr, nil)),
 	}
 	if *only != "" {
 		cfg.Cases = strings.Split(*only, ",")

@@ -325,6 +325,13 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 			log.Info("removed abandoned staging files", "count", removed)
 		}
 		d.staging, buffers = staging, staging
+		if opts.UploadMemoryLimit > 0 {
+			// Memory first: a staged part costs a seal, a write and a read
+			// back per byte; disk takes only what exceeds the limit.
+			// The memory pool keeps every buffer the limit allows for reuse,
+			// so a steady stream of parts makes no garbage.
+			buffers = partbuf.NewSpill(partbuf.NewMemory(opts.PartSize, int(opts.UploadMemoryLimit/opts.PartSize)), staging, opts.UploadMemoryLimit)
+		}
 		if err := staging.Register(d.metrics); err != nil {
 			staging.Close()
 			return nil, err

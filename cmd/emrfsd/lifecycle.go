@@ -193,7 +193,17 @@ func serve(ctx context.Context, c *cliArgs, log *slog.Logger) error {
 	}
 	d.ring = ring
 	defer d.close()
+	var prof *pprofServer
+	if c.pprof != "" {
+		if prof, err = startPprof(c.pprof, log); err != nil {
+			return err
+		}
+		defer prof.Close()
+	}
 	return d.Serve(ctx, func(addrs map[string]string) error {
+		if prof != nil {
+			addrs["Pprof"] = prof.Addr
+		}
 		if c.readyFile == "" {
 			return nil
 		}

@@ -3,6 +3,7 @@
 //
 //	emrfsd [--conf FILE]... [-D name=value]... [--data-dir DIR]   serve
 //	emrfsd check [--conf FILE]... [-D name=value]...               validate and exit
+//	emrfsd --pprof 127.0.0.1:6060 ...                              also serve /debug/pprof/
 //
 // With no configuration at all it serves an embedded object store and an
 // embedded KMS kept in the data directory (default ./emrfsd-data), with one
@@ -42,6 +43,7 @@ type cliArgs struct {
 	dataDir   string
 	readyFile string
 	logLevel  string
+	pprof     string // --pprof address; "" = off
 }
 
 // normalizeD turns "-Dname=value" into "-D" "name=value" (Hadoop's form).
@@ -71,6 +73,7 @@ func parseArgs(args []string, stderr io.Writer) (*cliArgs, error) {
 	fl.StringVar(&c.dataDir, "data-dir", "", "daemon state `directory` (emrfsd.data.dir, default ./emrfsd-data)")
 	fl.StringVar(&c.readyFile, "ready-file", "", "write the bound addresses as JSON to this `file` once serving")
 	fl.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.StringVar(&c.pprof, "pprof", "", "serve Go's net/http/pprof profiles on this `address` (e.g. 127.0.0.1:6060; off by default, unauthenticated: bind to loopback)")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: emrfsd [check] [--conf FILE]... [-D name=value]... [--data-dir DIR]")
 		fl.PrintDefaults()

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -128,5 +131,31 @@ func TestS3RequestTimeout(t *testing.T) {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took %v", took)
+	}
+}
+
+func TestPprofListener(t *testing.T) {
+	c, err := parseArgs([]string{"--pprof", "127.0.0.1:0"}, io.Discard)
+	if err != nil || c.pprof != "127.0.0.1:0" {
+		t.Fatalf("--pprof parsed as %+v, %v", c, err)
+	}
+	p, err := startPprof(c.pprof, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + p.Addr + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("heap profile")) {
+		t.Fatalf("heap profile: %d %.200q", resp.StatusCode, body)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + p.Addr + "/debug/pprof/"); err == nil {
+		t.Fatal("pprof still served after Close")
 	}
 }

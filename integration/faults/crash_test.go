@@ -319,7 +319,7 @@ func verifyAfterCrash(t *testing.T, g *gateway, prefix string, wl *writeLog) (fi
 // Repeated for several crash rounds.
 func TestKillDuringWrites(t *testing.T) {
 	classes, lib := javaClasses(t)
-	g := newGateway(t, endpoints{}, map[string]string{"fs.s3a.fast.upload.buffer": "disk"})
+	g := newGateway(t, endpoints{}, map[string]string{"fs.s3a.fast.upload.buffer": "disk", "emrfsd.upload.memory.limit": "0"})
 	rounds := 2
 	if full(t, "2 crash rounds instead of 4") {
 		rounds = 4

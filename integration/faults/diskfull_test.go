@@ -56,7 +56,7 @@ func usedBytes(t testing.TB, dir string) int64 {
 func TestStagingDiskFull(t *testing.T) {
 	local := filepath.Join(t.TempDir(), "local")
 	mountTmpfs(t, local, 12*mib)
-	g := newGateway(t, endpoints{}, map[string]string{"emrfsd.local.dir": local, "fs.s3a.fast.upload.buffer": "disk"})
+	g := newGateway(t, endpoints{}, map[string]string{"emrfsd.local.dir": local, "fs.s3a.fast.upload.buffer": "disk", "emrfsd.upload.memory.limit": "0"})
 	c := g.client(t)
 	for _, d := range dirs {
 		if err := c.MkdirAll("/"+d+"/full", 0o755); err != nil {

@@ -180,6 +180,7 @@ func TestKeyHygiene(t *testing.T) {
 		"emrfsd.local.encryption.kms.keyId": nodeKey.Alias,
 		"emrfsd.local.dir":                  local,
 		"fs.s3a.fast.upload.buffer":         "disk",
+		"emrfsd.upload.memory.limit":        "0", // stage every part on disk
 		"emrfsd.kms.retry.max.attempts":     "2",
 		"emrfsd.kms.timeout":                "1s",
 	})

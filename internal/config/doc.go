@@ -28,6 +28,7 @@
 //	dfs.permissions.superusergroup     supergroup
 //	fs.s3a.multipart.size              8M  (5M..5G)
 //	fs.s3a.fast.upload.buffer          disk | array
+//	emrfsd.upload.memory.limit         128M (memory before disk staging; 0 = all disk)
 //	fs.s3a.fast.upload.active.blocks   4
 //	emrfsd.local.dir                   ${emrfsd.data.dir}/local
 //	emrfsd.local.encryption.kms.keyId  ""  (off; alias/aws/s3 refused)

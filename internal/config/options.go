@@ -80,6 +80,10 @@ type Options struct {
 	// UploadBuffer is fs.s3a.fast.upload.buffer (default disk): BufferDisk
 	// or BufferArray.
 	UploadBuffer string
+	// UploadMemoryLimit is emrfsd.upload.memory.limit (default 128M): with
+	// BufferDisk, the bytes of parts held in memory (all streams) before
+	// parts are staged on disk; 0 stages every part.
+	UploadMemoryLimit int64
 	// ActiveBlocks is fs.s3a.fast.upload.active.blocks (default 4): parts
 	// buffered or uploading at once per stream.
 	ActiveBlocks int
