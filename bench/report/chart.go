@@ -96,7 +96,11 @@ func (r *Report) Chart(path string) error {
 			p.Add(line)
 			target = line
 		}
-		labels = append(labels, row.Case+"\n"+row.Provider)
+		label := row.Case + "\n" + row.Provider
+		if row.Peer != "" {
+			label += "\nvs " + row.Peer
+		}
+		labels = append(labels, label)
 		x++
 	}
 	if len(labels) == 0 {

@@ -43,8 +43,11 @@ type Row struct {
 	What     string // short description
 	Unit     string // unit of Direct and Emrfsd values
 	Baseline string // what the direct side is
-	Direct   []float64
-	Emrfsd   []float64
+	// Peer names the other system of a peer row (S3A, MiniDFS) whose
+	// figures are in Direct; empty for rows against direct S3 access.
+	Peer   string
+	Direct []float64
+	Emrfsd []float64
 	// Target for the median ratio; nil when none is stated.
 	Target *Target
 	// Err is set when the case failed; the row then has no figures.
