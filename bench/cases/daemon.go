@@ -35,6 +35,7 @@ type Daemon struct {
 	cmd      *exec.Cmd
 	NameNode string
 	DataNode string
+	HTTP     string // host:port of WebHDFS, the status page and /metrics
 	DataDir  string
 	Audit    string
 	log      *syncBuf
@@ -140,9 +141,9 @@ func (e *Env) StartDaemon(ctx context.Context, binary, parent, s3Endpoint string
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, DataNode string }
+		var r struct{ NameNode, DataNode, HTTP string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			d.NameNode, d.DataNode = r.NameNode, r.DataNode
+			d.NameNode, d.DataNode, d.HTTP = r.NameNode, r.DataNode, r.HTTP
 			return d, nil
 		}
 	}

@@ -1,12 +1,17 @@
 package cases
 
 import (
+	"bufio"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -417,7 +422,150 @@ func (s *suite) caseJ1(ctx context.Context) {
 			return v, nil
 		})
 		s.peerRows(p, sides, metrics, figs, err)
+		if err == nil {
+			s.jobCalls(ctx, sp, p, sides, rows, slices, parts)
+		}
 	}
+}
+
+// jobCalls runs one more (untimed) job per side and reports what it cost
+// in calls: the S3 requests emrfsd's daemon made (its /metrics), the S3
+// requests S3A made and the NameNode calls DFSClient made (Hadoop's global
+// storage statistics in the Spark JVM). Each figure covers the job and the
+// deletion of its table.
+func (s *suite) jobCalls(ctx context.Context, sp *lineProc, p string, sides []jSide, rows, slices, parts string) {
+	for _, sd := range sides {
+		var before map[string]float64
+		var err error
+		if sd.name == peerEmrfsd {
+			if before, err = s.daemonS3Requests(ctx); err != nil {
+				s.addMeasure(report.Measure{Case: "J1-calls", Provider: p, Metric: sd.name}, err)
+				continue
+			}
+		}
+		f, err := sp.call(ctx, 30*time.Minute, "jobstats", sd.uri("jbench/j1-calls"), rows, slices, parts)
+		if err == nil && len(f) != 5 {
+			err = fmt.Errorf("bench: spark answered %q", f)
+		}
+		var counters map[string]float64
+		if err == nil {
+			err = json.Unmarshal([]byte(f[4]), &counters)
+		}
+		if err != nil {
+			s.addMeasure(report.Measure{Case: "J1-calls", Provider: p, Metric: sd.name}, err)
+			continue
+		}
+		switch sd.name {
+		case peerEmrfsd:
+			after, err := s.daemonS3Requests(ctx)
+			m := report.Measure{Case: "J1-calls", Provider: p, Metric: "emrfsd daemon: S3 requests per job", Unit: "requests"}
+			if err == nil {
+				delta := map[string]float64{}
+				for k, v := range after {
+					if d := v - before[k]; d != 0 {
+						delta[k] = d
+					}
+				}
+				m.Value, m.Note = sumNote(delta)
+			}
+			s.addMeasure(m, err)
+			s.addDFSCalls(p, sd.name, counters)
+		case peerMiniDFS:
+			s.addDFSCalls(p, sd.name, counters)
+		case peerS3A:
+			req := map[string]float64{}
+			for k, v := range counters {
+				name, ok := strings.CutPrefix(k, "S3AStorageStatistics/")
+				if ok && (strings.HasSuffix(name, "_request") || strings.HasSuffix(name, "_requests") || name == "stream_read_opened" || name == "multipart_upload_part_put") {
+					req[name] = v
+				}
+			}
+			m := report.Measure{Case: "J1-calls", Provider: p, Metric: "S3A: S3 requests per job", Unit: "requests"}
+			m.Value, m.Note = sumNote(req)
+			s.addMeasure(m, nil)
+		}
+	}
+}
+
+// addDFSCalls reports DFSClient's NameNode operations (DFSOpsCountStatistics).
+func (s *suite) addDFSCalls(p, side string, counters map[string]float64) {
+	ops := map[string]float64{}
+	for k, v := range counters {
+		if name, ok := strings.CutPrefix(k, "DFSOpsCountStatistics/"); ok {
+			ops[name] = v
+		}
+	}
+	m := report.Measure{Case: "J1-calls", Provider: p, Metric: side + ": DFSClient NameNode operations per job", Unit: "ops"}
+	m.Value, m.Note = sumNote(ops)
+	s.addMeasure(m, nil)
+}
+
+// sumNote returns the total of counts and "name n, ..." largest first.
+func sumNote(counts map[string]float64) (float64, string) {
+	type kv struct {
+		k string
+		v float64
+	}
+	var all []kv
+	total := 0.0
+	for k, v := range counts {
+		all = append(all, kv{k, v})
+		total += v
+	}
+	slices.SortFunc(all, func(a, b kv) int {
+		if a.v != b.v {
+			return cmp.Compare(b.v, a.v)
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	parts := make([]string, len(all))
+	for i, e := range all {
+		parts[i] = fmt.Sprintf("%s %g", e.k, e.v)
+	}
+	return total, strings.Join(parts, ", ")
+}
+
+// daemonS3Requests reads emrfsd_s3_requests_total by operation from the
+// main daemon's /metrics.
+func (s *suite) daemonS3Requests(ctx context.Context) (map[string]float64, error) {
+	if s.d.HTTP == "" {
+		return nil, errors.New("bench: the daemon reported no HTTP address")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.d.HTTP+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("bench: daemon metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("bench: daemon metrics: %s", resp.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "emrfsd_s3_requests_total{")
+		if !ok {
+			continue
+		}
+		labels, val, ok := strings.Cut(rest, "} ")
+		if !ok {
+			continue
+		}
+		op := labels
+		if _, after, ok := strings.Cut(labels, `operation="`); ok {
+			op, _, _ = strings.Cut(after, `"`)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			return nil, fmt.Errorf("bench: daemon metrics line %q: %w", sc.Text(), err)
+		}
+		out[op] += v
+	}
+	return out, sc.Err()
 }
 
 // probeS3ACSE writes a small object through S3A configured for CSE-KMS the

@@ -10,7 +10,11 @@ Hadoop settings (S3A endpoint, keys, per-bucket encryption) come from the
 core-site.xml in HADOOP_CONF_DIR. Reads one command per line on stdin and
 answers one line on stdout:
 
-    job BASE ROWS SLICES PARTS  -> OK total_s write_s full_s filtered_s
+    job BASE ROWS SLICES PARTS       -> OK total_s write_s full_s filtered_s
+    jobstats BASE ROWS SLICES PARTS  -> the same plus a JSON object: what the
+                                        job added to Hadoop's global storage
+                                        statistics (DFSClient NameNode calls,
+                                        S3A's S3 requests), by counter
     quit
 
 A job writes a ROWS-row DataFrame (SLICES input partitions, so SLICES
@@ -22,6 +26,7 @@ answers "ERR <one line>"; the process goes on.
 """
 
 import argparse
+import json
 import sys
 import time
 import traceback
@@ -82,6 +87,17 @@ def main():
         delete(base)
         return t3 - t0, t1 - t0, t2 - t1, t3 - t2
 
+    def counters():
+        out = {}
+        it = jvm.org.apache.hadoop.fs.FileSystem.getGlobalStorageStatistics().iterator()
+        while it.hasNext():
+            st = it.next()
+            li = st.getLongStatistics()
+            while li.hasNext():
+                ls = li.next()
+                out[st.getName() + "/" + ls.getName()] = ls.getValue()
+        return out
+
     print("READY", flush=True)
     for line in sys.stdin:
         f = line.split()
@@ -90,10 +106,16 @@ def main():
         if f[0] == "quit":
             break
         try:
-            if f[0] != "job" or len(f) != 5:
+            if f[0] not in ("job", "jobstats") or len(f) != 5:
                 raise ValueError(f"bad command {line.strip()!r}")
+            before = counters() if f[0] == "jobstats" else {}
             r = job(f[1], int(f[2]), int(f[3]), int(f[4]))
-            print("OK " + " ".join(f"{x:.6f}" for x in r), flush=True)
+            answer = "OK " + " ".join(f"{x:.6f}" for x in r)
+            if f[0] == "jobstats":
+                after = counters()
+                delta = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+                answer += " " + json.dumps(delta, separators=(",", ":"), sort_keys=True)
+            print(answer, flush=True)
         except Exception as e:  # noqa: BLE001 - every failure is an answer
             traceback.print_exc(file=sys.stderr)
             java = getattr(e, "java_exception", None)
