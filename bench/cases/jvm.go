@@ -429,8 +429,10 @@ func (s *suite) caseJ1(ctx context.Context) {
 
 // jobCalls runs one more (untimed) job per side and reports what it cost
 // in calls: the S3 requests emrfsd's daemon made (its /metrics), the S3
-// requests S3A made and the NameNode calls DFSClient made (Hadoop's global
-// storage statistics in the Spark JVM). Each figure covers the job and the
+// requests S3A made and the NameNode calls DFSClient made (the storage
+// statistics of the side's FileSystem in the Spark JVM; DFSClient's are
+// shared by all hdfs:// instances, which is right since jobs run one at a
+// time). Each figure covers the job and the
 // deletion of its table.
 func (s *suite) jobCalls(ctx context.Context, sp *lineProc, p string, sides []jSide, rows, slices, parts string) {
 	for _, sd := range sides {
@@ -472,10 +474,12 @@ func (s *suite) jobCalls(ctx context.Context, sp *lineProc, p string, sides []jS
 		case peerMiniDFS:
 			s.addDFSCalls(p, sd.name, counters)
 		case peerS3A:
+			// One counter per kind of S3 request (S3A also keeps
+			// store_io_request, their sum, and action_http_* duplicates).
 			req := map[string]float64{}
 			for k, v := range counters {
 				name, ok := strings.CutPrefix(k, "S3AStorageStatistics/")
-				if ok && (strings.HasSuffix(name, "_request") || strings.HasSuffix(name, "_requests") || name == "stream_read_opened" || name == "multipart_upload_part_put") {
+				if ok && s3aRequestCounters[name] {
 					req[name] = v
 				}
 			}
@@ -484,6 +488,15 @@ func (s *suite) jobCalls(ctx context.Context, sp *lineProc, p string, sides []jS
 			s.addMeasure(m, nil)
 		}
 	}
+}
+
+// s3aRequestCounters are S3A's storage statistics that count S3 requests,
+// one kind each.
+var s3aRequestCounters = map[string]bool{
+	"object_metadata_request": true, "object_list_request": true, "action_http_get_request": true,
+	"object_put_request": true, "object_copy_requests": true, "object_delete_request": true,
+	"object_bulk_delete_request": true, "object_multipart_initiated": true, "multipart_upload_part_put": true,
+	"object_multipart_aborted": true,
 }
 
 // addDFSCalls reports DFSClient's NameNode operations (DFSOpsCountStatistics).

@@ -12,9 +12,9 @@ answers one line on stdout:
 
     job BASE ROWS SLICES PARTS       -> OK total_s write_s full_s filtered_s
     jobstats BASE ROWS SLICES PARTS  -> the same plus a JSON object: what the
-                                        job added to Hadoop's global storage
-                                        statistics (DFSClient NameNode calls,
-                                        S3A's S3 requests), by counter
+                                        job added to the storage statistics of
+                                        BASE's FileSystem (DFSClient NameNode
+                                        calls, S3A's S3 requests), by counter
     quit
 
 A job writes a ROWS-row DataFrame (SLICES input partitions, so SLICES
@@ -87,15 +87,17 @@ def main():
         delete(base)
         return t3 - t0, t1 - t0, t2 - t1, t3 - t2
 
-    def counters():
+    def counters(base):
+        """The storage statistics of BASE's FileSystem instance, by name. (The
+        global registry keeps only the first instance of each kind: S3A's
+        per-bucket instances would be missed.)"""
+        p = jvm.org.apache.hadoop.fs.Path(base)
+        st = p.getFileSystem(hconf).getStorageStatistics()
         out = {}
-        it = jvm.org.apache.hadoop.fs.FileSystem.getGlobalStorageStatistics().iterator()
-        while it.hasNext():
-            st = it.next()
-            li = st.getLongStatistics()
-            while li.hasNext():
-                ls = li.next()
-                out[st.getName() + "/" + ls.getName()] = ls.getValue()
+        li = st.getLongStatistics()
+        while li.hasNext():
+            ls = li.next()
+            out[st.getName() + "/" + ls.getName()] = ls.getValue()
         return out
 
     print("READY", flush=True)
@@ -108,11 +110,11 @@ def main():
         try:
             if f[0] not in ("job", "jobstats") or len(f) != 5:
                 raise ValueError(f"bad command {line.strip()!r}")
-            before = counters() if f[0] == "jobstats" else {}
+            before = counters(f[1]) if f[0] == "jobstats" else {}
             r = job(f[1], int(f[2]), int(f[3]), int(f[4]))
             answer = "OK " + " ".join(f"{x:.6f}" for x in r)
             if f[0] == "jobstats":
-                after = counters()
+                after = counters(f[1])
                 delta = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
                 answer += " " + json.dumps(delta, separators=(",", ":"), sort_keys=True)
             print(answer, flush=True)
