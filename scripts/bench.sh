@@ -4,11 +4,12 @@
 # starts the emrfsd daemons itself) and prints where the Markdown table and
 # the PNG chart went (default ./bench-out, git-ignored).
 #   scripts/bench.sh [--quick] [other emrfsd-bench flags, e.g. --cases W1,R1 --out DIR]
-# --quick: small sizes, 3 repetitions (about two minutes on two cores).
+# --quick: small sizes, 3 repetitions (a few minutes on two cores).
 # The full run takes a while and needs about 15 GiB free in $TMPDIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/tools.sh >/dev/null
+scripts/jvm.sh >/dev/null
 . scripts/services.sh
 bindir=$(mktemp -d "${TMPDIR:-/tmp}/emrfsd-bench-bin.XXXXXX")
 cleanup() { services_stop; rm -rf "$bindir"; }

@@ -6,6 +6,10 @@
 #   tools/jvm/hadoop-3.4.1/contract-lib  hadoop-common 3.4.1's test jar (Hadoop's
 #                               FileSystem contract suites), JUnit 4 and AssertJ
 #                               (Maven; integration/jvm/contract)
+#   tools/jvm/hadoop-3.4.1/bench-lib  hadoop-aws 3.4.1 with its AWS SDK v2
+#                               bundle (S3A) and hadoop-client-minicluster
+#                               (MiniDFSCluster), for the benchmark's JVM peer
+#                               cases (Maven; bench/jvm/pom.xml)
 #   tools/venv                  a Python venv with PySpark 4.0.1 (PyPI; it bundles
 #                               Spark's jars and the Hadoop 3.4.1 client)
 # Needs java and javac 17 or newer (the machine's default JDK), mvn and
@@ -66,6 +70,29 @@ if [ "$(cat "$clib/.stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$clib/.stamp"
 fi
 
+# S3A and the MiniDFSCluster for the benchmark's peer cases (bench/jvm/pom.xml),
+# likewise stamped. The client jars they depend on are in lib already. The
+# AWS SDK bundle is about 600 MB; tools/m2 keeps it.
+blib="$tools/jvm/hadoop-$HADOOP_VERSION/bench-lib"
+bpom="$root/bench/jvm/pom.xml"
+want="$HADOOP_VERSION $(sha256sum "$bpom" | cut -c1-16)"
+if [ "$(cat "$blib/.stamp" 2>/dev/null)" != "$want" ]; then
+  echo "jvm.sh: fetching hadoop-aws $HADOOP_VERSION, the AWS SDK bundle, hadoop-client-minicluster" >&2
+  rm -rf "$blib"
+  mkdir -p "$blib"
+  if ! mvn -q -B -f "$bpom" dependency:copy-dependencies \
+      -DexcludeArtifactIds=hadoop-client-api,hadoop-client-runtime \
+      -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$blib" >"$tools/jvm/mvn-bench.log" 2>&1; then
+    cat "$tools/jvm/mvn-bench.log" >&2
+    die "Maven could not fetch the benchmark's S3A and MiniDFS jars (log above)"
+  fi
+  for j in hadoop-aws hadoop-client-minicluster; do
+    [ -f "$blib/$j-$HADOOP_VERSION.jar" ] || die "$blib/$j-$HADOOP_VERSION.jar missing after Maven"
+  done
+  ls "$blib"/bundle-*.jar >/dev/null 2>&1 || die "no AWS SDK bundle jar in $blib after Maven"
+  echo "$want" > "$blib/.stamp"
+fi
+
 # PySpark in its own venv; pip's cache under tools/ keeps the 400 MB sdist
 # for the next cold install.
 venv="$tools/venv"
@@ -95,4 +122,5 @@ XML
 echo "HADOOP_CONF_DIR=$hconf"
 echo "HADOOP_LIB=$hlib"
 echo "HADOOP_CONTRACT_LIB=$clib"
+echo "HADOOP_BENCH_LIB=$blib"
 echo "PYSPARK_PYTHON=$venv/bin/python"

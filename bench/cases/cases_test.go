@@ -84,3 +84,36 @@ func TestHdfsRemoveRefusesTopLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestRotateStartsEachRepetitionWithTheNextSide(t *testing.T) {
+	var order []int
+	figs, err := rotate(context.Background(), 4, 3, func(_ context.Context, side, rep int) ([]float64, error) {
+		order = append(order, side)
+		return []float64{float64(10*side + rep), float64(-rep)}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 1, 2, 1, 2, 0, 2, 0, 1, 0, 1, 2}; !slices.Equal(order, want) {
+		t.Fatalf("order %v, want %v", order, want)
+	}
+	for side := range 3 {
+		if want := []float64{float64(10 * side), float64(10*side + 1), float64(10*side + 2), float64(10*side + 3)}; !slices.Equal(figs[side][0], want) {
+			t.Errorf("side %d metric 0: %v, want %v", side, figs[side][0], want)
+		}
+		if !slices.Equal(figs[side][1], []float64{0, -1, -2, -3}) {
+			t.Errorf("side %d metric 1: %v", side, figs[side][1])
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := rotate(context.Background(), 2, 2, func(context.Context, int, int) ([]float64, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Fatalf("error not passed on: %v", err)
+	}
+}
+
+func TestSumNote(t *testing.T) {
+	total, note := sumNote(map[string]float64{"PutObject": 64, "CopyObject": 128, "HeadObject": 64})
+	if total != 256 || note != "CopyObject 128, HeadObject 64, PutObject 64" {
+		t.Fatalf("got %v %q", total, note)
+	}
+}

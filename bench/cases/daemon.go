@@ -36,7 +36,7 @@ type Daemon struct {
 	NameNode string
 	DataNode string
 	Pprof    string // net/http/pprof address of the daemon (started with --pprof)
-	HTTP     string // HTTP listener (WebHDFS, /metrics)
+	HTTP     string // host:port of WebHDFS, the status page and /metrics
 	DataDir  string
 	Audit    string
 	log      *syncBuf

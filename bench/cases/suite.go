@@ -32,24 +32,34 @@ type Sizes struct {
 	M1Clients    int   // M1 concurrent writers
 	M1ClientSize int64 // M1 bytes per writer
 	Reopens      int   // K1 repeated opens of one object
+	JReps        int   // JW1, JS1 repetitions per side
+	JBigFile     int64 // JW1/JR1 file size
+	JSmallFiles  int   // JS1 files (then listed: JL1, and renamed: JRN)
+	SparkReps    int   // J1 repetitions per side
+	SparkRows    int   // J1 DataFrame rows
+	SparkSlices  int   // J1 input partitions (write tasks)
+	SparkParts   int   // J1 values of the partition column
 }
 
 // Quick returns the smoke-test sizes (about two minutes on two cores).
 func Quick() Sizes {
 	return Sizes{Mode: "quick", Reps: 3, BigFile: 64 * MiB, RandomReads: 100, RandomRead: 64 << 10,
 		SmallFiles: 100, SmallFile: 4 << 10, ListObjects: 1000, P1Size: 32 * MiB,
-		M1Stream: 256 * MiB, M1Clients: 8, M1ClientSize: 16 * MiB, Reopens: 10}
+		M1Stream: 256 * MiB, M1Clients: 8, M1ClientSize: 16 * MiB, Reopens: 10,
+		JReps: 3, JBigFile: 16 * MiB, JSmallFiles: 10, SparkReps: 2, SparkRows: 20_000, SparkSlices: 2, SparkParts: 4}
 }
 
 // Full returns the full-run sizes.
 func Full() Sizes {
 	return Sizes{Mode: "full", Reps: 5, BigFile: 1024 * MiB, RandomReads: 1000, RandomRead: 64 << 10,
 		SmallFiles: 1000, SmallFile: 4 << 10, ListObjects: 10000, P1Size: 256 * MiB,
-		M1Stream: 4096 * MiB, M1Clients: 32, M1ClientSize: 64 * MiB, Reopens: 20}
+		M1Stream: 4096 * MiB, M1Clients: 32, M1ClientSize: 64 * MiB, Reopens: 20,
+		JReps: 3, JBigFile: 1024 * MiB, JSmallFiles: 1000, SparkReps: 3, SparkRows: 2_000_000, SparkSlices: 4, SparkParts: 16}
 }
 
 // Case names in run order.
-var AllCases = []string{"W1", "R1", "R2", "S1", "K1", "L1", "P1", "M1"}
+// JW1 also measures JR1; JS1 also JL1 and JRN (see jvm.go).
+var AllCases = []string{"W1", "R1", "R2", "S1", "K1", "L1", "P1", "M1", "JW1", "JS1", "J1"}
 
 // Config says what to run and where.
 type Config struct {
@@ -59,6 +69,8 @@ type Config struct {
 	WorkDir string // parent of the daemons' data directories
 	Sizes   Sizes
 	Cases   []string // subset of AllCases; empty = all
+	Tools   string   // the tools directory scripts/jvm.sh filled (J cases)
+	JVMSrc  string   // bench/jvm: the J cases' Java sources and Spark job
 	// ProfileDir, when set, receives CPU and allocation profiles of the
 	// main daemon during ProfiledCases (see profiled).
 	ProfileDir string
@@ -75,6 +87,7 @@ type suite struct {
 	rep    *report.Report
 	k1     k1State
 	bigCRC uint32 // CRC32C of the R1/R2 source file
+	jvm    jvmState
 }
 
 func (s *suite) want(c string) bool { return len(s.cfg.Cases) == 0 || slices.Contains(s.cfg.Cases, c) }
@@ -117,7 +130,7 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 		}
 	}()
 	needMain := false
-	for _, c := range []string{"W1", "R1", "R2", "S1", "K1"} {
+	for _, c := range []string{"W1", "R1", "R2", "S1", "K1", "JW1", "JS1", "J1"} {
 		needMain = needMain || s.want(c)
 	}
 	if needMain {
@@ -139,7 +152,9 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 	}{
 		{"W1", s.caseW1}, {"R1", s.caseR1}, {"R2", s.caseR2}, {"S1", s.caseS1}, {"K1", s.caseK1},
 		{"L1", s.caseL1}, {"P1", s.caseP1}, {"M1", s.caseM1},
+		{"JW1", s.caseJW1}, {"JS1", s.caseJS1}, {"J1", s.caseJ1},
 	}
+	defer s.jvm.close()
 	for _, st := range steps {
 		if !s.want(st.name) {
 			continue
@@ -153,6 +168,9 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 		s.log.Info("bench: case done", "case", st.name, "seconds", time.Since(start).Seconds())
 	}
 	s.rep.Notes = append(s.rep.Notes, notes(cfg.Sizes)...)
+	if s.jvm.tried {
+		s.rep.Notes = append(s.rep.Notes, jNotes(cfg.Sizes)...)
+	}
 	return s.rep, nil
 }
 

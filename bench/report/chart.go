@@ -50,6 +50,13 @@ func (r *Report) Chart(path string) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("emrfsd / direct, median of pair ratios (%s)", r.Mode)
 	p.Y.Label.Text = "ratio (throughput: ≥1 faster; time (L1): ≤1 faster)"
+	for _, row := range r.Rows {
+		if row.Peer != "" {
+			p.Title.Text = fmt.Sprintf("emrfsd / baseline (direct S3, or the peer named under the bar), median of pair ratios (%s)", r.Mode)
+			p.Y.Label.Text = "ratio (throughput: ≥1 faster; times in s (L1, JL1, JRN, J1*): ≤1 faster)"
+			break
+		}
+	}
 	p.Legend.Top = true
 	p.Legend.Left = true
 	var labels []string
@@ -96,7 +103,11 @@ func (r *Report) Chart(path string) error {
 			p.Add(line)
 			target = line
 		}
-		labels = append(labels, row.Case+"\n"+row.Provider)
+		label := row.Case + "\n" + row.Provider
+		if row.Peer != "" {
+			label += "\nvs " + row.Peer
+		}
+		labels = append(labels, label)
 		x++
 	}
 	if len(labels) == 0 {

@@ -43,8 +43,11 @@ type Row struct {
 	What     string // short description
 	Unit     string // unit of Direct and Emrfsd values
 	Baseline string // what the direct side is
-	Direct   []float64
-	Emrfsd   []float64
+	// Peer names the other system of a peer row (S3A, MiniDFS) whose
+	// figures are in Direct; empty for rows against direct S3 access.
+	Peer   string
+	Direct []float64
+	Emrfsd []float64
 	// Target for the median ratio; nil when none is stated.
 	Target *Target
 	// Err is set when the case failed; the row then has no figures.
@@ -154,7 +157,14 @@ func (r *Report) Markdown(w io.Writer) error {
 	fmt.Fprintf(b, "# %s\n\n", r.Title)
 	fmt.Fprintf(b, "- date: %s\n", r.Date.UTC().Format(time.RFC3339))
 	fmt.Fprintf(b, "- machine: %d CPUs, %s, %s\n", r.Machine.NProc, r.Machine.CPUModel, r.Machine.GoVersion)
-	fmt.Fprintf(b, "- mode: %s, %d repetitions per side, the two sides alternating; ratio = emrfsd/direct per repetition pair, shown as median (min–max)\n\n", r.Mode, r.Reps)
+	fmt.Fprintf(b, "- mode: %s, %d repetitions per side, the two sides alternating; ratio = emrfsd/direct per repetition pair, shown as median (min–max)\n", r.Mode, r.Reps)
+	for _, row := range r.Rows {
+		if row.Peer != "" {
+			b.WriteString("- peer rows (the baseline is another system, named in the baseline column): repetitions and rotation as in the notes; ratio = emrfsd/peer per repetition\n")
+			break
+		}
+	}
+	b.WriteString("\n")
 	b.WriteString("| case | provider | what | unit | direct (baseline) | emrfsd | ratio emrfsd/direct | target | met |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, row := range r.Rows {

@@ -131,3 +131,30 @@ func TestChartIsPNG(t *testing.T) {
 		t.Fatal("chart without figures did not fail")
 	}
 }
+
+func TestMarkdownNamesPeerRows(t *testing.T) {
+	r := &Report{Title: "t", Date: time.Unix(0, 0), Mode: "quick", Reps: 2, Rows: []Row{
+		{Case: "W1", Provider: "plain", Unit: "MiB/s", Baseline: "PUT", Direct: []float64{1, 1}, Emrfsd: []float64{1, 1}},
+	}}
+	var b bytes.Buffer
+	if err := r.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "peer rows") {
+		t.Error("header mentions peer rows without any")
+	}
+	r.Rows = append(r.Rows, Row{Case: "J1", Provider: "plain", Unit: "s", Peer: "S3A", Baseline: "S3A (same job)",
+		Direct: []float64{2, 4}, Emrfsd: []float64{1, 4}, Target: &Target{Op: "<=", Value: 1}})
+	b.Reset()
+	if err := r.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"peer rows", "| J1 | plain |", "S3A (same job): 3.00 (2.00–4.00)", "0.75× (0.50–1.00)", "| met |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+	if err := r.Chart(filepath.Join(t.TempDir(), "c.png")); err != nil {
+		t.Fatal(err)
+	}
+}

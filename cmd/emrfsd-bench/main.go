@@ -3,11 +3,14 @@
 // table and a PNG chart of the results.
 //
 //	emrfsd-bench [--quick] [--out DIR] [--emrfsd BIN] [--cases W1,R1,...]
-//	             [--s3-endpoint URL] [--kms-endpoint URL] [--profile DIR]
+//	             [--s3-endpoint URL] [--kms-endpoint URL] [--profile DIR] [--tools DIR] [--jvm-src DIR]
 //
 // The endpoints default to EMRFSD_TEST_S3_ENDPOINT and
 // EMRFSD_TEST_KMS_ENDPOINT (set by scripts/services.sh). The tool starts the
-// emrfsd binary itself. Run it through scripts/bench.sh.
+// emrfsd binary itself. The JVM peer cases (JW1, JS1, J1: the same Java
+// client code and Spark job against emrfsd, Hadoop S3A and a MiniDFSCluster)
+// need what scripts/jvm.sh installs in --tools and the sources in --jvm-src.
+// Run it through scripts/bench.sh.
 package main
 
 import (
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (outputs,
 	s3ep := fl.String("s3-endpoint", os.Getenv("EMRFSD_TEST_S3_ENDPOINT"), "S3 (MinIO) endpoint")
 	profDir := fl.String("profile", "", "save CPU and allocation profiles of the daemon during "+strings.Join(cases.ProfiledCases, ",")+" into this `directory`")
 	kmsep := fl.String("kms-endpoint", os.Getenv("EMRFSD_TEST_KMS_ENDPOINT"), "KMS (local-kms) endpoint")
+	tools := fl.String("tools", "tools", "tools directory filled by scripts/jvm.sh (J cases)")
+	jvmSrc := fl.String("jvm-src", filepath.Join("bench", "jvm"), "the J cases' Java sources and Spark job")
 	if err := fl.Parse(args); err != nil {
 		return outputs{}, err
 	}
@@ -96,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (outputs,
 		Self:       self,
 		WorkDir:    work,
 		Sizes:      sizes,
+		Tools:      *tools,
+		JVMSrc:     *jvmSrc,
 		ProfileDir: *profDir,
 		Log:        slog.New(slog.NewTextHandler(stderr, nil)),
 	}

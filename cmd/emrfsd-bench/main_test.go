@@ -51,11 +51,12 @@ func TestMain(m *testing.M) {
 func TestQuickSuite(t *testing.T) {
 	e := testenv.Get(t)
 	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	var stdout, stderr strings.Builder
 	o, err := run(ctx, []string{"--quick", "--out", out, "--emrfsd", emrfsdBin,
-		"--s3-endpoint", e.S3Endpoint, "--kms-endpoint", e.KMSEndpoint}, &stdout, &stderr)
+		"--s3-endpoint", e.S3Endpoint, "--kms-endpoint", e.KMSEndpoint,
+		"--tools", filepath.Join("..", "..", "tools"), "--jvm-src", filepath.Join("..", "..", "bench", "jvm")}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -71,17 +72,29 @@ func TestQuickSuite(t *testing.T) {
 			t.Errorf("stdout lacks %q", want)
 		}
 	}
-	reps := cases.Quick().Reps
-	type rowKey struct{ c, p string }
-	want := []rowKey{{"L1", cases.CSEKMS}, {"P1-write", cases.CSEKMS}, {"P1-read", cases.CSEKMS}}
+	z := cases.Quick()
+	type rowKey struct{ c, p, peer string }
+	want := []rowKey{{"L1", cases.CSEKMS, ""}, {"P1-write", cases.CSEKMS, ""}, {"P1-read", cases.CSEKMS, ""}}
 	for _, c := range []string{"W1", "R1", "R2", "S1"} {
 		for _, p := range cases.Providers {
-			want = append(want, rowKey{c, p})
+			want = append(want, rowKey{c, p, ""})
 		}
+	}
+	// The JVM peer rows: emrfsd against S3A on plain and SSE-KMS, against
+	// a MiniDFSCluster on plain.
+	for _, c := range []string{"JW1", "JR1", "JS1", "JL1", "JRN", "J1", "J1-write", "J1-read", "J1-filter"} {
+		want = append(want, rowKey{c, cases.Plain, "S3A"}, rowKey{c, cases.Plain, "MiniDFS"}, rowKey{c, cases.SSEKMS, "S3A"})
 	}
 	got := map[rowKey]bool{}
 	for _, r := range o.Report.Rows {
-		got[rowKey{r.Case, r.Provider}] = true
+		got[rowKey{r.Case, r.Provider, r.Peer}] = true
+		reps := z.Reps
+		if strings.HasPrefix(r.Case, "J") {
+			reps = z.JReps
+			if strings.HasPrefix(r.Case, "J1") {
+				reps = z.SparkReps
+			}
+		}
 		if r.Err != "" {
 			t.Errorf("%s/%s failed: %s", r.Case, r.Provider, r.Err)
 			continue
@@ -97,7 +110,7 @@ func TestQuickSuite(t *testing.T) {
 	}
 	for _, k := range want {
 		if !got[k] {
-			t.Errorf("no row for %s/%s", k.c, k.p)
+			t.Errorf("no row for %s/%s %s", k.c, k.p, k.peer)
 		}
 		if !strings.Contains(string(md), fmt.Sprintf("| %s | %s |", k.c, k.p)) {
 			t.Errorf("table has no row for %s/%s", k.c, k.p)
@@ -110,7 +123,7 @@ func TestQuickSuite(t *testing.T) {
 			t.Errorf("%s %q failed: %s", m.Case, m.Metric, m.Err)
 		}
 	}
-	for c, n := range map[string]int{"K1": 3, "L1": 1, "P1-write": 3, "P1-read": 3, "M1": 3} {
+	for c, n := range map[string]int{"K1": 3, "L1": 1, "P1-write": 3, "P1-read": 3, "M1": 3, "J-CSE": 1, "J1-calls": 7} {
 		if measured[c] != n {
 			t.Errorf("%d %s measurements, want %d", measured[c], c, n)
 		}

@@ -1,13 +1,15 @@
 package jvm
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emrfsd/emrfsd/internal/jvmtools"
 )
 
 // contractDirs are the bucket directories Hadoop's contract suites run in:
@@ -39,11 +41,10 @@ func TestHadoopContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	classes := filepath.Join(f.tmp, "contract-classes")
-	cp := strings.Join([]string{filepath.Join(f.hadoopLib, "*"), filepath.Join(lib, "*")}, string(os.PathListSeparator))
+	cp := jvmtools.Classpath(filepath.Join(f.hadoopLib, "*"), filepath.Join(lib, "*"))
 	t0 := time.Now()
-	args := append([]string{"-encoding", "UTF-8", "-d", classes, "-cp", cp}, srcs...)
-	if out, err := exec.Command("javac", args...).CombinedOutput(); err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
+	if err := jvmtools.Javac(context.Background(), classes, cp, srcs); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("javac took %.1f s", time.Since(t0).Seconds())
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emrfsd/emrfsd/internal/jvmtools"
 )
 
 // TestShell runs `hadoop fs` (FsShell in-process) in every bucket as the
@@ -72,18 +74,7 @@ func TestSpark(t *testing.T) {
 
 // sparkEnv is the environment of a PySpark process: the test's own, without
 // settings that would point Spark or Hadoop elsewhere.
-func sparkEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(k, "HADOOP_"), strings.HasPrefix(k, "SPARK_"), strings.HasPrefix(k, "PYSPARK_"), k == "PYTHONPATH":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "SPARK_LOCAL_IP=127.0.0.1", "PYTHONUNBUFFERED=1")
-}
+func sparkEnv() []string { return jvmtools.CleanEnv() }
 
 // runJava runs one scenario group of the Java runner in one JVM.
 func (f *fixture) runJava(t *testing.T, group string, timeout time.Duration) {

@@ -14,10 +14,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,14 +23,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrfsd/emrfsd/internal/jvmtools"
 	"github.com/emrfsd/emrfsd/internal/testdaemon"
 	"github.com/emrfsd/emrfsd/internal/testenv"
 )
 
 // Pinned versions, as installed by scripts/jvm.sh.
 const (
-	hadoopVersion  = "3.4.1"
-	pysparkVersion = "4.0.1"
+	hadoopVersion = jvmtools.HadoopVersion
 	// secondUser and thirdUser are ordinary (non-super) users; the superuser
 	// is the OS user running the daemon.
 	secondUser = "alice"
@@ -111,29 +109,11 @@ func setup() (*fixture, error) {
 	f := &fixture{env: env, buckets: map[string]string{}, superuser: u.Username, run: testenv.Unique("r")[2:]}
 
 	// The JVM-side tools must be there: scripts/jvm.sh installs them.
-	tools, err := filepath.Abs(filepath.Join("..", "..", "tools"))
+	tools, err := jvmtools.Locate(filepath.Join("..", "..", "tools"), jvmtools.What{PySpark: true})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (./scripts/test.sh runs scripts/jvm.sh)", err)
 	}
-	f.hadoopLib = filepath.Join(tools, "jvm", "hadoop-"+hadoopVersion, "lib")
-	f.python = filepath.Join(tools, "venv", "bin", "python")
-	for _, p := range []string{
-		filepath.Join(f.hadoopLib, "hadoop-client-api-"+hadoopVersion+".jar"),
-		filepath.Join(f.hadoopLib, "hadoop-client-runtime-"+hadoopVersion+".jar"),
-		f.python,
-	} {
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("%s missing: run scripts/jvm.sh (./scripts/test.sh does): %v", p, err)
-		}
-	}
-	if raw, err := os.ReadFile(filepath.Join(tools, "venv", ".pyspark.version")); err != nil || strings.TrimSpace(string(raw)) != pysparkVersion {
-		return nil, fmt.Errorf("PySpark %s is not installed in %s/venv: run scripts/jvm.sh", pysparkVersion, tools)
-	}
-	for _, c := range []string{"java", "javac"} {
-		if _, err := exec.LookPath(c); err != nil {
-			return nil, fmt.Errorf("%s not found: a JDK 17+ is needed (scripts/jvm.sh checks it)", c)
-		}
-	}
+	f.hadoopLib, f.python = tools.HadoopLib, tools.Python
 
 	buildDir, err = os.MkdirTemp("", "emrfsd-jvm-")
 	if err != nil {
@@ -153,10 +133,9 @@ func setup() (*fixture, error) {
 	if err != nil || len(srcs) == 0 {
 		return nil, fmt.Errorf("no Java sources under java/: %v", err)
 	}
-	args := append([]string{"-encoding", "UTF-8", "-d", f.classes, "-cp", filepath.Join(f.hadoopLib, "*")}, srcs...)
 	t0 := time.Now()
-	if out, err := exec.Command("javac", args...).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("javac: %v\n%s", err, out)
+	if err := jvmtools.Javac(context.Background(), f.classes, filepath.Join(f.hadoopLib, "*"), srcs); err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "jvm: javac took %.1f s\n", time.Since(t0).Seconds())
 	f.sparkPy, err = filepath.Abs(filepath.Join("spark", "spark_checks.py"))

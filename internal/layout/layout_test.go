@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"internal/hadoopconf":        nil,
 	"internal/localstore":        nil,
 	"internal/testenv":           nil,
+	"internal/jvmtools":          nil,
 	"internal/layout":            nil,
 	"internal/metricstest":       nil,
 	"internal/testdaemon":        {"internal/hadoopconf", "internal/procstat", "internal/testenv"},
