@@ -123,7 +123,7 @@ func TestQuickSuite(t *testing.T) {
 			t.Errorf("%s %q failed: %s", m.Case, m.Metric, m.Err)
 		}
 	}
-	for c, n := range map[string]int{"K1": 3, "L1": 1, "P1-write": 3, "P1-read": 3, "M1": 3, "J-CSE": 1, "J1-calls": 7} {
+	for c, n := range map[string]int{"K1": 3, "L1": 3, "P1-write": 3, "P1-read": 3, "M1": 3, "J-CSE": 1, "J1-calls": 7} {
 		if measured[c] != n {
 			t.Errorf("%d %s measurements, want %d", measured[c], c, n)
 		}

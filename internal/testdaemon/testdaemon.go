@@ -2,6 +2,7 @@ package testdaemon
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +67,11 @@ type Config struct {
 	NoConf bool
 	// ReadyTimeout bounds the wait for the ready file (default 60 s).
 	ReadyTimeout time.Duration
+	// Args are added to the command line (e.g. --pprof 127.0.0.1:0).
+	Args []string
+	// LogLimit, when positive, keeps only about the last LogLimit bytes of
+	// the daemon's output (long benchmark runs); 0 keeps everything.
+	LogLimit int
 }
 
 // Daemon is a running emrfsd process.
@@ -74,6 +80,7 @@ type Daemon struct {
 	DataNode string // host:port of the DataNode listener
 	HTTP     string // host:port of the HTTP listener (WebHDFS, /metrics), if served
 	HTTPS    string // host:port of the HTTPS listener, if served
+	Pprof    string // host:port of net/http/pprof, when started with --pprof
 	DataDir  string
 	ConfFile string // the configuration written for it (even with NoConf)
 	Log      *Log   // its stdout and stderr
@@ -85,7 +92,11 @@ type Daemon struct {
 
 // Start writes the configuration, starts the daemon and waits until its
 // ready file names the listeners. The caller stops it.
-func Start(c Config) (*Daemon, error) {
+func Start(c Config) (*Daemon, error) { return StartContext(context.Background(), c) }
+
+// StartContext is Start whose wait for the ready file ends (killing the
+// daemon) when ctx is done.
+func StartContext(ctx context.Context, c Config) (*Daemon, error) {
 	confDir := c.ConfDir
 	if confDir == "" {
 		confDir = c.DataDir
@@ -111,6 +122,7 @@ func Start(c Config) (*Daemon, error) {
 	if c.NoConf {
 		args = []string{"--data-dir", c.DataDir, "--ready-file", ready}
 	}
+	args = append(args, c.Args...)
 	cmd := exec.Command(c.Bin, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") {
@@ -118,7 +130,7 @@ func Start(c Config) (*Daemon, error) {
 		}
 	}
 	cmd.Env = append(cmd.Env, c.Env...)
-	d := &Daemon{cmd: cmd, DataDir: c.DataDir, ConfFile: conf, Log: &Log{}, exited: make(chan struct{})}
+	d := &Daemon{cmd: cmd, DataDir: c.DataDir, ConfFile: conf, Log: &Log{limit: c.LogLimit}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.Log, d.Log
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -136,15 +148,18 @@ func Start(c Config) (*Daemon, error) {
 		case <-deadline:
 			d.Kill()
 			return nil, fmt.Errorf("emrfsd did not become ready in %v:\n%s", timeout, d.Log.String())
+		case <-ctx.Done():
+			d.Kill()
+			return nil, ctx.Err()
 		case <-time.After(25 * time.Millisecond):
 		}
 		raw, err := os.ReadFile(ready)
 		if err != nil {
 			continue
 		}
-		var r struct{ NameNode, DataNode, HTTP, HTTPS string }
+		var r struct{ NameNode, DataNode, HTTP, HTTPS, Pprof string }
 		if json.Unmarshal(raw, &r) == nil && r.NameNode != "" {
-			d.NameNode, d.DataNode, d.HTTP, d.HTTPS = r.NameNode, r.DataNode, r.HTTP, r.HTTPS
+			d.NameNode, d.DataNode, d.HTTP, d.HTTPS, d.Pprof = r.NameNode, r.DataNode, r.HTTP, r.HTTPS, r.Pprof
 			return d, nil
 		}
 	}
@@ -209,13 +224,19 @@ func (d *Daemon) PeakRSS() (int64, error) { return procstat.Field(d.Pid(), "VmHW
 
 // Log collects a daemon's output; safe for concurrent use.
 type Log struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	limit int // see Config.LogLimit
 }
 
 func (l *Log) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.limit > 0 && l.b.Len()+len(p) > 2*l.limit {
+		keep := append([]byte(nil), l.b.Bytes()[max(0, l.b.Len()-l.limit):]...)
+		l.b.Reset()
+		l.b.Write(keep)
+	}
 	return l.b.Write(p)
 }
 
