@@ -256,6 +256,21 @@ func nanos(f []string, i int) (time.Duration, error) {
 }
 
 // failRows reports every row of a peer case as failed.
+// readySides sets the JVM side up and returns provider p's sides
+// (emrfsd, S3A, MiniDFS); on a failure it fails p's rows and says so.
+func (s *suite) readySides(ctx context.Context, p string, metrics []report.Row) ([]jSide, bool) {
+	if err := s.jvmSetup(ctx); err != nil {
+		s.failRows(p, metrics, err)
+		return nil, false
+	}
+	sides, err := s.jSides(ctx, p, true)
+	if err != nil {
+		s.failRows(p, metrics, err)
+		return nil, false
+	}
+	return sides, true
+}
+
 func (s *suite) failRows(p string, metrics []report.Row, err error) {
 	peers := []string{peerS3A}
 	if p == Plain {
@@ -280,13 +295,8 @@ func (s *suite) caseJW1(ctx context.Context) {
 		{Case: "JR1", What: fmt.Sprintf("Java open+read %d MiB", z.JBigFile/MiB), Unit: "MiB/s", Baseline: " (same Java code)"},
 	}
 	for _, p := range jProviders {
-		if err := s.jvmSetup(ctx); err != nil {
-			s.failRows(p, metrics, err)
-			continue
-		}
-		sides, err := s.jSides(ctx, p, true)
-		if err != nil {
-			s.failRows(p, metrics, err)
+		sides, ok := s.readySides(ctx, p, metrics)
+		if !ok {
 			continue
 		}
 		c := s.jvm.client
@@ -326,13 +336,8 @@ func (s *suite) caseJS1(ctx context.Context) {
 		{Case: "JRN", What: fmt.Sprintf("Java rename of a directory of %d files", z.JSmallFiles), Unit: "s", Baseline: " (same Java code)"},
 	}
 	for _, p := range jProviders {
-		if err := s.jvmSetup(ctx); err != nil {
-			s.failRows(p, metrics, err)
-			continue
-		}
-		sides, err := s.jSides(ctx, p, true)
-		if err != nil {
-			s.failRows(p, metrics, err)
+		sides, ok := s.readySides(ctx, p, metrics)
+		if !ok {
 			continue
 		}
 		c := s.jvm.client
@@ -379,16 +384,11 @@ func (s *suite) caseJ1(ctx context.Context) {
 		{Case: "J1-filter", What: what + ": partition filter + predicate, count", Unit: "s", Baseline: " (same job)"},
 	}
 	for _, p := range jProviders {
-		if err := s.jvmSetup(ctx); err != nil {
-			s.failRows(p, metrics, err)
+		sides, ok := s.readySides(ctx, p, metrics)
+		if !ok {
 			continue
 		}
 		sp, err := s.sparkProc(ctx)
-		if err != nil {
-			s.failRows(p, metrics, err)
-			continue
-		}
-		sides, err := s.jSides(ctx, p, true)
 		if err != nil {
 			s.failRows(p, metrics, err)
 			continue
