@@ -47,25 +47,23 @@ func (c *Caller) User() string { return c.user }
 
 // stat is fs.Stat, cached for the duration of the call.
 func (c *Caller) stat(ctx context.Context, p string) (fs.FileInfo, error) {
-	if r, ok := c.stats[p]; ok {
-		return r.fi, r.err
-	}
-	fi, err := c.n.fs.Stat(ctx, p)
-	if c.stats == nil {
-		c.stats = map[string]statResult{}
-	}
-	c.stats[p] = statResult{fi, err}
-	return fi, err
+	return c.cachedStat(ctx, p, c.n.fs.Stat)
 }
 
 // statBeforeCreate is stat for the path a create is about to make: a
 // miss the client's own stat found just before costs no second probe
 // (fs.StatBeforeCreate).
 func (c *Caller) statBeforeCreate(ctx context.Context, p string) (fs.FileInfo, error) {
+	return c.cachedStat(ctx, p, c.n.fs.StatBeforeCreate)
+}
+
+// cachedStat answers from the call's cache, or asks lookup and keeps the
+// answer.
+func (c *Caller) cachedStat(ctx context.Context, p string, lookup func(context.Context, string) (fs.FileInfo, error)) (fs.FileInfo, error) {
 	if r, ok := c.stats[p]; ok {
 		return r.fi, r.err
 	}
-	fi, err := c.n.fs.StatBeforeCreate(ctx, p)
+	fi, err := lookup(ctx, p)
 	if c.stats == nil {
 		c.stats = map[string]statResult{}
 	}
