@@ -31,67 +31,52 @@ jver=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specific
 [ "${jver%%.*}" -ge 17 ] 2>/dev/null || die "java $jver found; Spark 4 and these tests need 17 or newer"
 javac -version >/dev/null 2>&1 || die "javac does not run"
 
-# Hadoop client jars. The stamp holds the pom's hash, so editing the pom
-# re-fetches.
-hlib="$tools/jvm/hadoop-$HADOOP_VERSION/lib"
-pom="$root/integration/jvm/pom.xml"
-want="$HADOOP_VERSION $(sha256sum "$pom" | cut -c1-16)"
-if [ "$(cat "$hlib/.stamp" 2>/dev/null)" != "$want" ]; then
-  echo "jvm.sh: fetching Hadoop $HADOOP_VERSION client jars" >&2
-  rm -rf "$hlib"
-  mkdir -p "$hlib"
-  mkdir -p "$tools/jvm"
-  if ! mvn -q -B -f "$pom" dependency:copy-dependencies \
-      -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$hlib" >"$tools/jvm/mvn.log" 2>&1; then
-    cat "$tools/jvm/mvn.log" >&2
-    die "Maven could not fetch the Hadoop $HADOOP_VERSION client (log above)"
+# fetch_jars DIR POM WHAT "NEEDED..." [mvn args...]: copies POM's
+# dependencies into DIR with Maven (local repository tools/m2), checks that
+# each NEEDED file (a glob) is there, and stamps DIR with the pom's hash;
+# it does nothing when the stamp is current, so editing a pom re-fetches.
+fetch_jars() {
+  local dir=$1 pom=$2 what=$3 needed=$4; shift 4
+  local want="$HADOOP_VERSION $(sha256sum "$pom" | cut -c1-16)"
+  [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$want" ] || return 0
+  echo "jvm.sh: fetching $what" >&2
+  rm -rf "$dir"
+  mkdir -p "$dir" "$tools/jvm"
+  local log="$tools/jvm/mvn-$(basename "$dir").log"
+  if ! mvn -q -B -f "$pom" dependency:copy-dependencies "$@" \
+      -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$dir" >"$log" 2>&1; then
+    cat "$log" >&2
+    die "Maven could not fetch $what (log above)"
   fi
-  for j in hadoop-client-api hadoop-client-runtime; do
-    [ -f "$hlib/$j-$HADOOP_VERSION.jar" ] || die "$hlib/$j-$HADOOP_VERSION.jar missing after Maven"
+  local f
+  for f in $needed; do
+    compgen -G "$dir/$f" >/dev/null || die "$dir/$f missing after Maven"
   done
-  echo "$want" > "$hlib/.stamp"
-fi
+  echo "$want" > "$dir/.stamp"
+}
+
+hlib="$tools/jvm/hadoop-$HADOOP_VERSION/lib"
+clib="$tools/jvm/hadoop-$HADOOP_VERSION/contract-lib"
+blib="$tools/jvm/hadoop-$HADOOP_VERSION/bench-lib"
+
+# Hadoop client jars.
+fetch_jars "$hlib" "$root/integration/jvm/pom.xml" \
+  "the Hadoop $HADOOP_VERSION client jars" \
+  "hadoop-client-api-$HADOOP_VERSION.jar hadoop-client-runtime-$HADOOP_VERSION.jar"
 
 # Hadoop's contract suites and what they need beside the client jars
-# (integration/jvm/contract/pom.xml), likewise stamped with the pom's hash.
-clib="$tools/jvm/hadoop-$HADOOP_VERSION/contract-lib"
-cpom="$root/integration/jvm/contract/pom.xml"
-want="$HADOOP_VERSION $(sha256sum "$cpom" | cut -c1-16)"
-if [ "$(cat "$clib/.stamp" 2>/dev/null)" != "$want" ]; then
-  echo "jvm.sh: fetching hadoop-common $HADOOP_VERSION tests, JUnit, AssertJ" >&2
-  rm -rf "$clib"
-  mkdir -p "$clib"
-  if ! mvn -q -B -f "$cpom" dependency:copy-dependencies \
-      -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$clib" >"$tools/jvm/mvn-contract.log" 2>&1; then
-    cat "$tools/jvm/mvn-contract.log" >&2
-    die "Maven could not fetch the contract test jars (log above)"
-  fi
-  [ -f "$clib/hadoop-common-$HADOOP_VERSION-tests.jar" ] || die "$clib/hadoop-common-$HADOOP_VERSION-tests.jar missing after Maven"
-  echo "$want" > "$clib/.stamp"
-fi
+# (integration/jvm/contract/pom.xml).
+fetch_jars "$clib" "$root/integration/jvm/contract/pom.xml" \
+  "hadoop-common $HADOOP_VERSION tests, JUnit, AssertJ" \
+  "hadoop-common-$HADOOP_VERSION-tests.jar"
 
-# S3A and the MiniDFSCluster for the benchmark's peer cases (bench/jvm/pom.xml),
-# likewise stamped. The client jars they depend on are in lib already. The
-# AWS SDK bundle is about 600 MB; tools/m2 keeps it.
-blib="$tools/jvm/hadoop-$HADOOP_VERSION/bench-lib"
-bpom="$root/bench/jvm/pom.xml"
-want="$HADOOP_VERSION $(sha256sum "$bpom" | cut -c1-16)"
-if [ "$(cat "$blib/.stamp" 2>/dev/null)" != "$want" ]; then
-  echo "jvm.sh: fetching hadoop-aws $HADOOP_VERSION, the AWS SDK bundle, hadoop-client-minicluster" >&2
-  rm -rf "$blib"
-  mkdir -p "$blib"
-  if ! mvn -q -B -f "$bpom" dependency:copy-dependencies \
-      -DexcludeArtifactIds=hadoop-client-api,hadoop-client-runtime \
-      -Dmaven.repo.local="$tools/m2" -DoutputDirectory="$blib" >"$tools/jvm/mvn-bench.log" 2>&1; then
-    cat "$tools/jvm/mvn-bench.log" >&2
-    die "Maven could not fetch the benchmark's S3A and MiniDFS jars (log above)"
-  fi
-  for j in hadoop-aws hadoop-client-minicluster; do
-    [ -f "$blib/$j-$HADOOP_VERSION.jar" ] || die "$blib/$j-$HADOOP_VERSION.jar missing after Maven"
-  done
-  ls "$blib"/bundle-*.jar >/dev/null 2>&1 || die "no AWS SDK bundle jar in $blib after Maven"
-  echo "$want" > "$blib/.stamp"
-fi
+# S3A and the MiniDFSCluster for the benchmark's peer cases (bench/jvm/pom.xml).
+# The client jars they depend on are in lib already. The AWS SDK bundle is
+# about 600 MB; tools/m2 keeps it.
+fetch_jars "$blib" "$root/bench/jvm/pom.xml" \
+  "hadoop-aws $HADOOP_VERSION, the AWS SDK bundle, hadoop-client-minicluster" \
+  "hadoop-aws-$HADOOP_VERSION.jar hadoop-client-minicluster-$HADOOP_VERSION.jar bundle-*.jar" \
+  -DexcludeArtifactIds=hadoop-client-api,hadoop-client-runtime
 
 # PySpark in its own venv; pip's cache under tools/ keeps the 400 MB sdist
 # for the next cold install.
