@@ -87,20 +87,22 @@ func writeDefaultsFile(path string, props map[string]string) error {
 // daemon holds everything built from the configuration (see lifecycle.go
 // for how it runs and stops).
 type daemon struct {
-	log      *slog.Logger
-	opts     *config.Options
-	mode     string
-	s3       *s3.Client
-	kmsSvc   kms.Service
-	kmsIn    func(region string) kms.Service // nil in embedded mode
-	audit    *kms.AuditLog
-	keyCache *cache.Cache
-	provs    *bucketProviders
-	fs       *fs.FS
-	nodeKey  *localdisk.NodeKey
-	staging  *localdisk.Staging
-	blocks   *blocks.Table
-	ns       *dfs.Namespace
+	journal     *uploadjournal.Journal
+	lateUploads []uploadjournal.Key // keys whose upload a crash may have left S3 creating (sweepLate)
+	log         *slog.Logger
+	opts        *config.Options
+	mode        string
+	s3          *s3.Client
+	kmsSvc      kms.Service
+	kmsIn       func(region string) kms.Service // nil in embedded mode
+	audit       *kms.AuditLog
+	keyCache    *cache.Cache
+	provs       *bucketProviders
+	fs          *fs.FS
+	nodeKey     *localdisk.NodeKey
+	staging     *localdisk.Staging
+	blocks      *blocks.Table
+	ns          *dfs.Namespace
 	// metrics is the daemon's one Prometheus registry: made here, passed
 	// down to the parts that export figures, served at /metrics.
 	metrics *prometheus.Registry
@@ -283,7 +285,8 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		return nil, err
 	}
 	journalPath := filepath.Join(opts.DataDir, "uploads.journal")
-	if n, err := uploadjournal.Recover(ctx, s3m, journalPath); err != nil {
+	n, pending, err := uploadjournal.Recover(ctx, s3m, journalPath)
+	if err != nil {
 		return nil, err
 	} else if n > 0 {
 		log.Info("aborted multipart uploads left by an earlier run", "count", n)
@@ -292,6 +295,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 	if err != nil {
 		return nil, err
 	}
+	d.journal, d.lateUploads = journal, pending
 	d.closers = append(d.closers, func() { journal.Close() })
 
 	d.keyCache, err = cache.New(cache.Options{MaxEntries: opts.KeyCacheMaxEntries, TTL: opts.KeyCacheTTL, MaxUses: int(opts.KeyCacheMaxUses),
@@ -426,5 +430,26 @@ func (d *daemon) cseKMSIn() func(region string) (cse.KMS, error) {
 		c := d.kmsIn(region)
 		clients[region] = c
 		return c, nil
+	}
+}
+
+// sweepLate looks again, a few times over the first minute, for uploads
+// that S3 created for the crashed run after Recover listed them (a request
+// whose client had died), and aborts those this run did not start.
+func (d *daemon) sweepLate(ctx context.Context) {
+	if len(d.lateUploads) == 0 {
+		return
+	}
+	for _, wait := range []time.Duration{500 * time.Millisecond, 5 * time.Second, time.Minute} {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if n, err := d.journal.SweepLate(ctx, d.lateUploads); err != nil {
+			d.log.Warn("late orphan upload sweep failed", "err", err)
+		} else if n > 0 {
+			d.log.Info("aborted multipart uploads a crashed run left S3 creating", "count", n)
+		}
 	}
 }

@@ -136,6 +136,7 @@ func (d *daemon) start(ctx context.Context) error {
 	rt.bgStop = bgStop
 	rt.bg.Go(func() { d.ns.Run(bgCtx) })
 	rt.bg.Go(func() { d.ns.RunTrash(bgCtx) })
+	rt.bg.Go(func() { d.sweepLate(bgCtx) })
 
 	rt.servers = []*server{
 		{name: "DataNode", addr: dnLn.Addr().String(), closed: datanode.ErrServerClosed,

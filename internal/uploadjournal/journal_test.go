@@ -48,7 +48,7 @@ func TestRecoverAbortsOrphans(t *testing.T) {
 	if err != nil || len(lu.Uploads) != 2 {
 		t.Fatalf("before recover: %v, %d uploads", err, len(lu.Uploads))
 	}
-	n, err := Recover(ctx, c, path)
+	n, _, err := Recover(ctx, c, path)
 	if err != nil || n != 2 {
 		t.Fatalf("recover: n=%d err=%v", n, err)
 	}
@@ -60,7 +60,7 @@ func TestRecoverAbortsOrphans(t *testing.T) {
 		t.Fatalf("journal not reset: %v", err)
 	}
 	// Recovering twice is harmless.
-	if n, err := Recover(ctx, c, path); err != nil || n != 0 {
+	if n, _, err := Recover(ctx, c, path); err != nil || n != 0 {
 		t.Fatalf("second recover: %d %v", n, err)
 	}
 	var _ types.MultipartUpload
@@ -91,12 +91,43 @@ func TestRecoverIntentWithoutStart(t *testing.T) {
 	if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("lost-not")}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := Recover(ctx, c, path)
-	if err != nil || n != 1 {
+	n, pending, err := Recover(ctx, c, path)
+	if err != nil || n != 1 || len(pending) != 1 || pending[0] != (Key{bucket, "lost"}) {
 		t.Fatalf("recover: n=%d err=%v", n, err)
 	}
 	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
 	if err != nil || len(lu.Uploads) != 1 || aws.ToString(lu.Uploads[0].Key) != "lost-not" {
 		t.Fatalf("after recover: %v %+v", err, lu.Uploads)
+	}
+	// The dead run's request that S3 finishes late, and this run's own
+	// upload of the same key: SweepLate aborts only the first.
+	late, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("lost")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j2, err := Open(c, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.Close()
+	mine, err := j2.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("lost")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := j2.SweepLate(ctx, pending); err != nil || n != 1 {
+		t.Fatalf("sweep: n=%d err=%v", n, err)
+	}
+	lu, err = c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket), Prefix: aws.String("lost")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, u := range lu.Uploads {
+		if aws.ToString(u.Key) == "lost" {
+			ids = append(ids, aws.ToString(u.UploadId))
+		}
+	}
+	if len(ids) != 1 || ids[0] != aws.ToString(mine.UploadId) || ids[0] == aws.ToString(late.UploadId) {
+		t.Fatalf("after sweep: uploads of lost %v, want only this run's %s", ids, aws.ToString(mine.UploadId))
 	}
 }
