@@ -167,6 +167,9 @@ type gateway struct {
 	Buckets map[string]string
 	Key     testenv.Key
 	Audit   string
+	// lastJournal is the upload journal of the last killed run (for
+	// failure messages).
+	lastJournal string
 }
 
 // gatewayProps are the properties of a daemon serving plain, ssekms and
