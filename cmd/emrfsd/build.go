@@ -88,7 +88,7 @@ func writeDefaultsFile(path string, props map[string]string) error {
 // for how it runs and stops).
 type daemon struct {
 	journal     *uploadjournal.Journal
-	lateUploads []uploadjournal.Key // keys whose uploads may come back after recovery (sweepLate)
+	lateUploads []uploadjournal.Key // keys whose upload a crash may have left S3 creating (sweepLate)
 	log         *slog.Logger
 	opts        *config.Options
 	mode        string
@@ -285,7 +285,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		return nil, err
 	}
 	journalPath := filepath.Join(opts.DataDir, "uploads.journal")
-	n, watch, err := uploadjournal.Recover(ctx, s3m, journalPath)
+	n, pending, err := uploadjournal.Recover(ctx, s3m, journalPath)
 	if err != nil {
 		return nil, err
 	} else if n > 0 {
@@ -295,7 +295,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 	if err != nil {
 		return nil, err
 	}
-	d.journal, d.lateUploads = journal, watch
+	d.journal, d.lateUploads = journal, pending
 	d.closers = append(d.closers, func() { journal.Close() })
 
 	d.keyCache, err = cache.New(cache.Options{MaxEntries: opts.KeyCacheMaxEntries, TTL: opts.KeyCacheTTL, MaxUses: int(opts.KeyCacheMaxUses),
@@ -434,10 +434,8 @@ func (d *daemon) cseKMSIn() func(region string) (cse.KMS, error) {
 }
 
 // sweepLate looks again, a few times over the first minute, for uploads
-// of the crashed run that came back after Recover: created late (a request
-// whose client had died) or listed again after their abort (MinIO stores a
-// dead client's last part after the abort), and aborts those this run did
-// not start.
+// that S3 created for the crashed run after Recover listed them (a request
+// whose client had died), and aborts those this run did not start.
 func (d *daemon) sweepLate(ctx context.Context) {
 	if len(d.lateUploads) == 0 {
 		return

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"github.com/colinmarc/hdfs/v2"
 
 	"github.com/emrfsd/emrfsd/internal/testenv"
@@ -204,17 +205,37 @@ func listAll(t testing.TB, c *s3.Client, bucket, prefix string) []s3types.Object
 	return out
 }
 
+// openUploads counts a bucket's open multipart uploads. MinIO answers a
+// ListMultipartUploads without a prefix from a memory cache that keeps an
+// upload whose abort found it already gone (the abort answers 204 and
+// leaves the entry, until MinIO's stale-upload expiry, 24 h): each listed
+// upload counts only if ListParts finds it; the others are logged.
 func openUploads(t testing.TB, c *s3.Client, bucket string) int {
 	t.Helper()
-	lu, err := c.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	ctx := context.Background()
+	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
 	if err != nil {
 		t.Fatalf("ListMultipartUploads %s: %v", bucket, err)
 	}
-	return len(lu.Uploads)
+	n := 0
+	for _, u := range lu.Uploads {
+		_, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId})
+		var api smithy.APIError
+		switch {
+		case err == nil:
+			n++
+		case errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload":
+			// Finished since the listing, or a stale cache entry.
+			t.Logf("MinIO's upload list names %s/%s (id %s), which does not exist (ListParts: NoSuchUpload)", bucket, aws.ToString(u.Key), aws.ToString(u.UploadId))
+		default:
+			t.Fatalf("ListParts %s/%s: %v", bucket, aws.ToString(u.Key), err)
+		}
+	}
+	return n
 }
 
-// describeUploads names a bucket's open uploads (key, id, start, parts) for
-// a failure message.
+// describeUploads names a bucket's listed uploads (key, id, start, parts;
+// -1 when ListParts fails) for a failure message.
 func describeUploads(t testing.TB, c *s3.Client, bucket string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -244,9 +265,9 @@ type crashCheck struct {
 }
 
 // orphanGrace is how long after a restart the daemon may take to abort
-// what the killed run left: Recover aborts at start, its sweeps follow at
-// 0.5 s and 5 s (an upload S3 creates late, or MinIO lists again after
-// the abort when the dead run's last part lands during it).
+// what the killed run left: Recover aborts at start, its sweeps of uploads
+// S3 created late (the dead run's last CreateMultipartUpload) follow at
+// 0.5 s and 5 s.
 const orphanGrace = 8 * time.Second
 
 // minioEmptyDir reports whether key/ holds no object in S3 while MinIO's
@@ -289,7 +310,10 @@ func verifyAfterCrash(t *testing.T, g *gateway, prefix string, wl *writeLog) (re
 				}
 			}
 		}
-		res.orphanWait = max(res.orphanWait, time.Since(restarted))
+	}
+	res.orphanWait = time.Since(restarted)
+	for _, dir := range dirs {
+		b := g.Buckets[dir]
 		for _, o := range listAll(t, g.S3, b, prefix+"/") {
 			key := aws.ToString(o.Key)
 			if key == prefix+"/" {

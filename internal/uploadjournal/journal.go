@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,13 +45,10 @@ type Aborter interface {
 // path) and returns how many it aborted. An upload S3 no longer knows
 // (already aborted or completed) counts as done.
 //
-// watch are the keys whose uploads may come back after this call: an
-// intent without a start (S3 may finish creating the upload after the
-// crashed run is gone, later than this listing), and every upload aborted
-// here (MinIO moves a dead client's last part into the upload's directory
-// after the abort deleted it, and lists the upload again). SweepLate looks
-// again.
-func Recover(ctx context.Context, c Aborter, path string) (n int, watch []Key, err error) {
+// pending are the keys of intents without a start: S3 may still create
+// such an upload after the crashed run is gone (it finishes a request
+// whose client has died), later than this listing; SweepLate looks again.
+func Recover(ctx context.Context, c Aborter, path string) (n int, pending []Key, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil, nil
@@ -62,7 +58,6 @@ func Recover(ctx context.Context, c Aborter, path string) (n int, watch []Key, e
 	}
 	open := map[string]record{}
 	var order []string
-	watched := map[[2]string]bool{}
 	intents := map[[2]string]int{} // (bucket, key) → intents not yet matched by a start
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -95,15 +90,15 @@ func Recover(ctx context.Context, c Aborter, path string) (n int, watch []Key, e
 			return n, nil, fmt.Errorf("uploadjournal: abort orphan upload of %s/%s: %w", r.Bucket, r.Key, err)
 		}
 		n++
-		watched[[2]string{r.Bucket, r.Key}] = true
 	}
 	// An intent without its start: the daemon died while S3 was creating
 	// the upload. Its id is unknown; find uploads of that key.
+	var pendingKeys []Key
 	for k, pending := range intents {
 		if pending == 0 {
 			continue
 		}
-		watched[k] = true
+		pendingKeys = append(pendingKeys, Key{k[0], k[1]})
 		out, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(k[0]), Prefix: aws.String(k[1])})
 		if err != nil {
 			return n, nil, fmt.Errorf("uploadjournal: list uploads of %s/%s: %w", k[0], k[1], err)
@@ -120,19 +115,10 @@ func Recover(ctx context.Context, c Aborter, path string) (n int, watch []Key, e
 			n++
 		}
 	}
-	for k := range watched {
-		watch = append(watch, Key{k[0], k[1]})
-	}
-	sort.Slice(watch, func(a, b int) bool {
-		if watch[a].Bucket != watch[b].Bucket {
-			return watch[a].Bucket < watch[b].Bucket
-		}
-		return watch[a].Key < watch[b].Key
-	})
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return n, watch, err
+		return n, pendingKeys, err
 	}
-	return n, watch, nil
+	return n, pendingKeys, nil
 }
 
 // Open starts a fresh journal at path (call Recover first).
@@ -144,8 +130,8 @@ func Open(inner s3api.API, path string) (*Journal, error) {
 	return &Journal{API: inner, f: f, path: path, live: map[string]bool{}, creating: map[[2]string]int{}}, nil
 }
 
-// SweepLate aborts uploads of the keys Recover watches that this run did
-// not start (and is not starting now), and returns how many.
+// SweepLate aborts uploads of the keys Recover left pending that this run
+// did not start (and is not starting now), and returns how many.
 func (j *Journal) SweepLate(ctx context.Context, keys []Key) (int, error) {
 	n := 0
 	for _, k := range keys {
