@@ -20,8 +20,6 @@ import (
 // ErrPermission. The modification time is pinned in metadata on the first
 // change, so the copy's new LastModified does not show as a modification.
 func (f *FS) SetAttrs(ctx context.Context, p string, a Attrs) error {
-	defer f.dirs.reset()
-	f.dirs.reset()
 	defer f.folderMarkers.reset()
 	return f.updateMeta(ctx, "setattrs", p, metaChange{a: a}, nil)
 }
@@ -30,8 +28,6 @@ func (f *FS) SetAttrs(ctx context.Context, p string, a Attrs) error {
 // NAMESPACE.NAME (at most 255 bytes); the object's whole user metadata
 // must stay within MaxMetadataBytes (else ErrInvalid).
 func (f *FS) SetXattr(ctx context.Context, p, name string, value []byte) error {
-	defer f.dirs.reset()
-	f.dirs.reset()
 	defer f.folderMarkers.reset()
 	if err := checkXattrName(name); err != nil {
 		return pathErr("setxattr", p, err)
@@ -42,8 +38,6 @@ func (f *FS) SetXattr(ctx context.Context, p, name string, value []byte) error {
 // RemoveXattr removes a user xattr; one that is not set fails with
 // errs.ErrNoXattr.
 func (f *FS) RemoveXattr(ctx context.Context, p, name string) error {
-	defer f.dirs.reset()
-	f.dirs.reset()
 	defer f.folderMarkers.reset()
 	if err := checkXattrName(name); err != nil {
 		return pathErr("removexattr", p, err)
@@ -63,6 +57,8 @@ func (f *FS) updateMeta(ctx context.Context, op, p string, c metaChange, check f
 	if err != nil {
 		return pathErr(op, p, err)
 	}
+	f.dropDirs(l)
+	defer f.dropDirs(l)
 	return pathErr(op, p, f.updateMetaAt(ctx, l, c, check))
 }
 

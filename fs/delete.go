@@ -22,8 +22,6 @@ const deleteBatch = 1000
 // written for it (as S3A does). Top-level directories fail with
 // ErrPermission.
 func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error) {
-	defer f.dirs.reset()
-	f.dirs.reset()
 	defer f.folderMarkers.reset()
 	l, err := f.resolve(ctx, p)
 	if err != nil {
@@ -32,6 +30,8 @@ func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error)
 		}
 		return false, pathErr("delete", p, err)
 	}
+	f.dropDirs(l)
+	defer f.dropDirs(l)
 	ok, err := f.delete(ctx, l, recursive)
 	return ok, pathErr("delete", p, err)
 }

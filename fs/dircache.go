@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -9,9 +10,13 @@ import (
 // dirCache remembers, for dirTTL, paths this FS found to be directories.
 // Creating many files in one directory (and checking permissions along the
 // way) would otherwise re-discover the same directories with two or three
-// S3 requests per file. Any namespace mutation through this FS drops the
-// whole cache; a directory removed by another client within the TTL can
-// still be written into, which on S3 simply makes it exist again.
+// S3 requests per file. A namespace mutation through this FS drops what it
+// can change (dropAround: the path, what is below it, and its parents,
+// which a delete can leave empty or a mkdir give a marker), before and
+// after it runs, so the rest of a job's directories stay known while its
+// tasks rename and delete; a directory removed by another client within
+// the TTL can still be written into, which on S3 simply makes it exist
+// again.
 type dirCache struct {
 	c *expirable.LRU[string, found]
 }
@@ -29,5 +34,27 @@ func (c dirCache) get(bucket, key string) (found, bool) { return c.c.Get(bucket 
 
 func (c dirCache) put(bucket, key string, fd found) { c.c.Add(bucket+"\x00"+key, fd) }
 
-// reset drops everything (after a mutation of the namespace).
+// reset drops everything.
 func (c dirCache) reset() { c.c.Purge() }
+
+// dropAround drops key, every key below it and every parent of it in
+// bucket.
+func (c dirCache) dropAround(bucket, key string) {
+	pre := bucket + "\x00"
+	self := pre + key
+	for _, k := range c.c.Keys() {
+		if k == self || strings.HasPrefix(k, self+"/") || strings.HasPrefix(self, k+"/") {
+			c.c.Remove(k)
+		}
+	}
+}
+
+// dropDirs drops what a mutation at l can change from the directory cache
+// (everything, for a bucket root or the namespace root).
+func (f *FS) dropDirs(l loc) {
+	if l.key == "" {
+		f.dirs.reset()
+		return
+	}
+	f.dirs.dropAround(l.bucket, l.key)
+}

@@ -20,8 +20,6 @@ import (
 // ErrNotExist, and a missing top-level directory with ErrPermission
 // (without a default bucket, where new top-level names live).
 func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group string, createParent bool) error {
-	defer f.dirs.reset()
-	f.dirs.reset()
 	defer f.folderMarkers.reset()
 	l, err := f.resolve(ctx, p)
 	if err != nil {
@@ -30,6 +28,8 @@ func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group str
 		}
 		return pathErr("mkdirs", p, err)
 	}
+	f.dropDirs(l)
+	defer f.dropDirs(l)
 	return pathErr("mkdirs", p, f.mkdirs(ctx, l, perm, owner, group, createParent))
 }
 

@@ -27,8 +27,6 @@ import (
 // ErrPermission. The rename is not atomic: a directory is copied (up to
 // CopyWorkers objects at a time) then deleted, one listing page at a time.
 func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error {
-	defer f.dirs.reset()
-	f.dirs.reset()
 	defer f.folderMarkers.reset()
 	ls, err := f.resolve(ctx, src)
 	if err != nil {
@@ -41,6 +39,10 @@ func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error 
 		}
 		return pathErr("rename", dst, err)
 	}
+	f.dropDirs(ls)
+	f.dropDirs(ld)
+	defer f.dropDirs(ld)
+	defer f.dropDirs(ls)
 	return pathErr("rename", src, f.rename(ctx, ls, ld, overwrite))
 }
 
