@@ -108,3 +108,8 @@ func (n *Namespace) Close(ctx context.Context) {
 		n.Abort(ctx, f, "server shutting down")
 	}
 }
+
+// CallContext prepares ctx for one client call: the namespace lookups the
+// call makes share their answers until something changes (see
+// fs.WithCallMemo). Front ends wrap each call in it.
+func CallContext(ctx context.Context) context.Context { return fs.WithCallMemo(ctx) }

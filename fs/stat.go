@@ -67,10 +67,24 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 		}
 		return found{kind: kindDir}, nil
 	}
+	gen := f.absent.gen.Load()
+	memo := memoOf(ctx)
+	if fd, ok := memo.get(l, gen); ok {
+		return fd, nil
+	}
+	fd, err := f.lookupStore(ctx, l, gen)
+	if err == nil {
+		memo.put(l, gen, fd)
+	}
+	return fd, err
+}
+
+// lookupStore is lookup past the call memo: the directory cache, then S3.
+// gen is the mutation generation the lookup started at.
+func (f *FS) lookupStore(ctx context.Context, l loc, gen uint64) (found, error) {
 	if fd, ok := f.dirs.get(l.bucket, l.key); ok {
 		return fd, nil
 	}
-	gen := f.absent.gen.Load()
 	if hidden, err := f.hiddenKey(ctx, l.bucket, l.key); err != nil || hidden {
 		return found{hidden: hidden}, err
 	}

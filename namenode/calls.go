@@ -177,7 +177,7 @@ func (c *conn) handle(cl *call) {
 	if ap, err := netip.ParseAddrPort(c.nc.LocalAddr().String()); err == nil {
 		ctx = context.WithValue(ctx, connAddrKey{}, ap.Addr().Unmap().String())
 	}
-	ctx = reqid.With(ctx, id)
+	ctx = dfs.CallContext(reqid.With(ctx, id))
 	defer cancel()
 	resp, err := cl.h.run(ctx, s.ns.Caller(c.user), cl.req)
 	lvl := slog.LevelDebug

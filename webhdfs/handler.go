@@ -151,7 +151,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// a failure, so what a client printed finds the daemon's log line.
 	id := reqid.New()
 	w.Header().Set("X-Request-Id", id)
-	rq := &request{w: w, r: r, ctx: reqid.With(r.Context(), id), path: fsPath(r.URL.Path, prefix), id: id}
+	rq := &request{w: w, r: r, ctx: dfs.CallContext(reqid.With(r.Context(), id)), path: fsPath(r.URL.Path, prefix), id: id}
 	defer func() {
 		lvl := slog.LevelDebug
 		if rq.status >= 400 {
