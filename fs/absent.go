@@ -68,7 +68,8 @@ func (f *FS) StatBeforeCreate(ctx context.Context, p string) (FileInfo, error) {
 }
 
 // mutationCounter bumps the absent cache's generation around every S3
-// request that can make an object appear or disappear.
+// request that can make an object appear or disappear, and makes the
+// calling client call's memo (callMemo) forget its answers.
 type mutationCounter struct {
 	s3api.API
 	gen *atomic.Uint64
@@ -77,29 +78,44 @@ type mutationCounter struct {
 func (m mutationCounter) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
 	m.gen.Add(1)
 	defer m.gen.Add(1)
+	memo := memoOf(ctx)
+	memo.changed()
+	defer memo.changed()
 	return m.API.PutObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
 	m.gen.Add(1)
 	defer m.gen.Add(1)
+	memo := memoOf(ctx)
+	memo.changed()
+	defer memo.changed()
 	return m.API.CopyObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
 	m.gen.Add(1)
 	defer m.gen.Add(1)
+	memo := memoOf(ctx)
+	memo.changed()
+	defer memo.changed()
 	return m.API.DeleteObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error) {
 	m.gen.Add(1)
 	defer m.gen.Add(1)
+	memo := memoOf(ctx)
+	memo.changed()
+	defer memo.changed()
 	return m.API.DeleteObjects(ctx, in, opts...)
 }
 
 func (m mutationCounter) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
 	m.gen.Add(1)
 	defer m.gen.Add(1)
+	memo := memoOf(ctx)
+	memo.changed()
+	defer memo.changed()
 	return m.API.CompleteMultipartUpload(ctx, in, opts...)
 }

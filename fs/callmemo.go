@@ -15,18 +15,18 @@ import (
 // on a Spark job (quick J1), a create made 16 S3 requests and a mkdirs 31,
 // most of them repeats.
 //
-// An answer is reused only while no mutating S3 request of this FS has
-// started or ended since the lookup began (the absent cache's generation),
-// so a call sees its own changes and every other call's, and the memo
-// lives only as long as the call's context.
+// The memo forgets everything when the call itself changes the namespace
+// (any mutating S3 request made with its context: see mutationCounter),
+// so a call sees its own changes. Changes by other calls running at the
+// same time are not looked for: two calls that overlap may take effect in
+// either order, and a call that starts after another ended starts with an
+// empty memo. (A global generation, tried first, threw the memo away
+// whenever a concurrent task wrote anything, and a Spark job's tasks
+// always do.)
 type callMemo struct {
-	mu sync.Mutex
-	m  map[string]memoEntry
-}
-
-type memoEntry struct {
-	fd  found
-	gen uint64
+	mu  sync.Mutex
+	gen uint64 // changes made by the call so far
+	m   map[string]found
 }
 
 type callMemoKey struct{}
@@ -35,7 +35,7 @@ type callMemoKey struct{}
 // namespace changes (see callMemo). Front ends wrap each client call in
 // one; a context without it looks everything up afresh.
 func WithCallMemo(ctx context.Context) context.Context {
-	return context.WithValue(ctx, callMemoKey{}, &callMemo{m: map[string]memoEntry{}})
+	return context.WithValue(ctx, callMemoKey{}, &callMemo{m: map[string]found{}})
 }
 
 func memoOf(ctx context.Context) *callMemo {
@@ -43,26 +43,48 @@ func memoOf(ctx context.Context) *callMemo {
 	return m
 }
 
-// get returns the answer for l if it was found at generation gen.
-func (c *callMemo) get(l loc, gen uint64) (found, bool) {
+// get returns the answer recorded for l.
+func (c *callMemo) get(l loc) (found, bool) {
 	if c == nil {
 		return found{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[l.bucket+"\x00"+l.key]
-	if !ok || e.gen != gen {
-		return found{}, false
-	}
-	return e.fd, true
+	fd, ok := c.m[l.bucket+"\x00"+l.key]
+	return fd, ok
 }
 
-// put records what a lookup that started at generation gen found.
+// put records what a lookup found, unless the call changed something
+// since the lookup began (gen is the call's change count then).
 func (c *callMemo) put(l loc, gen uint64, fd found) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m[l.bucket+"\x00"+l.key] = memoEntry{fd: fd, gen: gen}
+	if gen != c.gen {
+		return
+	}
+	c.m[l.bucket+"\x00"+l.key] = fd
+}
+
+// generation is the call's change count.
+func (c *callMemo) generation() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// changed forgets every answer (the call is changing the namespace).
+func (c *callMemo) changed() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
 }

@@ -67,14 +67,14 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 		}
 		return found{kind: kindDir}, nil
 	}
-	gen := f.absent.gen.Load()
 	memo := memoOf(ctx)
-	if fd, ok := memo.get(l, gen); ok {
+	if fd, ok := memo.get(l); ok {
 		return fd, nil
 	}
-	fd, err := f.lookupStore(ctx, l, gen)
+	mgen := memo.generation()
+	fd, err := f.lookupStore(ctx, l, f.absent.gen.Load())
 	if err == nil {
-		memo.put(l, gen, fd)
+		memo.put(l, mgen, fd)
 	}
 	return fd, err
 }
