@@ -2,6 +2,7 @@ package fs
 
 import (
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"testing"
 )
@@ -17,6 +18,7 @@ func TestCallMemo(t *testing.T) {
 	r.write("/t/d/f", []byte("x"), CreateOptions{})
 	call := WithCallMemo(ctx)
 	c.takeHeads()
+	c.takeLists()
 	for range 3 {
 		if _, err := r.fs.Stat(call, "/t/d/missing"); !errors.Is(err, iofs.ErrNotExist) {
 			t.Fatalf("stat missing: %v", err)
@@ -25,10 +27,9 @@ func TestCallMemo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A miss is a HEAD of the object and one of its folder marker; the
-	// file one HEAD.
-	if n := c.takeHeads(); n != 3 {
-		t.Errorf("three stats each of a missing path and a file in one call: %d HEADs, want 3 (the first of each)", n)
+	// A miss is a HEAD of the object and a LIST; the file one HEAD.
+	if n, m := c.takeHeads(), c.takeLists(); n != 2 || m != 1 {
+		t.Errorf("three stats each of a missing path and a file in one call: %d HEADs, %d LISTs, want 2 and 1 (the first of each)", n, m)
 	}
 
 	// The call creates the missing path: its next lookup sees it.
@@ -51,10 +52,62 @@ func TestCallMemo(t *testing.T) {
 
 	// Without a memo, every stat asks.
 	c.takeHeads()
+	c.takeLists()
 	for range 3 {
 		r.fs.Stat(ctx, "/t/d/gone")
 	}
-	if n := c.takeHeads(); n != 6 {
-		t.Errorf("three stats of a missing path without a memo: %d HEADs, want 6", n)
+	if n, m := c.takeHeads(), c.takeLists(); n != 3 || m != 3 {
+		t.Errorf("three stats of a missing path without a memo: %d HEADs, %d LISTs, want 3 and 3", n, m)
+	}
+}
+
+// TestLookupDirOneListing: telling a directory from nothing costs the
+// object's HEAD and one LIST (plus the marker's HEAD when there is one),
+// whatever kind of directory it is, and stays right when siblings whose
+// names extend the path fill the listing's page.
+func TestLookupDirOneListing(t *testing.T) {
+	r, c := countingRig(t, nil)
+	ctx := ctxT(t)
+	mustOK(t, "mkdirs", r.fs.Mkdirs(ctx, "/t/marked", 0o751, "", "", true))
+	r.putRaw("implicit/child", []byte("x"), nil)
+	r.putRaw("emrfs_$folder$", nil, nil)
+	// 20 siblings sort between "crowded" and "crowded/" ('-' < '/'), 20
+	// between "crowded/" and "crowded_$folder$" ('0'-'9' < '_').
+	var keys []string
+	for i := range 20 {
+		keys = append(keys, fmt.Sprintf("crowded-%02d", i), fmt.Sprintf("crowded%02d", i), fmt.Sprintf("late%02d", i))
+	}
+	keys = append(keys, "crowded/child", "late_$folder$")
+	r.putRawMany(keys)
+
+	cases := []struct {
+		path         string
+		dir          bool
+		perm         uint32
+		heads, lists int64 // the fast path's cost; 0 = not checked
+	}{
+		{"/t/missing", false, 0, 1, 1},
+		{"/t/marked", true, 0o751, 2, 1},
+		{"/t/implicit", true, DefaultDirPerm, 1, 1},
+		{"/t/emrfs", true, DefaultDirPerm, 1, 1},
+		{"/t/crowded", true, DefaultDirPerm, 0, 0}, // asks again by key
+		{"/t/late", true, DefaultDirPerm, 0, 0},    // HEADs the folder marker
+		{"/t/crowde", false, 0, 0, 0},
+	}
+	for _, tc := range cases {
+		c.takeHeads()
+		c.takeLists()
+		fi, err := r.fs.Stat(ctx, tc.path)
+		heads, lists := c.takeHeads(), c.takeLists()
+		if !tc.dir {
+			if !errors.Is(err, iofs.ErrNotExist) {
+				t.Errorf("%s: %+v %v, want not-exist", tc.path, fi, err)
+			}
+		} else if err != nil || !fi.IsDir || fi.Perm != tc.perm {
+			t.Errorf("%s: %+v %v, want a directory with perm %o", tc.path, fi, err, tc.perm)
+		}
+		if tc.heads != 0 && (heads != tc.heads || lists != tc.lists) {
+			t.Errorf("%s: %d HEADs and %d LISTs, want %d and %d", tc.path, heads, lists, tc.heads, tc.lists)
+		}
 	}
 }

@@ -20,11 +20,19 @@ import (
 	"github.com/emrfsd/emrfsd/providers"
 )
 
-// countingS3 counts the HEAD requests sent through it.
+// countingS3 counts the HEAD and LIST requests sent through it.
 type countingS3 struct {
 	s3api.API
-	heads atomic.Int64
+	heads, lists atomic.Int64
 }
+
+func (c *countingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	c.lists.Add(1)
+	return c.API.ListObjectsV2(ctx, in, opts...)
+}
+
+// takeLists returns the LISTs counted since the last call.
+func (c *countingS3) takeLists() int64 { return c.lists.Swap(0) }
 
 func (c *countingS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
 	c.heads.Add(1)
