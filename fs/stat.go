@@ -105,71 +105,8 @@ func (f *FS) lookupStore(ctx context.Context, l loc, gen uint64) (found, error) 
 	return fd, err
 }
 
-// lookupListKeys is how many keys lookupDir's listing asks for.
-const lookupListKeys = 16
-
 // lookupDir finds a directory at l (not root, not top-level, no file).
-//
-// One listing of the keys that start with l's key usually answers both
-// questions: "NAME/" itself (a marker, HEADed for its attributes) or any
-// "NAME/..." key (an implicit directory) sort before "NAME_$folder$" (the
-// EMRFS folder marker: '/' < '_'), and everything between is a sibling
-// whose name extends NAME ("NAME-1", "NAME0"). Only when siblings fill the
-// page before it reaches those keys does it ask again, by key.
 func (f *FS) lookupDir(ctx context.Context, l loc) (found, error) {
-	dir, folder := l.dirPrefix(), l.key+folderSuffix
-	out, err := f.opts.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
-		Bucket:  aws.String(l.bucket),
-		Prefix:  aws.String(l.key),
-		MaxKeys: aws.Int32(lookupListKeys),
-	})
-	if err != nil {
-		return found{}, err
-	}
-	var last string
-	folderSeen := false
-	for _, o := range out.Contents {
-		k := aws.ToString(o.Key)
-		last = k
-		switch {
-		case k == dir:
-			h, err := f.head(ctx, l.bucket, dir)
-			switch {
-			case err == nil:
-				f.rememberHead(l.bucket, dir, h, 0)
-				return found{kind: kindDir, head: h}, nil
-			case !isNotExist(err):
-				return found{}, err
-			}
-			// The marker vanished meanwhile: ask again, by key.
-			return f.lookupDirByKey(ctx, l)
-		case strings.HasPrefix(k, dir):
-			return found{kind: kindDir}, nil
-		case k == folder:
-			folderSeen = true
-		}
-	}
-	complete := !aws.ToBool(out.IsTruncated)
-	if !complete && (last < dir || strings.HasPrefix(last, dir)) {
-		// Siblings filled the page before "NAME/" keys would come.
-		return f.lookupDirByKey(ctx, l)
-	}
-	if folderSeen {
-		return found{kind: kindDir, folder: true}, nil
-	}
-	if complete || last >= folder {
-		return found{}, nil
-	}
-	ok, err := f.exists(ctx, l.bucket, folder)
-	if err != nil || !ok {
-		return found{}, err
-	}
-	return found{kind: kindDir, folder: true}, nil
-}
-
-// lookupDirByKey is lookupDir by key: a listing of "NAME/" and a HEAD of
-// the folder marker.
-func (f *FS) lookupDirByKey(ctx context.Context, l loc) (found, error) {
 	// The EMRFS folder marker is asked for at the same time as the prefix
 	// listing: a missing path costs one round trip here, not two.
 	type folderAnswer struct {
