@@ -75,47 +75,40 @@ type mutationCounter struct {
 	gen *atomic.Uint64
 }
 
-func (m mutationCounter) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+// mutating marks the start of a mutating request made with ctx, and
+// returns what marks its end: both bump the generation and empty the
+// call's memo.
+func (m mutationCounter) mutating(ctx context.Context) func() {
 	m.gen.Add(1)
-	defer m.gen.Add(1)
 	memo := memoOf(ctx)
 	memo.changed()
-	defer memo.changed()
+	return func() {
+		m.gen.Add(1)
+		memo.changed()
+	}
+}
+
+func (m mutationCounter) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	defer m.mutating(ctx)()
 	return m.API.PutObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
-	m.gen.Add(1)
-	defer m.gen.Add(1)
-	memo := memoOf(ctx)
-	memo.changed()
-	defer memo.changed()
+	defer m.mutating(ctx)()
 	return m.API.CopyObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
-	m.gen.Add(1)
-	defer m.gen.Add(1)
-	memo := memoOf(ctx)
-	memo.changed()
-	defer memo.changed()
+	defer m.mutating(ctx)()
 	return m.API.DeleteObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error) {
-	m.gen.Add(1)
-	defer m.gen.Add(1)
-	memo := memoOf(ctx)
-	memo.changed()
-	defer memo.changed()
+	defer m.mutating(ctx)()
 	return m.API.DeleteObjects(ctx, in, opts...)
 }
 
 func (m mutationCounter) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
-	m.gen.Add(1)
-	defer m.gen.Add(1)
-	memo := memoOf(ctx)
-	memo.changed()
-	defer memo.changed()
+	defer m.mutating(ctx)()
 	return m.API.CompleteMultipartUpload(ctx, in, opts...)
 }

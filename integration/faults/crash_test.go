@@ -205,25 +205,31 @@ func listAll(t testing.TB, c *s3.Client, bucket, prefix string) []s3types.Object
 	return out
 }
 
-// openUploads counts a bucket's open multipart uploads. MinIO answers a
+// liveUpload is an open multipart upload and how many parts it has.
+type liveUpload struct {
+	s3types.MultipartUpload
+	parts int
+}
+
+// liveUploads lists a bucket's open multipart uploads. MinIO answers a
 // ListMultipartUploads without a prefix from a memory cache that keeps an
 // upload whose abort found it already gone (the abort answers 204 and
-// leaves the entry, until MinIO's stale-upload expiry, 24 h): each listed
+// leaves the entry, until MinIO's stale-upload expiry, 24 h): a listed
 // upload counts only if ListParts finds it; the others are logged.
-func openUploads(t testing.TB, c *s3.Client, bucket string) int {
+func liveUploads(t testing.TB, c *s3.Client, bucket string) []liveUpload {
 	t.Helper()
 	ctx := context.Background()
 	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
 	if err != nil {
 		t.Fatalf("ListMultipartUploads %s: %v", bucket, err)
 	}
-	n := 0
+	var live []liveUpload
 	for _, u := range lu.Uploads {
-		_, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId})
+		lp, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId})
 		var api smithy.APIError
 		switch {
 		case err == nil:
-			n++
+			live = append(live, liveUpload{u, len(lp.Parts)})
 		case errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload":
 			// Finished since the listing, or a stale cache entry.
 			t.Logf("MinIO's upload list names %s/%s (id %s), which does not exist (ListParts: NoSuchUpload)", bucket, aws.ToString(u.Key), aws.ToString(u.UploadId))
@@ -231,25 +237,21 @@ func openUploads(t testing.TB, c *s3.Client, bucket string) int {
 			t.Fatalf("ListParts %s/%s: %v", bucket, aws.ToString(u.Key), err)
 		}
 	}
-	return n
+	return live
 }
 
-// describeUploads names a bucket's listed uploads (key, id, start, parts;
-// -1 when ListParts fails) for a failure message.
-func describeUploads(t testing.TB, c *s3.Client, bucket string) string {
+// openUploads counts a bucket's open multipart uploads (see liveUploads).
+func openUploads(t testing.TB, c *s3.Client, bucket string) int {
 	t.Helper()
-	ctx := context.Background()
-	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
-	if err != nil {
-		return err.Error()
-	}
+	return len(liveUploads(t, c, bucket))
+}
+
+// describeUploads names uploads (key, id, start, parts) for a failure
+// message.
+func describeUploads(ups []liveUpload) string {
 	var b strings.Builder
-	for _, u := range lu.Uploads {
-		parts := -1
-		if lp, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId}); err == nil {
-			parts = len(lp.Parts)
-		}
-		fmt.Fprintf(&b, "[%s id=%s initiated=%s parts=%d] ", aws.ToString(u.Key), aws.ToString(u.UploadId), aws.ToTime(u.Initiated).Format(time.RFC3339Nano), parts)
+	for _, u := range ups {
+		fmt.Fprintf(&b, "[%s id=%s initiated=%s parts=%d] ", aws.ToString(u.Key), aws.ToString(u.UploadId), aws.ToTime(u.Initiated).Format(time.RFC3339Nano), u.parts)
 	}
 	return b.String()
 }
@@ -301,9 +303,9 @@ func verifyAfterCrash(t *testing.T, g *gateway, prefix string, wl *writeLog) (re
 		for openUploads(t, g.S3, b) != 0 && time.Since(restarted) < orphanGrace {
 			time.Sleep(100 * time.Millisecond)
 		}
-		if n := openUploads(t, g.S3, b); n != 0 {
-			res.orphans += n
-			t.Errorf("%s: %d multipart uploads still open %s after restart: %s", dir, n, orphanGrace, describeUploads(t, g.S3, b))
+		if ups := liveUploads(t, g.S3, b); len(ups) != 0 {
+			res.orphans += len(ups)
+			t.Errorf("%s: %d multipart uploads still open %s after restart: %s", dir, len(ups), orphanGrace, describeUploads(ups))
 			for _, line := range strings.Split(g.lastJournal, "\n") {
 				if strings.Contains(line, `"`+b+`"`) && !strings.Contains(line, `"end"`) {
 					t.Logf("journal of the killed run: %s", line)
