@@ -7,7 +7,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
-// dirCache remembers, for dirTTL, paths this FS found to be directories.
+// dirCache remembers, for Options.DirCacheTTL, paths this FS found to be directories.
 // Creating many files in one directory (and checking permissions along the
 // way) would otherwise re-discover the same directories with two or three
 // S3 requests per file. A namespace mutation through this FS drops what it
@@ -22,12 +22,13 @@ type dirCache struct {
 }
 
 const (
-	dirTTL        = 2 * time.Second
-	dirCacheLimit = 4096
+	// DefaultDirCacheTTL is Options.DirCacheTTL's default.
+	DefaultDirCacheTTL = 2 * time.Second
+	dirCacheLimit      = 4096
 )
 
-func newDirCache() dirCache {
-	return dirCache{c: expirable.NewLRU[string, found](dirCacheLimit, nil, dirTTL)}
+func newDirCache(ttl time.Duration) dirCache {
+	return dirCache{c: expirable.NewLRU[string, found](dirCacheLimit, nil, ttl)}
 }
 
 func (c dirCache) get(bucket, key string) (found, bool) { return c.c.Get(bucket + "\x00" + key) }

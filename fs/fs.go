@@ -76,6 +76,9 @@ type Options struct {
 	// of a directory marker (a delimited listing gives no ETag to check
 	// them against); older ones are HEADed again. Default 5 minutes.
 	DirAttrTTL time.Duration
+	// DirCacheTTL is how long the FS trusts that a path it found to be a
+	// directory still is one (see dirCache). Default DefaultDirCacheTTL.
+	DirCacheTTL time.Duration
 	// NoListHeads makes listings show the defaults for objects the index
 	// does not know (written by other tools or daemons) instead of HEADing
 	// them (at most 8 at a time, each object version once).
@@ -228,6 +231,12 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	if o.DirAttrTTL < 0 {
 		return nil, fmt.Errorf("fs: %w: DirAttrTTL %v < 0", iofs.ErrInvalid, o.DirAttrTTL)
 	}
+	if o.DirCacheTTL == 0 {
+		o.DirCacheTTL = DefaultDirCacheTTL
+	}
+	if o.DirCacheTTL < 0 {
+		return nil, fmt.Errorf("fs: %w: DirCacheTTL %v < 0", iofs.ErrInvalid, o.DirCacheTTL)
+	}
 	if o.Index == nil {
 		o.Index = NewMemoryIndex(DefaultIndexEntries)
 	}
@@ -242,7 +251,7 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	absent := newAbsentCache()
 	o.S3 = mutationCounter{API: o.S3, gen: &absent.gen}
 	return &FS{opts: o, log: log, index: o.Index, metrics: m, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize,
-		folderMarkers: newProbeCache(), dirs: newDirCache(), absent: absent}, nil
+		folderMarkers: newProbeCache(), dirs: newDirCache(o.DirCacheTTL), absent: absent}, nil
 }
 
 // resolve parses p and maps its top-level directory to a bucket: a served

