@@ -61,6 +61,7 @@
 //	emrfsd.attrindex.memory.entries    65536
 //	emrfsd.attrindex.max.entries       4194304
 //	emrfsd.attrindex.dir.ttl           5m
+//	emrfsd.dircache.ttl                2s
 //	emrfsd.list.head.unknown           true
 //
 // Bucket roots, per bucket (emrfsd.bucket.BUCKET.REST overrides
