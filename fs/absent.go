@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
@@ -68,47 +69,55 @@ func (f *FS) StatBeforeCreate(ctx context.Context, p string) (FileInfo, error) {
 }
 
 // mutationCounter bumps the absent cache's generation around every S3
-// request that can make an object appear or disappear, and makes the
-// calling client call's memo (callMemo) forget its answers.
+// request that can make an object appear or disappear, makes the calling
+// client call's memo (callMemo) forget its answers and drops the listing
+// pages fetched ahead (listAhead) above the keys it changes.
 type mutationCounter struct {
 	s3api.API
-	gen *atomic.Uint64
+	gen   *atomic.Uint64
+	ahead *listAhead
 }
 
-// mutating marks the start of a mutating request made with ctx, and
-// returns what marks its end: both bump the generation and empty the
-// call's memo.
-func (m mutationCounter) mutating(ctx context.Context) func() {
-	m.gen.Add(1)
-	memo := memoOf(ctx)
-	memo.changed()
-	return func() {
+// mutating marks the start of a mutating request made with ctx on keys of
+// bucket, and returns what marks its end: both bump the generation, empty
+// the call's memo and drop the pages fetched ahead above keys.
+func (m mutationCounter) mutating(ctx context.Context, bucket *string, keys ...string) func() {
+	step := func() {
 		m.gen.Add(1)
-		memo.changed()
+		memoOf(ctx).changed()
+		m.ahead.drop(aws.ToString(bucket), keys...)
 	}
+	step()
+	return step
 }
 
 func (m mutationCounter) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
-	defer m.mutating(ctx)()
+	defer m.mutating(ctx, in.Bucket, aws.ToString(in.Key))()
 	return m.API.PutObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
-	defer m.mutating(ctx)()
+	defer m.mutating(ctx, in.Bucket, aws.ToString(in.Key))()
 	return m.API.CopyObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
-	defer m.mutating(ctx)()
+	defer m.mutating(ctx, in.Bucket, aws.ToString(in.Key))()
 	return m.API.DeleteObject(ctx, in, opts...)
 }
 
 func (m mutationCounter) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error) {
-	defer m.mutating(ctx)()
+	var keys []string
+	if in.Delete != nil {
+		for _, o := range in.Delete.Objects {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	defer m.mutating(ctx, in.Bucket, keys...)()
 	return m.API.DeleteObjects(ctx, in, opts...)
 }
 
 func (m mutationCounter) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
-	defer m.mutating(ctx)()
+	defer m.mutating(ctx, in.Bucket, aws.ToString(in.Key))()
 	return m.API.CompleteMultipartUpload(ctx, in, opts...)
 }

@@ -162,6 +162,7 @@ type FS struct {
 	folderMarkers probeCache   // folder-marker probes at listing page cuts
 	dirs          dirCache     // recently seen directories
 	absent        *absentCache // paths just found empty, for StatBeforeCreate
+	ahead         *listAhead   // listing pages fetched before they are asked for
 	roots         rootCache    // bucket-root attributes
 	tops          topsCache    // discovered buckets (Buckets == nil with a DefaultBucket)
 	index         AttrIndex
@@ -248,10 +249,10 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	absent := newAbsentCache()
-	o.S3 = mutationCounter{API: o.S3, gen: &absent.gen}
+	absent, ahead := newAbsentCache(), newListAhead()
+	o.S3 = mutationCounter{API: o.S3, gen: &absent.gen, ahead: ahead}
 	return &FS{opts: o, log: log, index: o.Index, metrics: m, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize,
-		folderMarkers: newProbeCache(), dirs: newDirCache(o.DirCacheTTL), absent: absent}, nil
+		folderMarkers: newProbeCache(), dirs: newDirCache(o.DirCacheTTL), absent: absent, ahead: ahead}, nil
 }
 
 // resolve parses p and maps its top-level directory to a bucket: a served

@@ -79,22 +79,17 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 		return nil, false, err
 	}
 	d := &dirLister{f: f, l: l, prefix: l.dirPrefix(), startAfter: startAfter, listedSize: func(n int64) int64 { return providers.ListedSize(pr, n) }, entries: map[string]*listEntry{}}
-	in := &s3.ListObjectsV2Input{
-		Bucket:    aws.String(l.bucket),
-		Prefix:    aws.String(d.prefix),
-		Delimiter: aws.String("/"),
-		// Small pages for small limits; a few extra absorb hidden keys.
-		MaxKeys: aws.Int32(int32(min(DefaultListLimit, limit+8))),
-	}
-	if startAfter != "" {
-		// Every child named after startAfter has a key after prefix+startAfter.
-		in.StartAfter = aws.String(d.prefix + startAfter)
-	}
+	in := listInput(l.bucket, d.prefix, startAfter, limit)
 	done := false
-	for {
-		out, err := f.opts.S3.ListObjectsV2(ctx, in)
-		if err != nil {
-			return nil, false, err
+	for first := true; ; first = false {
+		out, ok := (*s3.ListObjectsV2Output)(nil), false
+		if first {
+			out, ok = f.ahead.take(ctx, in)
+		}
+		if !ok {
+			if out, err = f.opts.S3.ListObjectsV2(ctx, in); err != nil {
+				return nil, false, err
+			}
 		}
 		if err := d.page(ctx, out); err != nil {
 			return nil, false, err
@@ -131,6 +126,9 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 	if len(names) > limit {
 		names = names[:limit]
 	}
+	if more && limit >= listAheadMinLimit {
+		f.ahead.start(ctx, f.opts.S3, listInput(l.bucket, d.prefix, names[len(names)-1], limit))
+	}
 	if err := d.attributes(ctx, names); err != nil {
 		return nil, false, err
 	}
@@ -139,6 +137,23 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 		res[i] = d.entries[n].fi
 	}
 	return res, more, nil
+}
+
+// listInput is the first ListObjectsV2 request of a List call in the
+// directory with key prefix prefix.
+func listInput(bucket, prefix, startAfter string, limit int) *s3.ListObjectsV2Input {
+	in := &s3.ListObjectsV2Input{
+		Bucket:    aws.String(bucket),
+		Prefix:    aws.String(prefix),
+		Delimiter: aws.String("/"),
+		// Small pages for small limits; a few extra absorb hidden keys.
+		MaxKeys: aws.Int32(int32(min(DefaultListLimit, limit+8))),
+	}
+	if startAfter != "" {
+		// Every child named after startAfter has a key after prefix+startAfter.
+		in.StartAfter = aws.String(prefix + startAfter)
+	}
+	return in
 }
 
 // page merges one ListObjectsV2 page.

@@ -1,0 +1,125 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrfsd/emrfsd/internal/s3api"
+)
+
+type callTag struct{}
+
+// taggedLists records, for every LIST, the tag of the context it was made
+// with and its StartAfter.
+type taggedLists struct {
+	s3api.API
+	mu    sync.Mutex
+	lists []string // "TAG after=STARTAFTER"
+}
+
+func (c *taggedLists) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	tag, _ := ctx.Value(callTag{}).(string)
+	c.mu.Lock()
+	c.lists = append(c.lists, tag+" after="+aws.ToString(in.StartAfter))
+	c.mu.Unlock()
+	return c.API.ListObjectsV2(ctx, in, opts...)
+}
+
+func (c *taggedLists) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.lists
+	c.lists = nil
+	slices.Sort(l)
+	return l
+}
+
+// TestListAhead: while a client takes in one page of a large listing, the
+// S3 page its next call starts with is fetched (by the previous call,
+// hence with its context); the next call uses it instead of listing, and
+// the pages together are the directory. A change made through the FS
+// under the directory between two pages is seen by the next page; a
+// one-entry listing (an emptiness check) fetches nothing ahead.
+func TestListAhead(t *testing.T) {
+	var c *taggedLists
+	r := newRig(t, nil, func(o *Options) {
+		c = &taggedLists{API: o.S3}
+		o.S3 = c
+	})
+	var keys, want []string
+	for i := range 250 {
+		n := fmt.Sprintf("f%03d", i)
+		keys = append(keys, "d/"+n)
+		want = append(want, n)
+	}
+	r.putRawMany(keys)
+	ctx := ctxT(t)
+	page := func(tag, after string) ([]string, bool) {
+		t.Helper()
+		fis, more, err := r.fs.List(context.WithValue(ctx, callTag{}, tag), "/t/d", after, 100)
+		mustOK(t, "list page "+tag, err)
+		var names []string
+		for _, fi := range fis {
+			names = append(names, fi.Name)
+		}
+		return names, more
+	}
+	// settle waits for the fetch started by the last page to be done.
+	settle := func() {
+		for _, id := range r.fs.ahead.c.Keys() {
+			if p, ok := r.fs.ahead.c.Peek(id); ok {
+				<-p.done
+			}
+		}
+	}
+
+	c.take()
+	var got []string
+	p1, more := page("p1", "")
+	settle()
+	got = append(got, p1...)
+	p2, _ := page("p2", p1[len(p1)-1])
+	settle()
+	got = append(got, p2...)
+	p3, more3 := page("p3", p2[len(p2)-1])
+	got = append(got, p3...)
+	if !more || more3 || !slices.Equal(got, want) {
+		t.Fatalf("three pages of 100: %d names (more %v, %v), want the 250 in order", len(got), more, more3)
+	}
+	wantLists := []string{
+		"p1 after=", "p1 after=d/f099", // p1's own page and p2's, fetched ahead
+		"p2 after=d/f199", // p3's, fetched ahead; p2 made no LIST of its own
+	}
+	if l := c.take(); !slices.Equal(l, wantLists) {
+		t.Errorf("LISTs made (context tag, StartAfter): %q, want %q", l, wantLists)
+	}
+
+	// A file created and one deleted through the FS between two pages.
+	p1, _ = page("q1", "")
+	settle()
+	r.write("/t/d/f150x", []byte("new"), CreateOptions{})
+	if _, err := r.fs.Delete(ctx, "/t/d/f120", false); err != nil {
+		t.Fatal(err)
+	}
+	p2, _ = page("q2", p1[len(p1)-1])
+	if !slices.Contains(p2, "f150x") || slices.Contains(p2, "f120") {
+		t.Errorf("page after a create of f150x and a delete of f120 through the FS: %q", p2)
+	}
+	settle()
+	c.take()
+
+	// An emptiness check.
+	if _, _, err := r.fs.List(context.WithValue(ctx, callTag{}, "e"), "/t/d", "", 1); err != nil {
+		t.Fatal(err)
+	}
+	settle()
+	if l := c.take(); !slices.Equal(l, []string{"e after="}) {
+		t.Errorf("one-entry listing made LISTs %q, want only its own", l)
+	}
+}
