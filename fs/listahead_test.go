@@ -20,13 +20,13 @@ type callTag struct{}
 type taggedLists struct {
 	s3api.API
 	mu    sync.Mutex
-	lists []string // "TAG after=STARTAFTER"
+	lists []string // "TAG after=STARTAFTER token=BOOL"
 }
 
 func (c *taggedLists) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
 	tag, _ := ctx.Value(callTag{}).(string)
 	c.mu.Lock()
-	c.lists = append(c.lists, tag+" after="+aws.ToString(in.StartAfter))
+	c.lists = append(c.lists, fmt.Sprintf("%s after=%s token=%v", tag, aws.ToString(in.StartAfter), in.ContinuationToken != nil))
 	c.mu.Unlock()
 	return c.API.ListObjectsV2(ctx, in, opts...)
 }
@@ -43,7 +43,9 @@ func (c *taggedLists) take() []string {
 // TestListAhead: while a client takes in one page of a large listing, the
 // S3 page its next call starts with is fetched (by the previous call,
 // hence with its context); the next call uses it instead of listing, and
-// the pages together are the directory. A change made through the FS
+// the pages together are the directory. A page that ended where its S3
+// page did is continued with the continuation token, one cut short by the
+// limit is fetched after its last name. A change made through the FS
 // under the directory between two pages is seen by the next page; a
 // one-entry listing (an emptiness check) fetches nothing ahead.
 func TestListAhead(t *testing.T) {
@@ -52,11 +54,21 @@ func TestListAhead(t *testing.T) {
 		c = &taggedLists{API: o.S3}
 		o.S3 = c
 	})
+	// Page 1 (limit 100, S3 pages of 108): 92 files and 8 directories,
+	// each a common prefix and an EMRFS folder marker: 108 keys, 100
+	// entries. Page 2: 108 files, cut at 100. Page 3: the last 50.
 	var keys, want []string
-	for i := range 250 {
-		n := fmt.Sprintf("f%03d", i)
-		keys = append(keys, "d/"+n)
-		want = append(want, n)
+	for i := range 92 {
+		keys = append(keys, fmt.Sprintf("d/a%03d", i))
+		want = append(want, fmt.Sprintf("a%03d", i))
+	}
+	for i := range 8 {
+		keys = append(keys, fmt.Sprintf("d/b%d/x", i), fmt.Sprintf("d/b%d_$folder$", i))
+		want = append(want, fmt.Sprintf("b%d", i))
+	}
+	for i := range 150 {
+		keys = append(keys, fmt.Sprintf("d/c%03d", i))
+		want = append(want, fmt.Sprintf("c%03d", i))
 	}
 	r.putRawMany(keys)
 	ctx := ctxT(t)
@@ -93,8 +105,9 @@ func TestListAhead(t *testing.T) {
 		t.Fatalf("three pages of 100: %d names (more %v, %v), want the 250 in order", len(got), more, more3)
 	}
 	wantLists := []string{
-		"p1 after=", "p1 after=d/f099", // p1's own page and p2's, fetched ahead
-		"p2 after=d/f199", // p3's, fetched ahead; p2 made no LIST of its own
+		"p1 after= token=false",       // p1's own page
+		"p1 after= token=true",        // p2's, fetched ahead by continuing p1's listing
+		"p2 after=d/c099 token=false", // p3's, fetched ahead after p2's last name; p2 made no LIST of its own
 	}
 	if l := c.take(); !slices.Equal(l, wantLists) {
 		t.Errorf("LISTs made (context tag, StartAfter): %q, want %q", l, wantLists)
@@ -103,13 +116,13 @@ func TestListAhead(t *testing.T) {
 	// A file created and one deleted through the FS between two pages.
 	p1, _ = page("q1", "")
 	settle()
-	r.write("/t/d/f150x", []byte("new"), CreateOptions{})
-	if _, err := r.fs.Delete(ctx, "/t/d/f120", false); err != nil {
+	r.write("/t/d/c050x", []byte("new"), CreateOptions{})
+	if _, err := r.fs.Delete(ctx, "/t/d/c020", false); err != nil {
 		t.Fatal(err)
 	}
 	p2, _ = page("q2", p1[len(p1)-1])
-	if !slices.Contains(p2, "f150x") || slices.Contains(p2, "f120") {
-		t.Errorf("page after a create of f150x and a delete of f120 through the FS: %q", p2)
+	if !slices.Contains(p2, "c050x") || slices.Contains(p2, "c020") {
+		t.Errorf("page after a create of c050x and a delete of c020 through the FS: %q", p2)
 	}
 	settle()
 	c.take()
@@ -119,7 +132,7 @@ func TestListAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	settle()
-	if l := c.take(); !slices.Equal(l, []string{"e after="}) {
+	if l := c.take(); !slices.Equal(l, []string{"e after= token=false"}) {
 		t.Errorf("one-entry listing made LISTs %q, want only its own", l)
 	}
 }
