@@ -41,9 +41,6 @@ type Options struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each write to a client (default 60s).
 	WriteTimeout time.Duration
-	// AckQueue is how many pipeline acks may wait for the ack writer before
-	// the receiver stops reading packets (default 64).
-	AckQueue int
 	// MaxConns bounds concurrent connections; more are closed on accept
 	// (default 4096, Java's dfs.datanode.max.transfer.threads).
 	MaxConns int
@@ -58,7 +55,6 @@ type Server struct {
 	idleTimeout  time.Duration
 	readTimeout  time.Duration
 	writeTimeout time.Duration
-	ackQueue     int
 	maxConns     int
 
 	// hardStop is cancelled when a Shutdown deadline expires: every
@@ -85,15 +81,11 @@ func New(o Options) *Server {
 		idleTimeout:  orDefault(o.IdleTimeout, 4*time.Second),
 		readTimeout:  orDefault(o.ReadTimeout, 60*time.Second),
 		writeTimeout: orDefault(o.WriteTimeout, 60*time.Second),
-		ackQueue:     o.AckQueue,
 		listeners:    make(map[net.Listener]struct{}),
 		conns:        make(map[*conn]struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
-	}
-	if s.ackQueue <= 0 {
-		s.ackQueue = defaultAckQueue
 	}
 	s.maxConns = o.MaxConns
 	if s.maxConns <= 0 {

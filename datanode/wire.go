@@ -41,7 +41,6 @@ const (
 	maxPacketLen              = 16 << 20  // dfs.data.transfer.max.packet.size
 	maxPacketHeaderLen        = 64 << 10  // HLEN is a uint16 anyway
 	packetPrefixLen           = 6         // PLEN (4) + HLEN (2)
-	defaultAckQueue           = 64
 	maxBytesPerChecksumAccept = 1 << 20
 )
 

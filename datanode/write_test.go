@@ -79,7 +79,7 @@ func (tc *tclient) writeBlock(data []byte, psize int, first int64, nodes int) {
 
 func TestWriteColinmarcStyle(t *testing.T) {
 	mb := newMemBlocks()
-	_, addr := startServer(t, mb, Options{AckQueue: 2})
+	_, addr := startServer(t, mb, Options{})
 	data := randBytes(5, 5*65536+1234)
 	tc := dial(t, addr)
 	tc.startWrite(writeReq(20, 0, 0))
