@@ -70,6 +70,36 @@ final class LongScenarios {
       eq("content of a moved file", "file 1234\n", new String(got));
       throw new Runner.PassWithNote(String.format("rename of %d files took %.1f s", n, secs));
     });
+    // A listing of more than dfs.ls.limit (1,000) entries comes in pages, and
+    // emrfsd fetches the next page from S3 while the client reads the current
+    // one: the pages must still be the directory, and a change made between
+    // two pages must show in the next.
+    r.check("paged-listing-with-a-change-between-pages", () -> {
+      Path dir = ctx.p(plain + "/many-renamed");
+      RemoteIterator<FileStatus> it = fs.listStatusIterator(dir);
+      List<String> names = new ArrayList<>();
+      while (names.size() < 1000 && it.hasNext()) {
+        names.add(it.next().getPath().getName());
+      }
+      Ctx.write(fs, new Path(dir, "part-01500x"), "late\n".getBytes());
+      isTrue("delete part-01600", fs.delete(new Path(dir, "part-01600"), false));
+      while (it.hasNext()) {
+        names.add(it.next().getPath().getName());
+      }
+      List<String> want = new ArrayList<>();
+      for (int i = 0; i < 2000; i++) {
+        if (i != 1600) {
+          want.add(String.format("part-%05d", i));
+        }
+        if (i == 1500) {
+          want.add("part-01500x");
+        }
+      }
+      for (int i = 0; i < Math.min(want.size(), names.size()); i++) {
+        eq("entry " + i + " of the paged listing", want.get(i), names.get(i));
+      }
+      eq("entries of the paged listing", want.size(), names.size());
+    });
     r.check("close-2gib-cse-file", () -> {
       long size = 2L << 30;
       Path p = ctx.p(cse + "/two-gib.bin");
