@@ -57,8 +57,8 @@ func (f *FS) updateMeta(ctx context.Context, op, p string, c metaChange, check f
 	if err != nil {
 		return pathErr(op, p, err)
 	}
-	f.dropDirs(l)
-	defer f.dropDirs(l)
+	f.dropDirs(l, false)
+	defer f.dropDirs(l, false)
 	return pathErr(op, p, f.updateMetaAt(ctx, l, c, check))
 }
 

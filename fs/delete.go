@@ -30,8 +30,8 @@ func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error)
 		}
 		return false, pathErr("delete", p, err)
 	}
-	f.dropDirs(l)
-	defer f.dropDirs(l)
+	f.dropDirs(l, true)
+	defer f.dropDirs(l, true)
 	ok, err := f.delete(ctx, l, recursive)
 	return ok, pathErr("delete", p, err)
 }

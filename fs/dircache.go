@@ -11,12 +11,10 @@ import (
 // Creating many files in one directory (and checking permissions along the
 // way) would otherwise re-discover the same directories with two or three
 // S3 requests per file. A namespace mutation through this FS drops what it
-// can change (dropAround: the path, what is below it, and its parents,
-// which a delete can leave empty or a mkdir give a marker), before and
-// after it runs, so the rest of a job's directories stay known while its
-// tasks rename and delete; a directory removed by another client within
-// the TTL can still be written into, which on S3 simply makes it exist
-// again.
+// can change (see dropDirs), before and after it runs, so the rest of a
+// job's directories stay known while its tasks rename and delete; a
+// directory removed by another client within the TTL can still be written
+// into, which on S3 simply makes it exist again.
 type dirCache struct {
 	c *expirable.LRU[string, found]
 }
@@ -38,24 +36,33 @@ func (c dirCache) put(bucket, key string, fd found) { c.c.Add(bucket+"\x00"+key,
 // reset drops everything.
 func (c dirCache) reset() { c.c.Purge() }
 
-// dropAround drops key, every key below it and every parent of it in
-// bucket.
-func (c dirCache) dropAround(bucket, key string) {
+// dropAround drops key, every key below it and, with parent, the
+// directory directly above it in bucket.
+func (c dirCache) dropAround(bucket, key string, parent bool) {
 	pre := bucket + "\x00"
 	self := pre + key
+	up := ""
+	if i := strings.LastIndexByte(key, '/'); parent && i > 0 {
+		up = pre + key[:i]
+	}
 	for _, k := range c.c.Keys() {
-		if k == self || strings.HasPrefix(k, self+"/") || strings.HasPrefix(self, k+"/") {
+		if k == self || k == up || strings.HasPrefix(k, self+"/") {
 			c.c.Remove(k)
 		}
 	}
 }
 
 // dropDirs drops what a mutation at l can change from the directory cache
-// (everything, for a bucket root or the namespace root).
-func (f *FS) dropDirs(l loc) {
+// (everything, for a bucket root or the namespace root): l and what is
+// below it, and, for a mutation that removes l (delete, the source of a
+// rename), l's parent, which may be left empty and then gets a marker
+// (keepParent). Directories further up keep their state: they still hold
+// the parent. Making directories changes none that existed: only missing
+// ones get markers, and the cache holds only directories found.
+func (f *FS) dropDirs(l loc, removes bool) {
 	if l.key == "" {
 		f.dirs.reset()
 		return
 	}
-	f.dirs.dropAround(l.bucket, l.key)
+	f.dirs.dropAround(l.bucket, l.key, removes)
 }

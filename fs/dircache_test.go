@@ -73,6 +73,20 @@ func TestDirCacheSurvivesUnrelatedMutations(t *testing.T) {
 	if fi := stat("/t/job2/tmp/a"); !fi.IsDir {
 		t.Errorf("/t/job2/tmp/a after deleting its last file: not a directory")
 	}
+	// Directories further up still hold it: they stay known, as do those
+	// above a directory made.
+	stat("/t/job2")
+	stat("/t/job2/tmp")
+	mustOK(t, "mkdirs", r.fs.Mkdirs(ctx, "/t/job2/tmp/new/deeper", 0o755, "", "", true))
+	c.takeHeads()
+	stat("/t/job2")
+	stat("/t/job2/tmp")
+	if n := c.takeHeads(); n != 0 {
+		t.Errorf("stat of the ancestors of a deleted file and a made directory: %d HEADs, want 0 (cached)", n)
+	}
+	if fi := stat("/t/job2/tmp/new/deeper"); !fi.IsDir {
+		t.Errorf("made directory: not a directory")
+	}
 	// A recursive delete of an ancestor drops everything below it.
 	stat("/t/job2/tmp/a")
 	if _, err := r.fs.Delete(ctx, "/t/job2", true); err != nil {

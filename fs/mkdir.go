@@ -28,8 +28,8 @@ func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group str
 		}
 		return pathErr("mkdirs", p, err)
 	}
-	f.dropDirs(l)
-	defer f.dropDirs(l)
+	f.dropDirs(l, false)
+	defer f.dropDirs(l, false)
 	return pathErr("mkdirs", p, f.mkdirs(ctx, l, perm, owner, group, createParent))
 }
 

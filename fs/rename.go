@@ -39,10 +39,10 @@ func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error 
 		}
 		return pathErr("rename", dst, err)
 	}
-	f.dropDirs(ls)
-	f.dropDirs(ld)
-	defer f.dropDirs(ld)
-	defer f.dropDirs(ls)
+	f.dropDirs(ls, true)
+	f.dropDirs(ld, false)
+	defer f.dropDirs(ld, false)
+	defer f.dropDirs(ls, true)
 	return pathErr("rename", src, f.rename(ctx, ls, ld, overwrite))
 }
 
