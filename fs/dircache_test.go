@@ -4,6 +4,7 @@ import (
 	"errors"
 	iofs "io/fs"
 	"testing"
+	"time"
 )
 
 // TestDirCacheSurvivesUnrelatedMutations: a job's tasks rename and delete
@@ -12,7 +13,9 @@ import (
 // of something below it, or of its parent drops it, so what it changed
 // is seen at once.
 func TestDirCacheSurvivesUnrelatedMutations(t *testing.T) {
-	r, c := countingRig(t, nil)
+	// A TTL far beyond the test's length: what is judged here is what
+	// mutations drop, not expiry (a loaded machine could take 2 s).
+	r, c := countingRig(t, func(o *Options) { o.DirCacheTTL = time.Hour })
 	ctx := ctxT(t)
 	ro, private := uint32(0o600), uint32(0o700)
 	for _, d := range []string{"/t/job/out", "/t/job/tmp/a", "/t/other"} {
