@@ -7,8 +7,8 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
-// dirCache remembers, for Options.DirCacheTTL, paths this FS found to be directories.
-// Creating many files in one directory (and checking permissions along the
+// dirCache remembers, for Options.DirCacheTTL, paths this FS found to be
+// directories. Creating many files in one directory (and checking permissions along the
 // way) would otherwise re-discover the same directories with two or three
 // S3 requests per file. A namespace mutation through this FS drops what it
 // can change (see dropDirs), before and after it runs, so the rest of a

@@ -81,16 +81,14 @@ func (f *FS) listDir(ctx context.Context, l loc, startAfter string, limit int) (
 	d := &dirLister{f: f, l: l, prefix: l.dirPrefix(), startAfter: startAfter, listedSize: func(n int64) int64 { return providers.ListedSize(pr, n) }, entries: map[string]*listEntry{}}
 	in := listInput(l.bucket, d.prefix, startAfter, limit)
 	done := false
-	for first := true; ; first = false {
-		out, ok := (*s3.ListObjectsV2Output)(nil), false
-		if first {
-			out, ok = f.ahead.take(ctx, in)
-		}
-		if !ok {
+	out, fetched := f.ahead.take(ctx, in) // the first page, if fetched ahead
+	for {
+		if !fetched {
 			if out, err = f.opts.S3.ListObjectsV2(ctx, in); err != nil {
 				return nil, false, err
 			}
 		}
+		fetched = false
 		if err := d.page(ctx, out); err != nil {
 			return nil, false, err
 		}

@@ -26,10 +26,10 @@ import (
 // did, the fetch continues that S3 listing with its continuation token
 // instead of starting a new one after the last name: the same keys, and
 // MinIO resumes a listing it has under way (20 ms per page of 1,000 keys
-// against 38 ms for a new walk, measured here). A mutating S3 request this FS makes under the listed
-// prefix drops it when the request starts and again when it ends (see
-// mutationCounter), so a client that lists, changes the directory through
-// this daemon and lists on sees its change. A change made elsewhere in
+// against 38 ms for a new walk, measured here). A mutating S3 request this
+// FS makes under the listed prefix drops it when the request starts and
+// again when it ends (see mutationCounter), so a client that lists,
+// changes the directory through this daemon and lists on sees its change. A change made elsewhere in
 // the TTL may be missed, as if the next page had been asked for earlier.
 type listAhead struct {
 	c *expirable.LRU[string, *aheadPage]

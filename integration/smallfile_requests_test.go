@@ -40,13 +40,15 @@ func TestSmallFileS3Requests(t *testing.T) {
 		for i := range files {
 			writeSmall(t, c, fmt.Sprintf("%s/f-%03d", d, i), body)
 			cur := g.scrape(t)
-			for _, op := range cur.values("emrfsd_s3_requests_total", "operation") {
-				per[op] += cur.sum("emrfsd_s3_requests_total", "operation", op) - prev.sum("emrfsd_s3_requests_total", "operation", op)
+			delta := func(name, label, value string) float64 {
+				return cur.sum(name, label, value) - prev.sum(name, label, value)
 			}
-			probes = append(probes, cur.sum("emrfsd_s3_requests_total", "operation", "HeadObject")+cur.sum("emrfsd_s3_requests_total", "operation", "ListObjectsV2")-
-				prev.sum("emrfsd_s3_requests_total", "operation", "HeadObject")-prev.sum("emrfsd_s3_requests_total", "operation", "ListObjectsV2"))
+			for _, op := range cur.values("emrfsd_s3_requests_total", "operation") {
+				per[op] += delta("emrfsd_s3_requests_total", "operation", op)
+			}
+			probes = append(probes, delta("emrfsd_s3_requests_total", "operation", "HeadObject")+delta("emrfsd_s3_requests_total", "operation", "ListObjectsV2"))
 			for _, m := range cur.values("emrfsd_namenode_rpc_calls_total", "method") {
-				rpcs[m] += cur.sum("emrfsd_namenode_rpc_calls_total", "method", m) - prev.sum("emrfsd_namenode_rpc_calls_total", "method", m)
+				rpcs[m] += delta("emrfsd_namenode_rpc_calls_total", "method", m)
 			}
 			prev = cur
 		}
