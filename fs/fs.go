@@ -162,6 +162,7 @@ type FS struct {
 	folderMarkers probeCache   // folder-marker probes at listing page cuts
 	dirs          dirCache     // recently seen directories
 	absent        *absentCache // paths just found empty, for StatBeforeCreate
+	probeOrder    probeOrder   // whether a lookup asks for a file and a directory at once
 	ahead         *listAhead   // listing pages fetched before they are asked for
 	roots         rootCache    // bucket-root attributes
 	tops          topsCache    // discovered buckets (Buckets == nil with a DefaultBucket)
@@ -252,7 +253,8 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	absent, ahead := newAbsentCache(), newListAhead()
 	o.S3 = mutationCounter{API: o.S3, gen: &absent.gen, ahead: ahead}
 	return &FS{opts: o, log: log, index: o.Index, metrics: m, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize,
-		folderMarkers: newProbeCache(), dirs: newDirCache(o.DirCacheTTL), absent: absent, ahead: ahead}, nil
+		folderMarkers: newProbeCache(), dirs: newDirCache(o.DirCacheTTL), absent: absent, ahead: ahead,
+		probeOrder: newProbeOrder()}, nil
 }
 
 // resolve parses p and maps its top-level directory to a bucket: a served

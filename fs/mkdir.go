@@ -39,7 +39,7 @@ func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group str
 const inheritPerm = ^uint32(0)
 
 func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string, createParent bool) error {
-	fd, err := f.lookup(ctx, l)
+	fd, err := f.lookupNoFile(ctx, l)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string
 			}
 			break
 		}
-		fd, err := f.lookup(ctx, par)
+		fd, err := f.lookupNoFile(ctx, par)
 		if err != nil {
 			return err
 		}

@@ -65,7 +65,7 @@ func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
 	if ls.key == ld.key {
 		return fmt.Errorf("%w: source and destination are the same", iofs.ErrExist)
 	}
-	dfd, err := f.lookup(ctx, ld)
+	dfd, err := f.lookupNoFile(ctx, ld)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
 			}
 		}
 	}
-	pfd, err := f.lookup(ctx, ld.parent())
+	pfd, err := f.lookupNoFile(ctx, ld.parent())
 	if err != nil {
 		return err
 	}

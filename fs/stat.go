@@ -54,7 +54,16 @@ func (f *FS) Stat(ctx context.Context, p string) (FileInfo, error) {
 
 // lookup finds what is at l: a file (HEAD), a directory (marker, prefix
 // or EMRFS folder marker) or nothing (kindNone, nil error).
-func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
+func (f *FS) lookup(ctx context.Context, l loc) (found, error) { return f.lookupExpect(ctx, l, false) }
+
+// lookupNoFile is lookup for a caller that expects no file at l: a path
+// it is about to make (create, mkdirs, a rename's destination) or a parent
+// directory. The file and directory probes go out at once (probeOrder).
+func (f *FS) lookupNoFile(ctx context.Context, l loc) (found, error) {
+	return f.lookupExpect(ctx, l, true)
+}
+
+func (f *FS) lookupExpect(ctx context.Context, l loc, expectNoFile bool) (found, error) {
 	switch {
 	case l.isRoot():
 		return found{kind: kindDir}, nil
@@ -72,7 +81,7 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 		return fd, nil
 	}
 	mgen := memo.generation()
-	fd, err := f.lookupStore(ctx, l, f.absent.gen.Load())
+	fd, err := f.lookupStore(ctx, l, f.absent.gen.Load(), expectNoFile)
 	if err == nil {
 		memo.put(l, mgen, fd)
 	}
@@ -81,21 +90,47 @@ func (f *FS) lookup(ctx context.Context, l loc) (found, error) {
 
 // lookupStore is lookup past the call memo: the directory cache, then S3.
 // gen is the mutation generation the lookup started at.
-func (f *FS) lookupStore(ctx context.Context, l loc, gen uint64) (found, error) {
+func (f *FS) lookupStore(ctx context.Context, l loc, gen uint64, expectNoFile bool) (found, error) {
 	if fd, ok := f.dirs.get(l.bucket, l.key); ok {
 		return fd, nil
 	}
 	if hidden, err := f.hiddenKey(ctx, l.bucket, l.key); err != nil || hidden {
 		return found{hidden: hidden}, err
 	}
+	var dir chan dirAnswer
+	if f.probeOrder.parallel(l, expectNoFile) {
+		// The directory probes run on even if a file answers first (their
+		// answer is then dropped: a file wins), so that their connections
+		// are not torn down; they are two short requests.
+		dir = make(chan dirAnswer, 1)
+		bg := context.WithoutCancel(ctx)
+		go func() {
+			fd, err := f.lookupDir(bg, l)
+			dir <- dirAnswer{fd, err}
+		}()
+	}
 	h, err := f.head(ctx, l.bucket, l.key)
 	if err == nil {
+		f.probeOrder.found(l, kindFile, expectNoFile)
 		return found{kind: kindFile, head: h}, nil
 	}
 	if !isNotExist(err) {
 		return found{}, err
 	}
-	fd, err := f.lookupDir(ctx, l)
+	var fd found
+	if dir != nil {
+		select {
+		case a := <-dir:
+			fd, err = a.fd, a.err
+		case <-ctx.Done():
+			return found{}, ctx.Err()
+		}
+	} else {
+		fd, err = f.lookupDir(ctx, l)
+	}
+	if err == nil {
+		f.probeOrder.found(l, fd.kind, expectNoFile)
+	}
 	if err == nil && fd.kind == kindDir {
 		f.dirs.put(l.bucket, l.key, fd)
 	}
@@ -103,6 +138,11 @@ func (f *FS) lookupStore(ctx context.Context, l loc, gen uint64) (found, error) 
 		f.absent.record(l, gen)
 	}
 	return fd, err
+}
+
+type dirAnswer struct {
+	fd  found
+	err error
 }
 
 // lookupDir finds a directory at l (not root, not top-level, no file).

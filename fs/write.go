@@ -76,7 +76,7 @@ func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, er
 		return nil, err
 	}
 	if !o.Checked {
-		fd, err := f.lookup(ctx, l)
+		fd, err := f.lookupNoFile(ctx, l)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +142,7 @@ func (f *FS) create(ctx context.Context, p string, o CreateOptions) (*Writer, er
 // whose permission is the nearest existing ancestor's plus u+wx.
 func (f *FS) ensureParent(ctx context.Context, l loc, createParent bool, owner, group string) error {
 	par := l.parent()
-	fd, err := f.lookup(ctx, par)
+	fd, err := f.lookupNoFile(ctx, par)
 	if err != nil {
 		return err
 	}
