@@ -20,7 +20,10 @@ import (
 // is filling with new outputs, or one whose entries are directories
 // (partitions). A lookup that finds a file turns the directory back to the
 // file-first order (one miss among files, such as a stat before a rename
-// or an existence check, does not turn it).
+// or an existence check, does not turn it), and so does a file renamed
+// into it: a committer's job commit stats each destination (a miss) and
+// renames the file there, and the files are read next. Files this FS
+// creates do not: a directory filling with new files keeps its order.
 type probeOrder struct {
 	noFiles *expirable.LRU[string, int] // directories → lookups in a row that found no file
 }
@@ -68,3 +71,6 @@ func (p probeOrder) found(l loc, k kind, expectNoFile bool) {
 	n, _ := p.noFiles.Peek(id)
 	p.noFiles.Add(id, n+1)
 }
+
+// movedIn records that a file was renamed to l.
+func (p probeOrder) movedIn(l loc) { p.noFiles.Remove(parentID(l)) }

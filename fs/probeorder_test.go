@@ -14,7 +14,7 @@ import (
 	"github.com/emrfsd/emrfsd/internal/s3api"
 )
 
-// slowHeadS3 holds every HEAD of a key under "d/" for a moment and notes
+// slowHeadS3 holds every HEAD of a key under "d/" or "out/" for a moment and notes
 // whether a LIST of that key's "KEY/" prefix started while the HEAD was
 // held: the file and directory probes of one lookup went out together.
 type slowHeadS3 struct {
@@ -28,7 +28,8 @@ const heldHead = 150 * time.Millisecond
 
 func (s *slowHeadS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
 	key := aws.ToString(in.Key)
-	if !strings.HasPrefix(key, "d/") || strings.HasSuffix(key, folderSuffix) || strings.HasSuffix(key, "/") {
+	watched := strings.HasPrefix(key, "d/") || strings.HasPrefix(key, "out/")
+	if !watched || strings.HasSuffix(key, folderSuffix) || strings.HasSuffix(key, "/") {
 		return s.API.HeadObject(ctx, in, opts...)
 	}
 	s.mu.Lock()
@@ -134,4 +135,21 @@ func TestProbeOrder(t *testing.T) {
 	err = r.tryWrite("/t/d/file", []byte("again"), CreateOptions{})
 	mustErrIs(t, "create over a file", err, iofs.ErrExist)
 	check("create over a file", "d/file", true)
+
+	// A committer's job commit: each destination is stat'ed (a miss), then
+	// a file is renamed there; the files are read next, file first.
+	r.write("/t/src/a", []byte("a"), CreateOptions{CreateParent: true})
+	r.write("/t/src/b", []byte("b"), CreateOptions{CreateParent: true})
+	mustOK(t, "mkdirs", r.fs.Mkdirs(ctx, "/t/out", 0o755, "", "", false))
+	for _, name := range []string{"a", "b"} {
+		_, err := r.fs.Stat(ctx, "/t/out/"+name)
+		mustErrIs(t, "stat of a commit destination", err, iofs.ErrNotExist)
+		check("a commit destination's stat", "out/"+name, false)
+		mustOK(t, "rename into out", r.fs.Rename(ctx, "/t/src/"+name, "/t/out/"+name, false))
+		check("a rename's destination", "out/"+name, true)
+	}
+	if _, err := r.fs.Stat(ctx, "/t/out/a"); err != nil {
+		t.Fatal(err)
+	}
+	check("a file read after the commit", "out/a", false)
 }
