@@ -14,41 +14,49 @@ import (
 	"github.com/emrfsd/emrfsd/internal/s3api"
 )
 
-// slowHeadS3 holds every HEAD of a key under "d/" or "out/" for a moment and notes
-// whether a LIST of that key's "KEY/" prefix started while the HEAD was
-// held: the file and directory probes of one lookup went out together.
+// slowHeadS3 holds every HEAD of a key under "d/" or "out/", and every
+// LIST of such a key's "KEY/" prefix, for a moment, and notes whether one
+// started while the other was held: the file and directory probes of one
+// lookup went out together (whichever of the two was sent first).
 type slowHeadS3 struct {
 	s3api.API
 	mu       sync.Mutex
 	inHead   map[string]bool // keys whose HEAD is being held
-	together map[string]bool // keys whose directory LIST started during their HEAD
+	inList   map[string]bool // keys whose "KEY/" LIST is being held
+	together map[string]bool // keys whose HEAD and LIST overlapped
 }
 
-const heldHead = 150 * time.Millisecond
+const held = 100 * time.Millisecond
+
+func watchedKey(key string) bool {
+	return (strings.HasPrefix(key, "d/") || strings.HasPrefix(key, "out/")) &&
+		!strings.HasSuffix(key, folderSuffix) && !strings.HasSuffix(key, "/")
+}
+
+// hold marks key in mine for a moment, noting an overlap with other.
+func (s *slowHeadS3) hold(key string, mine, other map[string]bool) {
+	s.mu.Lock()
+	mine[key] = true
+	if other[key] {
+		s.together[key] = true
+	}
+	s.mu.Unlock()
+	time.Sleep(held)
+	s.mu.Lock()
+	delete(mine, key)
+	s.mu.Unlock()
+}
 
 func (s *slowHeadS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
-	key := aws.ToString(in.Key)
-	watched := strings.HasPrefix(key, "d/") || strings.HasPrefix(key, "out/")
-	if !watched || strings.HasSuffix(key, folderSuffix) || strings.HasSuffix(key, "/") {
-		return s.API.HeadObject(ctx, in, opts...)
+	if key := aws.ToString(in.Key); watchedKey(key) {
+		s.hold(key, s.inHead, s.inList)
 	}
-	s.mu.Lock()
-	s.inHead[key] = true
-	s.mu.Unlock()
-	time.Sleep(heldHead)
-	s.mu.Lock()
-	delete(s.inHead, key)
-	s.mu.Unlock()
 	return s.API.HeadObject(ctx, in, opts...)
 }
 
 func (s *slowHeadS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
-	if key, ok := strings.CutSuffix(aws.ToString(in.Prefix), "/"); ok {
-		s.mu.Lock()
-		if s.inHead[key] {
-			s.together[key] = true
-		}
-		s.mu.Unlock()
+	if key, ok := strings.CutSuffix(aws.ToString(in.Prefix), "/"); ok && watchedKey(key) {
+		s.hold(key, s.inList, s.inHead)
 	}
 	return s.API.ListObjectsV2(ctx, in, opts...)
 }
@@ -68,7 +76,7 @@ func (s *slowHeadS3) parallel(key string) bool {
 func TestProbeOrder(t *testing.T) {
 	var s *slowHeadS3
 	r := newRig(t, nil, func(o *Options) {
-		s = &slowHeadS3{API: o.S3, inHead: map[string]bool{}, together: map[string]bool{}}
+		s = &slowHeadS3{API: o.S3, inHead: map[string]bool{}, inList: map[string]bool{}, together: map[string]bool{}}
 		o.S3 = s
 	})
 	ctx := ctxT(t)
