@@ -56,21 +56,15 @@ func (p probeOrder) parallel(l loc, expectNoFile bool) bool {
 	return n >= probeOrderMisses
 }
 
-// found records what a lookup at l found. Only lookups that had no
-// expectation count towards the parallel order: a create finding nothing
-// says little about the directory's other names.
-func (p probeOrder) found(l loc, k kind, expectNoFile bool) {
-	switch {
-	case k == kindFile:
-		p.noFiles.Remove(parentID(l))
-		return
-	case expectNoFile:
-		return
-	}
+// fileAt records that l holds a file: a lookup found it there, or a file
+// was renamed there.
+func (p probeOrder) fileAt(l loc) { p.noFiles.Remove(parentID(l)) }
+
+// noFileAt records that a lookup with no expectation found no file at l.
+// (Lookups that expected none do not count: a create finding nothing says
+// little about the directory's other names.)
+func (p probeOrder) noFileAt(l loc) {
 	id := parentID(l)
 	n, _ := p.noFiles.Peek(id)
 	p.noFiles.Add(id, n+1)
 }
-
-// movedIn records that a file was renamed to l.
-func (p probeOrder) movedIn(l loc) { p.noFiles.Remove(parentID(l)) }

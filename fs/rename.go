@@ -107,7 +107,7 @@ func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
 	if sfd.kind == kindFile {
 		err = f.renameFile(ctx, pr, ls, ld, sfd.head, dfd.kind == kindFile)
 		if err == nil {
-			f.probeOrder.movedIn(ld)
+			f.probeOrder.fileAt(ld)
 		}
 	} else {
 		err = f.renameDir(ctx, pr, ls, ld)

@@ -111,7 +111,7 @@ func (f *FS) lookupStore(ctx context.Context, l loc, gen uint64, expectNoFile bo
 	}
 	h, err := f.head(ctx, l.bucket, l.key)
 	if err == nil {
-		f.probeOrder.found(l, kindFile, expectNoFile)
+		f.probeOrder.fileAt(l)
 		return found{kind: kindFile, head: h}, nil
 	}
 	if !isNotExist(err) {
@@ -128,16 +128,19 @@ func (f *FS) lookupStore(ctx context.Context, l loc, gen uint64, expectNoFile bo
 	} else {
 		fd, err = f.lookupDir(ctx, l)
 	}
-	if err == nil {
-		f.probeOrder.found(l, fd.kind, expectNoFile)
+	if err != nil {
+		return found{}, err
 	}
-	if err == nil && fd.kind == kindDir {
+	if !expectNoFile {
+		f.probeOrder.noFileAt(l)
+	}
+	switch {
+	case fd.kind == kindDir:
 		f.dirs.put(l.bucket, l.key, fd)
-	}
-	if err == nil && fd.kind == kindNone && !fd.hidden {
+	case fd.kind == kindNone && !fd.hidden:
 		f.absent.record(l, gen)
 	}
-	return fd, err
+	return fd, nil
 }
 
 type dirAnswer struct {
