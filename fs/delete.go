@@ -30,13 +30,16 @@ func (f *FS) Delete(ctx context.Context, p string, recursive bool) (bool, error)
 		}
 		return false, pathErr("delete", p, err)
 	}
+	parentMarked := f.knownMarked(ctx, l.parent())
 	f.dropDirs(l, true)
 	defer f.dropDirs(l, true)
-	ok, err := f.delete(ctx, l, recursive)
+	ok, err := f.delete(ctx, l, recursive, parentMarked)
 	return ok, pathErr("delete", p, err)
 }
 
-func (f *FS) delete(ctx context.Context, l loc, recursive bool) (bool, error) {
+// delete removes l; parentMarked: l's parent is known to have its own
+// marker, so it stays without keepParent's listing.
+func (f *FS) delete(ctx context.Context, l loc, recursive, parentMarked bool) (bool, error) {
 	if l.isRoot() || l.isTop() {
 		return false, iofs.ErrPermission
 	}
@@ -64,6 +67,9 @@ func (f *FS) delete(ctx context.Context, l loc, recursive bool) (bool, error) {
 		if err := f.deleteTree(ctx, l); err != nil {
 			return false, err
 		}
+	}
+	if parentMarked {
+		return true, nil
 	}
 	return true, f.keepParent(ctx, l)
 }
@@ -192,5 +198,6 @@ func (f *FS) keepParent(ctx context.Context, l loc) error {
 		return nil
 	}
 	// Removing a child changes a directory's modification time.
-	return f.putMarker(ctx, par, map[string]string{metaMtime: formatMillis(time.Now())})
+	_, err = f.putMarker(ctx, par, map[string]string{metaMtime: formatMillis(time.Now())})
+	return err
 }

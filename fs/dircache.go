@@ -1,17 +1,22 @@
 package fs
 
 import (
+	"context"
+	"maps"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // dirCache remembers, for Options.DirCacheTTL, paths this FS found to be
-// directories. Creating many files in one directory (and checking permissions along the
-// way) would otherwise re-discover the same directories with two or three
-// S3 requests per file. A namespace mutation through this FS drops what it
-// can change (see dropDirs), before and after it runs, so the rest of a
+// directories or made as directories. Creating many files in one directory
+// (and checking permissions along the way) would otherwise re-discover the
+// same directories with two or three S3 requests per file. A namespace
+// mutation through this FS drops what it can change (see dropDirs), before
+// and after it runs (mkdirs, which only adds, before), so the rest of a
 // job's directories stay known while its tasks rename and delete; a
 // directory removed by another client within the TTL can still be written
 // into, which on S3 simply makes it exist again.
@@ -52,6 +57,22 @@ func (c dirCache) dropAround(bucket, key string, parent bool) {
 	}
 }
 
+// madeDir is what a lookup finds at a directory this FS has just made with
+// marker metadata md at now. Its ETag is left empty: a PUT's ETag is not
+// always the one HEAD reports (MinIO answers the PUT of an SSE object with a
+// shorter one), so what copies the marker on the strength of this answer
+// (chmod, rename) copies it unconditionally, as it copies listed markers.
+// A directory is made only where its lookup found nothing, folder marker
+// included.
+func madeDir(md map[string]string, now time.Time) found {
+	return found{kind: kindDir, noFolder: true, head: &s3.HeadObjectOutput{
+		Metadata:      maps.Clone(md),
+		LastModified:  aws.Time(now),
+		ContentLength: aws.Int64(0),
+		ContentType:   aws.String(dirContentType),
+	}}
+}
+
 // dropDirs drops what a mutation at l can change from the directory cache
 // (everything, for a bucket root or the namespace root): l and what is
 // below it, and, for a mutation that removes l (delete, the source of a
@@ -65,4 +86,16 @@ func (f *FS) dropDirs(l loc, removes bool) {
 		return
 	}
 	f.dirs.dropAround(l.bucket, l.key, removes)
+}
+
+// knownMarked says, without asking S3, whether l is known (to this call,
+// or to the directory cache) as a directory with its own marker, which
+// keeps it when its last child goes: a rename or delete then need not list
+// it (keepParent). Callers ask before dropping l from the cache.
+func (f *FS) knownMarked(ctx context.Context, l loc) bool {
+	fd, ok := memoOf(ctx).get(l)
+	if !ok {
+		fd, ok = f.dirs.get(l.bucket, l.key)
+	}
+	return ok && fd.kind == kindDir && fd.head != nil
 }

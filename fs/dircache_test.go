@@ -1,10 +1,15 @@
 package fs
 
 import (
+	"context"
 	"errors"
 	iofs "io/fs"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // TestDirCacheSurvivesUnrelatedMutations: a job's tasks rename and delete
@@ -101,3 +106,117 @@ func TestDirCacheSurvivesUnrelatedMutations(t *testing.T) {
 }
 
 func isNotExistErr(err error) bool { return errors.Is(err, iofs.ErrNotExist) }
+
+// TestMadeAndMovedDirs: what a committer does right after making or moving
+// a directory asks S3 nothing about it. Directories made (mkdirs, a
+// create's missing parents) and a directory just moved are known with the
+// attributes they were given; moving a directory copies the marker its
+// lookup HEADed without a second HEAD and does not ask for an EMRFS folder
+// marker the lookup saw missing; and a parent known to have its own marker
+// is not listed to keep it when its last child moves away or is deleted.
+func TestMadeAndMovedDirs(t *testing.T) {
+	r, c := countingRig(t, func(o *Options) { o.DirCacheTTL = time.Hour })
+	ctx := ctxT(t)
+	stat := func(ctx context.Context, p string) FileInfo {
+		t.Helper()
+		fi, err := r.fs.Stat(ctx, p)
+		mustOK(t, "stat "+p, err)
+		return fi
+	}
+	count := func(log []string, req string) int {
+		n := 0
+		for _, l := range log {
+			if l == req {
+				n++
+			}
+		}
+		return n
+	}
+
+	mustOK(t, "mkdirs", r.fs.Mkdirs(ctx, "/t/job/attempt", 0o750, "alice", "staff", true))
+	c.takeLog()
+	for p, perm := range map[string]uint32{"/t/job": 0o750, "/t/job/attempt": 0o750} {
+		if fi := stat(ctx, p); !fi.IsDir || fi.Owner != "alice" || fi.Group != "staff" || fi.Perm != perm {
+			t.Errorf("made %s: %+v, want a directory of alice:staff %o", p, fi, perm)
+		}
+	}
+	if log := c.takeLog(); len(log) != 0 {
+		t.Errorf("stat of directories just made: %v, want no requests", log)
+	}
+
+	// A create makes its missing parent; the next create in it asks only
+	// about its own path.
+	r.write("/t/job/attempt/part=0/f0", []byte("a"), CreateOptions{CreateParent: true, Owner: "alice"})
+	c.takeLog()
+	r.write("/t/job/attempt/part=0/f1", []byte("b"), CreateOptions{CreateParent: true, Owner: "alice"})
+	for _, l := range c.takeLog() {
+		if !strings.HasPrefix(l, "HEAD job/attempt/part=0/f1") && !strings.HasPrefix(l, "LIST job/attempt/part=0/f1") {
+			t.Errorf("second create in a made directory asked %q; want only its own path's probes", l)
+		}
+	}
+
+	// Moving the directory: one HEAD of its marker (the lookup's), one of
+	// its folder marker (the lookup's), and the moved directory is known.
+	c.takeLog()
+	mustOK(t, "rename", r.fs.Rename(ctx, "/t/job/attempt", "/t/job/task", false))
+	log := c.takeLog()
+	if n := count(log, "HEAD job/attempt/"); n != 1 {
+		t.Errorf("rename of a directory HEADed its marker %d times, want 1 (the lookup's): %v", n, log)
+	}
+	if n := count(log, "HEAD job/attempt_$folder$"); n != 1 {
+		t.Errorf("rename of a directory HEADed its folder marker %d times, want 1 (the lookup's): %v", n, log)
+	}
+	if fi := stat(ctx, "/t/job/task"); !fi.IsDir || fi.Owner != "alice" || fi.Perm != 0o750 {
+		t.Errorf("moved directory: %+v, want alice's 750 directory", fi)
+	}
+	if log := c.takeLog(); len(log) != 0 {
+		t.Errorf("stat of a directory just moved: %v, want no requests", log)
+	}
+	if fi := stat(ctx, "/t/job/task/part=0/f1"); fi.IsDir || fi.Size != 1 {
+		t.Errorf("moved file: %+v", fi)
+	}
+
+	// A marker gone since the call looked the directory up: the move goes
+	// on without it (the directory exists by its children).
+	call := WithCallMemo(ctx)
+	stat(call, "/t/job/task/part=0")
+	if _, err := r.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(r.bucket), Key: aws.String("job/task/part=0/")}); err != nil {
+		t.Fatal(err)
+	}
+	mustOK(t, "rename after the marker went", r.fs.Rename(call, "/t/job/task/part=0", "/t/job/task/part=1", false))
+	if fi := stat(ctx, "/t/job/task/part=1/f0"); fi.Size != 1 {
+		t.Errorf("file moved with a directory whose marker went: %+v", fi)
+	}
+
+	// Its last child moving away leaves a parent with a marker standing
+	// without a listing of it; one known only by its children gets a marker.
+	call = WithCallMemo(ctx)
+	stat(call, "/t/job/task")
+	c.takeLog()
+	mustOK(t, "rename last child", r.fs.Rename(call, "/t/job/task/part=1", "/t/job/out", false))
+	if n := count(c.takeLog(), "LIST job/task/"); n != 0 {
+		t.Errorf("rename of the last child of a parent with a marker listed the parent %d times, want 0", n)
+	}
+	if fi := stat(ctx, "/t/job/task"); !fi.IsDir || fi.Owner != "alice" {
+		t.Errorf("parent left empty: %+v, want alice's directory", fi)
+	}
+	call = WithCallMemo(ctx)
+	stat(call, "/t/job")
+	c.takeLog()
+	if _, err := r.fs.Delete(call, "/t/job/out", true); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(c.takeLog(), "LIST job/"); n != 0 {
+		t.Errorf("delete below a parent with a marker listed the parent %d times, want 0", n)
+	}
+	if fi := stat(ctx, "/t/job"); !fi.IsDir {
+		t.Errorf("parent of a deleted directory: %+v, want a directory", fi)
+	}
+	r.putRaw("implicit/only", []byte("x"), nil)
+	call = WithCallMemo(ctx)
+	stat(call, "/t/implicit")
+	mustOK(t, "rename only child", r.fs.Rename(call, "/t/implicit/only", "/t/job/only", false))
+	if fi, err := r.fs.Stat(ctx, "/t/implicit"); err != nil || !fi.IsDir {
+		t.Errorf("parent without a marker after its only child moved: %+v %v, want a directory", fi, err)
+	}
+}

@@ -28,8 +28,10 @@ func (f *FS) Mkdirs(ctx context.Context, p string, perm uint32, owner, group str
 		}
 		return pathErr("mkdirs", p, err)
 	}
+	// Only what is missing gets made, so no directory found before can
+	// change: the cache is dropped beforehand (l is looked up afresh), and
+	// the directories made are then known without asking S3.
 	f.dropDirs(l, false)
-	defer f.dropDirs(l, false)
 	return pathErr("mkdirs", p, f.mkdirs(ctx, l, perm, owner, group, createParent))
 }
 
@@ -95,16 +97,27 @@ func (f *FS) mkdirs(ctx context.Context, l loc, perm uint32, owner, group string
 	// Ancestors first, as HDFS does, with u+wx so the owner can use them.
 	now := time.Now()
 	for i := len(missing) - 1; i >= 0; i-- {
-		if err := f.putMarker(ctx, missing[i], newMarkerMeta(perm|0o300, owner, group, now)); err != nil {
+		if err := f.makeDir(ctx, missing[i], newMarkerMeta(perm|0o300, owner, group, now), now); err != nil {
 			return err
 		}
 	}
-	return f.putMarker(ctx, l, newMarkerMeta(perm, owner, group, now))
+	return f.makeDir(ctx, l, newMarkerMeta(perm, owner, group, now), now)
+}
+
+// makeDir writes l's marker and, when this call wrote it, puts the new
+// directory in the directory cache: the next file created in it (a task
+// writing its partitions) then needs no lookup of its parents.
+func (f *FS) makeDir(ctx context.Context, l loc, md map[string]string, now time.Time) error {
+	wrote, err := f.putMarker(ctx, l, md)
+	if wrote {
+		f.dirs.put(l.bucket, l.key, madeDir(md, now))
+	}
+	return err
 }
 
 // putMarker writes l's directory marker if none exists (a marker written
-// concurrently by someone else wins).
-func (f *FS) putMarker(ctx context.Context, l loc, md map[string]string) error {
+// concurrently by someone else wins) and says whether it wrote it.
+func (f *FS) putMarker(ctx context.Context, l loc, md map[string]string) (bool, error) {
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(l.bucket),
 		Key:           aws.String(l.dirPrefix()),
@@ -115,17 +128,17 @@ func (f *FS) putMarker(ctx context.Context, l loc, md map[string]string) error {
 		IfNoneMatch:   aws.String("*"),
 	}
 	if err := f.setMarkerSSE(ctx, l, in); err != nil {
-		return err
+		return false, err
 	}
 	out, err := f.opts.S3.PutObject(ctx, in)
 	if err != nil {
 		if isPrecondition(err) {
-			return nil
+			return false, nil
 		}
-		return err
+		return false, err
 	}
 	f.rememberWrite(l.bucket, l.dirPrefix(), aws.ToString(out.ETag), 0, 0, time.Time{}, md)
-	return nil
+	return true, nil
 }
 
 // replaceMarker writes l's directory marker unconditionally.

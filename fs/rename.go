@@ -39,83 +39,93 @@ func (f *FS) Rename(ctx context.Context, src, dst string, overwrite bool) error 
 		}
 		return pathErr("rename", dst, err)
 	}
+	parentMarked := f.knownMarked(ctx, ls.parent())
 	f.dropDirs(ls, true)
 	f.dropDirs(ld, false)
-	defer f.dropDirs(ld, false)
-	defer f.dropDirs(ls, true)
-	return pathErr("rename", src, f.rename(ctx, ls, ld, overwrite))
+	moved, err := f.rename(ctx, ls, ld, overwrite, parentMarked)
+	f.dropDirs(ls, true)
+	f.dropDirs(ld, false)
+	if err == nil && moved.kind == kindDir {
+		// A committer lists the directory it has just moved.
+		f.dirs.put(ld.bucket, ld.key, moved)
+	}
+	return pathErr("rename", src, err)
 }
 
-func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite bool) error {
+// rename moves ls to ld. For a directory whose marker it moved, it
+// returns what a lookup of ld would now find. parentMarked: ls's parent is
+// known to have its own marker, so it stays without keepParent's listing.
+func (f *FS) rename(ctx context.Context, ls, ld loc, overwrite, parentMarked bool) (found, error) {
 	switch {
 	case ls.isRoot() || ls.isTop() || ld.isRoot() || ld.isTop():
-		return iofs.ErrPermission
+		return found{}, iofs.ErrPermission
 	case ls.bucket != ld.bucket:
-		return fmt.Errorf("%w: rename across buckets", iofs.ErrInvalid)
+		return found{}, fmt.Errorf("%w: rename across buckets", iofs.ErrInvalid)
 	case ls.contains(ld):
-		return fmt.Errorf("%w: destination %s is inside the source", iofs.ErrInvalid, ld.path)
+		return found{}, fmt.Errorf("%w: destination %s is inside the source", iofs.ErrInvalid, ld.path)
 	}
 	sfd, err := f.lookup(ctx, ls)
 	if err != nil {
-		return err
+		return found{}, err
 	}
 	if sfd.kind == kindNone {
-		return iofs.ErrNotExist
+		return found{}, iofs.ErrNotExist
 	}
 	if ls.key == ld.key {
-		return fmt.Errorf("%w: source and destination are the same", iofs.ErrExist)
+		return found{}, fmt.Errorf("%w: source and destination are the same", iofs.ErrExist)
 	}
 	dfd, err := f.lookupNoFile(ctx, ld)
 	if err != nil {
-		return err
+		return found{}, err
 	}
 	if dfd.hidden {
-		return errReserved
+		return found{}, errReserved
 	}
 	if dfd.kind != kindNone {
 		switch {
 		case !overwrite:
-			return iofs.ErrExist
+			return found{}, iofs.ErrExist
 		case sfd.kind == kindFile && dfd.kind == kindDir:
-			return errs.ErrIsDir
+			return found{}, errs.ErrIsDir
 		case sfd.kind == kindDir && dfd.kind == kindFile:
-			return fmt.Errorf("%w: cannot overwrite a file with a directory", iofs.ErrExist)
+			return found{}, fmt.Errorf("%w: cannot overwrite a file with a directory", iofs.ErrExist)
 		case dfd.kind == kindDir:
 			empty, err := f.dirEmpty(ctx, ld)
 			if err != nil {
-				return err
+				return found{}, err
 			}
 			if !empty {
-				return errs.ErrNotEmpty
+				return found{}, errs.ErrNotEmpty
 			}
 		}
 	}
 	pfd, err := f.lookupNoFile(ctx, ld.parent())
 	if err != nil {
-		return err
+		return found{}, err
 	}
 	switch pfd.kind {
 	case kindNone:
-		return iofs.ErrNotExist
+		return found{}, iofs.ErrNotExist
 	case kindFile:
-		return errs.ErrNotDir
+		return found{}, errs.ErrNotDir
 	}
 	pr, err := f.provider(ctx, ls)
 	if err != nil {
-		return err
+		return found{}, err
 	}
+	var moved found
 	if sfd.kind == kindFile {
 		err = f.renameFile(ctx, pr, ls, ld, sfd.head, dfd.kind == kindFile)
 		if err == nil {
 			f.probeOrder.fileAt(ld)
 		}
 	} else {
-		err = f.renameDir(ctx, pr, ls, ld)
+		moved, err = f.renameDir(ctx, pr, ls, ld, sfd)
 	}
-	if err != nil {
-		return err
+	if err != nil || parentMarked {
+		return moved, err
 	}
-	return f.keepParent(ctx, ls)
+	return moved, f.keepParent(ctx, ls)
 }
 
 // renameFile copies the instruction file (if any) and the object, keeping
@@ -163,27 +173,52 @@ func (f *FS) renameFile(ctx context.Context, pr providers.Provider, ls, ld loc, 
 
 // renameDir copies every object below ls (markers, sidecars and EMRFS
 // folder markers included) to the same relative key below ld, then
-// deletes it; the source's own markers are deleted last.
-func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) error {
+// deletes it; the source's own markers are deleted last. sfd is the
+// source's lookup: a marker it HEADed is copied without asking again
+// (unconditionally, as listed markers are: an empty marker that changed
+// meanwhile only carries newer metadata, which is what should move), and a
+// folder marker it saw missing is not asked for.
+//
+// It returns what a lookup of ld finds afterwards when it moved the
+// source's marker (kindNone otherwise).
+func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc, sfd found) (found, error) {
 	sp, dp := ls.dirPrefix(), ld.dirPrefix()
 	sse := providers.CopySSE(pr)
 	// The source's markers first: the destination is visible (and keeps
 	// the directory's metadata) from the start.
 	var srcMarkers []string
+	var moved found
 	for _, k := range [][2]string{{sp, dp}, {ls.key + folderSuffix, ld.key + folderSuffix}} {
-		h, err := f.head(ctx, ls.bucket, k[0])
-		if err != nil {
-			if isNotExist(err) {
-				continue
+		var h *s3.HeadObjectOutput
+		ifMatch, reused := "", false
+		switch {
+		case k[0] == sp && sfd.head != nil:
+			h, reused = sfd.head, true
+		case k[0] != sp && sfd.noFolder:
+			continue
+		default:
+			var err error
+			h, err = f.head(ctx, ls.bucket, k[0])
+			if err != nil {
+				if isNotExist(err) {
+					continue
+				}
+				return found{}, err
 			}
-			return err
+			ifMatch = aws.ToString(h.ETag)
 		}
-		res, err := f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k[0], dst: k[1], size: aws.ToInt64(h.ContentLength), ifMatch: aws.ToString(h.ETag), sse: sse})
+		res, err := f.copyObject(ctx, copySpec{bucket: ls.bucket, src: k[0], dst: k[1], size: aws.ToInt64(h.ContentLength), ifMatch: ifMatch, sse: sse})
 		if err != nil {
-			return err
+			if reused && isNotExist(err) {
+				continue // the marker went away since the lookup
+			}
+			return found{}, err
 		}
 		if k[0] == sp {
 			f.rememberWrite(ld.bucket, dp, res.etag, 0, 0, res.lastMod, h.Metadata)
+			moved = madeDir(h.Metadata, res.lastMod)
+		} else {
+			moved.noFolder = false
 		}
 		srcMarkers = append(srcMarkers, k[0])
 	}
@@ -226,9 +261,9 @@ func (f *FS) renameDir(ctx context.Context, pr providers.Provider, ls, ld loc) e
 		err = flush()
 	}
 	if err != nil {
-		return err
+		return found{}, err
 	}
-	return f.deleteKeys(ctx, ls.bucket, srcMarkers)
+	return moved, f.deleteKeys(ctx, ls.bucket, srcMarkers)
 }
 
 // listedCopyETag is the source ETag a copy of a listed object insists on.

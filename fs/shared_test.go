@@ -20,14 +20,33 @@ import (
 	"github.com/emrfsd/emrfsd/providers"
 )
 
-// countingS3 counts the HEAD and LIST requests sent through it.
+// countingS3 counts the HEAD and LIST requests sent through it, and logs
+// them ("HEAD key", "LIST prefix").
 type countingS3 struct {
 	s3api.API
 	heads, lists atomic.Int64
+	mu           sync.Mutex
+	log          []string
+}
+
+func (c *countingS3) note(op, key *string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.log = append(c.log, aws.ToString(op)+" "+aws.ToString(key))
+}
+
+// takeLog returns the requests logged since the last call.
+func (c *countingS3) takeLog() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.log
+	c.log = nil
+	return l
 }
 
 func (c *countingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
 	c.lists.Add(1)
+	c.note(aws.String("LIST"), in.Prefix)
 	return c.API.ListObjectsV2(ctx, in, opts...)
 }
 
@@ -36,6 +55,7 @@ func (c *countingS3) takeLists() int64 { return c.lists.Swap(0) }
 
 func (c *countingS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
 	c.heads.Add(1)
+	c.note(aws.String("HEAD"), in.Key)
 	return c.API.HeadObject(ctx, in, opts...)
 }
 

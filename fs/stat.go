@@ -20,6 +20,9 @@ type found struct {
 	kind   kind
 	head   *s3.HeadObjectOutput // the file, or the directory's "dir/" marker; nil otherwise
 	folder bool                 // a directory known only by its EMRFS _$folder$ marker
+	// noFolder: the lookup saw no EMRFS _$folder$ marker beside the
+	// directory (false: there is one, or it was not asked).
+	noFolder bool
 	hidden bool                 // kindNone, but the key is a folder marker or an existing object's instruction file
 }
 
@@ -176,7 +179,7 @@ func (f *FS) lookupDir(ctx context.Context, l loc) (found, error) {
 			switch {
 			case err == nil:
 				f.rememberHead(l.bucket, l.dirPrefix(), h, 0)
-				return found{kind: kindDir, head: h}, nil
+				return found{kind: kindDir, head: h, noFolder: fa.err == nil && !fa.exists}, nil
 			case !isNotExist(err):
 				return found{}, err
 			}
