@@ -236,7 +236,7 @@ func (t *Table) OpenRead(ctx context.Context, ref Ref) (ReadTarget, error) {
 	f, cached := t.opened.Get(key)
 	if !cached || b.etag == "" {
 		var err error
-		if f, err = t.opts.FS.Open(ctx, b.path); err != nil {
+		if f, err = t.opts.FS.OpenVersion(ctx, b.path, b.etag); err != nil {
 			return nil, err
 		}
 		if b.etag != "" && f.Info.ETag == b.etag {

@@ -163,6 +163,7 @@ type FS struct {
 	dirs          dirCache     // recently seen directories
 	absent        *absentCache // paths just found empty, for StatBeforeCreate
 	probeOrder    probeOrder   // whether a lookup asks for a file and a directory at once
+	versions      versionHeads // recent HEADs of files, for OpenVersion
 	ahead         *listAhead   // listing pages fetched before they are asked for
 	roots         rootCache    // bucket-root attributes
 	tops          topsCache    // discovered buckets (Buckets == nil with a DefaultBucket)
@@ -254,7 +255,7 @@ func New(ctx context.Context, o Options) (*FS, error) {
 	o.S3 = mutationCounter{API: o.S3, gen: &absent.gen, ahead: ahead}
 	return &FS{opts: o, log: log, index: o.Index, metrics: m, copyThreshold: maxSingleCopy, copyPartSize: copyPartSize,
 		folderMarkers: newProbeCache(), dirs: newDirCache(o.DirCacheTTL), absent: absent, ahead: ahead,
-		probeOrder: newProbeOrder()}, nil
+		probeOrder: newProbeOrder(), versions: newVersionHeads()}, nil
 }
 
 // resolve parses p and maps its top-level directory to a bucket: a served

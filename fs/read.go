@@ -24,12 +24,24 @@ const maxInstruction = 64 << 10
 // once; every later Range reads that version (a replaced object fails
 // with errs.ErrChanged). Opening a directory fails with errs.ErrIsDir.
 func (f *FS) Open(ctx context.Context, p string) (*File, error) {
+	return f.OpenVersion(ctx, p, "")
+}
+
+// OpenVersion is Open for a reader that expects version etag of p (a
+// DataNode serving the block locations the NameNode handed out): a HEAD of
+// that version this FS made in the last few seconds (the NameNode's stat)
+// stands in for a new one. The File's reads are pinned to the version it
+// describes either way, so a file replaced since fails its reads and
+// never mixes versions. etag "" is Open.
+func (f *FS) OpenVersion(ctx context.Context, p, etag string) (*File, error) {
 	l, err := f.resolve(ctx, p)
 	if err != nil {
 		return nil, pathErr("open", p, err)
 	}
-	fd, err := f.lookup(ctx, l)
-	if err != nil {
+	var fd found
+	if h, ok := f.versions.get(l, etag); ok {
+		fd = found{kind: kindFile, head: h}
+	} else if fd, err = f.lookup(ctx, l); err != nil {
 		return nil, pathErr("open", p, err)
 	}
 	switch fd.kind {

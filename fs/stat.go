@@ -115,6 +115,7 @@ func (f *FS) lookupStore(ctx context.Context, l loc, gen uint64, expectNoFile bo
 	h, err := f.head(ctx, l.bucket, l.key)
 	if err == nil {
 		f.probeOrder.fileAt(l)
+		f.versions.put(l, h)
 		return found{kind: kindFile, head: h}, nil
 	}
 	if !isNotExist(err) {
