@@ -57,7 +57,16 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	if err := c.checkAncestor(ctx, p); err != nil {
 		return nil, err
 	}
-	fi, err := c.statBeforeCreate(ctx, p)
+	// The parent first: nothing can be at p below a parent that is missing
+	// (its probes found no key under it), so a create in a new directory
+	// (a task's first file of each partition) skips p's own probes.
+	parent := path.Dir(p)
+	pfi, perr := c.stat(ctx, parent)
+	var fi fs.FileInfo
+	err = iofs.ErrNotExist
+	if !errors.Is(perr, iofs.ErrNotExist) {
+		fi, err = c.statBeforeCreate(ctx, p)
+	}
 	switch {
 	case err == nil && fi.IsDir:
 		return nil, Failf(iofs.ErrExist, "%s already exists as a directory", p)
@@ -76,15 +85,13 @@ func (n *Namespace) Create(ctx context.Context, c *Caller, src string, req Creat
 	default:
 		return nil, err
 	}
-	parent := path.Dir(p)
-	pfi, err := c.stat(ctx, parent)
 	switch {
-	case err == nil && !pfi.IsDir:
+	case perr == nil && !pfi.IsDir:
 		return nil, Failf(errs.ErrNotDir, "%s (is not a directory)", parent)
-	case errors.Is(err, iofs.ErrNotExist) && !req.CreateParent:
+	case errors.Is(perr, iofs.ErrNotExist) && !req.CreateParent:
 		return nil, Failf(iofs.ErrNotExist, "Parent directory doesn't exist: %s", parent)
-	case err != nil && !missing(err):
-		return nil, err
+	case perr != nil && !missing(perr):
+		return nil, perr
 	}
 	group, err := c.inheritedGroup(ctx, p)
 	if err != nil {
