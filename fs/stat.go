@@ -23,7 +23,7 @@ type found struct {
 	// noFolder: the lookup saw no EMRFS _$folder$ marker beside the
 	// directory (false: there is one, or it was not asked).
 	noFolder bool
-	hidden bool                 // kindNone, but the key is a folder marker or an existing object's instruction file
+	hidden   bool // kindNone, but the key is a folder marker or an existing object's instruction file
 }
 
 type kind int
