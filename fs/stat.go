@@ -20,10 +20,10 @@ type found struct {
 	kind   kind
 	head   *s3.HeadObjectOutput // the file, or the directory's "dir/" marker; nil otherwise
 	folder bool                 // a directory known only by its EMRFS _$folder$ marker
+	hidden bool                 // kindNone, but the key is a folder marker or an existing object's instruction file
 	// noFolder: the lookup saw no EMRFS _$folder$ marker beside the
 	// directory (false: there is one, or it was not asked).
 	noFolder bool
-	hidden   bool // kindNone, but the key is a folder marker or an existing object's instruction file
 }
 
 type kind int
