@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -43,17 +45,42 @@ type ratioBars struct {
 	plotter.YErrors
 }
 
+// minRatio is where the log-scale chart floors a ratio (a zero would have
+// no logarithm).
+const minRatio = 1e-3
+
+// logRatio is a ratio's height on the chart: its base-10 logarithm, so that
+// 2× and 0.5× stand equally far above and below 1×, and a 500× peer row
+// (a directory rename against HDFS) leaves the 0.5× bars readable.
+func logRatio(v float64) float64 { return math.Log10(max(v, minRatio)) }
+
+// ratioTicks labels the log-scale axis with ratios (0.5×, 1×, 2×, ...).
+type ratioTicks struct{}
+
+func (ratioTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(lo) - 1; e <= math.Ceil(hi)+1; e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if l := math.Log10(v); l >= lo && l <= hi {
+				ticks = append(ticks, plot.Tick{Value: l, Label: strconv.FormatFloat(v, 'g', -1, 64) + "×"})
+			}
+		}
+	}
+	return ticks
+}
+
 // Chart draws the median pair ratio of every row that has figures as a bar
 // (one colour per provider) with its min–max range, and the row's target as
-// a red line over the bar, and saves it as a PNG.
+// a red line over the bar, on a logarithmic axis centred on 1× (bars rise
+// above 1× and hang below it), and saves it as a PNG.
 func (r *Report) Chart(path string) error {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("emrfsd / direct, median of pair ratios (%s)", r.Mode)
-	p.Y.Label.Text = "ratio (throughput: ≥1 faster; time (L1): ≤1 faster)"
+	p.Title.Text = fmt.Sprintf("emrfsd / direct, median of pair ratios (%s); emrfsd is faster above 1× for throughputs, below it for times (L1)", r.Mode)
+	p.Y.Label.Text = "ratio (log scale)"
 	for _, row := range r.Rows {
 		if row.Peer != "" {
-			p.Title.Text = fmt.Sprintf("emrfsd / baseline (direct S3, or the peer named under the bar), median of pair ratios (%s)", r.Mode)
-			p.Y.Label.Text = "ratio (throughput: ≥1 faster; times in s (L1, JL1, JRN, J1*): ≤1 faster)"
+			p.Title.Text = fmt.Sprintf("emrfsd / baseline (direct S3, or the peer named under the bar), median of pair ratios (%s); emrfsd is faster above 1× for throughputs, below it for times (L1, JL1, JRN, J1*)", r.Mode)
 			break
 		}
 	}
@@ -79,7 +106,8 @@ func (r *Report) Chart(path string) error {
 		if err != nil {
 			continue
 		}
-		bar, err := plotter.NewBarChart(plotter.Values{s.Median}, vg.Points(18))
+		med := logRatio(s.Median)
+		bar, err := plotter.NewBarChart(plotter.Values{med}, vg.Points(18))
 		if err != nil {
 			return fmt.Errorf("report: chart: %w", err)
 		}
@@ -91,10 +119,11 @@ func (r *Report) Chart(path string) error {
 			legend[row.Provider] = bar
 			providers = append(providers, row.Provider)
 		}
-		errBars.XYs = append(errBars.XYs, plotter.XY{X: x, Y: s.Median})
-		errBars.YErrors = append(errBars.YErrors, struct{ Low, High float64 }{Low: s.Median - s.Min, High: s.Max - s.Median})
+		errBars.XYs = append(errBars.XYs, plotter.XY{X: x, Y: med})
+		errBars.YErrors = append(errBars.YErrors, struct{ Low, High float64 }{Low: med - logRatio(s.Min), High: logRatio(s.Max) - med})
 		if row.Target != nil {
-			line, err := plotter.NewLine(plotter.XYs{{X: x - 0.45, Y: row.Target.Value}, {X: x + 0.45, Y: row.Target.Value}})
+			t := logRatio(row.Target.Value)
+			line, err := plotter.NewLine(plotter.XYs{{X: x - 0.45, Y: t}, {X: x + 0.45, Y: t}})
 			if err != nil {
 				return fmt.Errorf("report: chart: %w", err)
 			}
@@ -125,7 +154,7 @@ func (r *Report) Chart(path string) error {
 		return fmt.Errorf("report: chart: %w", err)
 	}
 	p.Add(eb)
-	one, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 1}, {X: x - 0.5, Y: 1}})
+	one, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 0}, {X: x - 0.5, Y: 0}})
 	if err != nil {
 		return fmt.Errorf("report: chart: %w", err)
 	}
@@ -133,10 +162,13 @@ func (r *Report) Chart(path string) error {
 	one.Color = color.Gray{Y: 0x60}
 	p.Add(one)
 	p.NominalX(labels...)
-	p.Y.Min = 0
+	// At least 0.5×–2× shown, so a run of ratios near 1 is not blown up.
+	p.Y.Min = min(p.Y.Min, logRatio(0.5))
+	p.Y.Max = max(p.Y.Max, logRatio(2))
+	p.Y.Tick.Marker = ratioTicks{}
 	p.Add(plotter.NewGrid())
 	w := vg.Points(max(480, 48*float64(len(labels))+120))
-	if err := p.Save(w, 4*vg.Inch, path); err != nil {
+	if err := p.Save(w, 5*vg.Inch, path); err != nil {
 		return fmt.Errorf("report: chart: %w", err)
 	}
 	return nil

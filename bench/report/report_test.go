@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +157,25 @@ func TestMarkdownNamesPeerRows(t *testing.T) {
 	}
 	if err := r.Chart(filepath.Join(t.TempDir(), "c.png")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRatioAxis: the chart's axis is logarithmic around 1× and labelled in
+// ratios, so that a 500× peer row leaves the 0.5× bars readable, and a zero
+// ratio (a side that did nothing) is floored instead of having no logarithm.
+func TestRatioAxis(t *testing.T) {
+	var got []string
+	for _, tk := range (ratioTicks{}).Ticks(logRatio(0.5), logRatio(500)) {
+		got = append(got, tk.Label)
+	}
+	want := []string{"0.5×", "1×", "2×", "5×", "10×", "20×", "50×", "100×", "200×", "500×"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ticks %v, want %v", got, want)
+	}
+	if logRatio(2) != -logRatio(0.5) || logRatio(1) != 0 {
+		t.Errorf("2× and 0.5× at %v and %v, 1× at %v: want symmetric around 0", logRatio(2), logRatio(0.5), logRatio(1))
+	}
+	if v := logRatio(0); math.IsInf(v, 0) || math.IsNaN(v) {
+		t.Errorf("logRatio(0) = %v, want a finite floor", v)
 	}
 }
